@@ -1,0 +1,320 @@
+"""Readers and a writer for account/post data sets.
+
+Three formats are read into `Account` records (posts newest first):
+
+* **likepredict JSON Lines** (our own, documented in `demo/README.md`): one account per line,
+  `{"handle", "followers", "following", "posts_count", "is_private", "fetched_at", "posts": [...]}` with
+  posts `{"shortcode", "taken_at" (ISO 8601), "likes", "comments", "hashtags", "mentions",
+  "caption_length", "is_multi_image", "is_video", "has_location", "image"}` where `image` is a path
+  relative to the data file.
+* **instaloader folders**: `{date}_UTC.json.xz` per post beside `{date}_UTC.jpg` (`_1.jpg`, ... for
+  sidecars) and the profile in `{profile}_{id}.json.xz`; one folder per profile, or a folder of them.
+* **influencers-2017**: `../shared/data/influencers-2017.jsonl` (pseudonymised accounts, dates only,
+  no comments and no images).
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from likepredict.errors import LikepredictError
+from likepredict.records import Account, Post
+
+HASHTAG_PATTERN = re.compile(r"#(\w+)", re.UNICODE)
+MENTION_PATTERN = re.compile(r"@([\w.]+)", re.UNICODE)
+
+
+class DatasetError(LikepredictError, ValueError):
+    """A data file or folder cannot be read; the message names it and says why."""
+
+
+def hashtags_in(text: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for tag in HASHTAG_PATTERN.findall(text or ""):
+        seen.setdefault(tag.lower(), None)
+    return tuple(seen)
+
+
+def _parse_time(value: Any, where: str) -> datetime:
+    try:
+        if isinstance(value, (int, float)):
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        text = str(value)
+        if len(text) == 10:  # a date alone: noon UTC, so it stays on that day in every zone we care about
+            return datetime.fromisoformat(text).replace(hour=12, tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise DatasetError(f"{where}: {value!r} is not a date or time") from None
+
+
+def _int(record: dict[str, Any], key: str, where: str, default: int | None = None) -> int:
+    value = record.get(key, default)
+    if value is None or isinstance(value, bool):
+        raise DatasetError(f"{where}: field {key!r} is missing or not a number")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise DatasetError(f"{where}: field {key!r}={value!r} is not a whole number") from None
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as error:
+        raise DatasetError(f"{path}: cannot be read ({error.strerror or error})") from None
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise DatasetError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+                if not isinstance(record, dict):
+                    raise DatasetError(f"{path}:{number}: expected a JSON object per line")
+                yield number, record
+        except UnicodeDecodeError:
+            raise DatasetError(f"{path}: not a UTF-8 text file") from None
+
+
+# ---- likepredict JSON Lines ----------------------------------------------------------------------
+
+
+def read_accounts_jsonl(path: Path | str) -> Iterator[Account]:
+    """Accounts from a likepredict JSON Lines file; image paths resolved against the file's folder."""
+    path = Path(path)
+    base = path.resolve().parent
+    for number, record in _json_lines(path):
+        where = f"{path}:{number}"
+        if "handle" not in record:
+            raise DatasetError(f"{where}: field 'handle' is missing")
+        posts = []
+        for index, post in enumerate(record.get("posts") or []):
+            pwhere = f"{where} post {index + 1}"
+            if not isinstance(post, dict):
+                raise DatasetError(f"{pwhere}: expected an object")
+            image = post.get("image")
+            hashtags = post.get("hashtags") or []
+            if not isinstance(hashtags, list):
+                raise DatasetError(f"{pwhere}: 'hashtags' must be a list")
+            posts.append(
+                Post(
+                    shortcode=str(post.get("shortcode") or f"{record['handle']}-{index}"),
+                    taken_at=_parse_time(post.get("taken_at"), pwhere),
+                    likes=_int(post, "likes", pwhere),
+                    comments=None if post.get("comments") is None else _int(post, "comments", pwhere),
+                    hashtags=tuple(str(t).lower().lstrip("#") for t in hashtags),
+                    mentions=_int(post, "mentions", pwhere, 0),
+                    caption_length=_int(post, "caption_length", pwhere, 0),
+                    is_multi_image=bool(post.get("is_multi_image", False)),
+                    is_video=bool(post.get("is_video", False)),
+                    has_location=bool(post.get("has_location", False)),
+                    image_path=(base / image) if image else None,
+                )
+            )
+        yield Account(
+            handle=str(record["handle"]),
+            followers=_int(record, "followers", where),
+            following=_int(record, "following", where, 0),
+            posts_count=_int(record, "posts_count", where, len(posts)),
+            posts=tuple(sorted(posts, key=lambda p: p.taken_at, reverse=True)),
+            is_private=bool(record.get("is_private", False)),
+            fetched_at=_parse_time(record["fetched_at"], where) if record.get("fetched_at") else None,
+        )
+
+
+def write_accounts_jsonl(accounts: list[Account], path: Path) -> None:
+    """Write accounts in the likepredict format; image paths are made relative to the file."""
+    base = path.resolve().parent
+    with path.open("w", encoding="utf-8") as out:
+        for account in accounts:
+            record = {
+                "handle": account.handle,
+                "followers": account.followers,
+                "following": account.following,
+                "posts_count": account.posts_count,
+                "is_private": account.is_private,
+                "fetched_at": account.fetched_at.isoformat() if account.fetched_at else None,
+                "posts": [
+                    {
+                        "shortcode": p.shortcode,
+                        "taken_at": p.taken_at.isoformat(),
+                        "likes": p.likes,
+                        "comments": p.comments,
+                        "hashtags": list(p.hashtags),
+                        "mentions": p.mentions,
+                        "caption_length": p.caption_length,
+                        "is_multi_image": p.is_multi_image,
+                        "is_video": p.is_video,
+                        "has_location": p.has_location,
+                        "image": str(Path(p.image_path).resolve().relative_to(base)) if p.image_path else None,
+                    }
+                    for p in account.posts
+                ],
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+# ---- influencers-2017 ------------------------------------------------------------------------------
+
+
+def read_influencers(path: Path | str) -> Iterator[Account]:
+    """Accounts from `influencers-2017.jsonl` (field names mapped to ours; comments unknown)."""
+    path = Path(path)
+    for number, record in _json_lines(path):
+        where = f"{path}:{number}"
+        if "account" not in record:
+            raise DatasetError(f"{where}: field 'account' is missing; is this the influencers-2017 file?")
+        posts = []
+        for index, post in enumerate(record.get("posts") or []):
+            pwhere = f"{where} post {index + 1}"
+            posts.append(
+                Post(
+                    shortcode=f"{record['account']}-{index:02d}",
+                    taken_at=_parse_time(post.get("date"), pwhere),
+                    likes=_int(post, "likes", pwhere),
+                    comments=None,
+                    hashtags=tuple(str(t).lower() for t in post.get("hashtags") or []),
+                    mentions=_int(post, "mentions", pwhere, 0),
+                    caption_length=_int(post, "caption_chars", pwhere, 0),
+                    is_multi_image=bool(post.get("multiple_images", False)),
+                    is_video=bool(post.get("is_video", False)),
+                    has_location=bool(post.get("has_location", False)),
+                )
+            )
+        yield Account(
+            handle=str(record["account"]),
+            followers=_int(record, "followers", where),
+            following=_int(record, "following", where, 0),
+            posts_count=_int(record, "posts_total", where, len(posts)),
+            posts=tuple(sorted(posts, key=lambda p: p.taken_at, reverse=True)),
+            fetched_at=_parse_time(record["crawled"], where) if record.get("crawled") else None,
+        )
+
+
+# ---- instaloader folders -----------------------------------------------------------------------------
+
+
+def _read_xz_json(path: Path) -> dict[str, Any]:
+    try:
+        with lzma.open(path, "rt", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, lzma.LZMAError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetError(f"{path}: not a readable instaloader .json.xz file ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("node"), dict):
+        raise DatasetError(f"{path}: expected instaloader's {{'node': ..., 'instaloader': ...}} layout")
+    return data
+
+
+def _count(node: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = node.get(key)
+        if isinstance(value, dict) and isinstance(value.get("count"), int):
+            return value["count"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _caption(node: dict[str, Any]) -> str:
+    edges = (node.get("edge_media_to_caption") or {}).get("edges") or []
+    if edges and isinstance(edges[0], dict):
+        return str((edges[0].get("node") or {}).get("text") or "")
+    return str(node.get("caption") or "")
+
+
+def _instaloader_profile_folders(root: Path) -> list[Path]:
+    if any(_is_profile_file(p) for p in root.glob("*.json.xz")):
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and any(_is_profile_file(f) for f in p.glob("*.json.xz")))
+
+
+def _is_profile_file(path: Path) -> bool:
+    return not path.name.endswith("_UTC.json.xz") and re.fullmatch(r".+_\d+\.json\.xz", path.name) is not None
+
+
+def read_instaloader(root: Path | str) -> Iterator[Account]:
+    """Accounts from instaloader output: a profile folder, or a folder of profile folders."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: not a folder")
+    folders = _instaloader_profile_folders(root)
+    if not folders:
+        raise DatasetError(f"{root}: no instaloader profile metadata ({{profile}}_{{id}}.json.xz) found")
+    for folder in folders:
+        yield read_instaloader_profile(folder)
+
+
+def read_instaloader_profile(folder: Path) -> Account:
+    profile_files = [p for p in folder.glob("*.json.xz") if _is_profile_file(p)]
+    if not profile_files:
+        raise DatasetError(f"{folder}: no {{profile}}_{{id}}.json.xz file")
+    profile = _read_xz_json(profile_files[0])["node"]
+    handle = profile.get("username")
+    if not isinstance(handle, str):
+        raise DatasetError(f"{profile_files[0]}: profile has no username")
+    followers = _count(profile, "edge_followed_by", "followers", "follower_count")
+    if followers is None:
+        raise DatasetError(f"{profile_files[0]}: profile has no follower count")
+    posts = []
+    for meta in sorted(folder.glob("*_UTC.json.xz")):
+        data = _read_xz_json(meta)
+        if (data.get("instaloader") or {}).get("node_type", "Post") != "Post":
+            continue
+        node = data["node"]
+        where = str(meta)
+        likes = _count(node, "edge_media_preview_like", "edge_liked_by", "likes", "like_count")
+        if likes is None:
+            raise DatasetError(f"{where}: post has no like count")
+        caption = _caption(node)
+        stem = meta.name[: -len(".json.xz")]
+        image = next((folder / f"{stem}{suffix}" for suffix in (".jpg", "_1.jpg", ".jpeg", ".png")
+                      if (folder / f"{stem}{suffix}").is_file()), None)
+        taken = node.get("taken_at_timestamp") or node.get("date")
+        posts.append(
+            Post(
+                shortcode=str(node.get("shortcode") or stem),
+                taken_at=_parse_time(taken if taken is not None else stem.replace("_UTC", ""), where),
+                likes=likes,
+                comments=_count(node, "edge_media_to_comment", "edge_media_to_parent_comment", "comments"),
+                hashtags=hashtags_in(caption),
+                mentions=len(MENTION_PATTERN.findall(caption)),
+                caption_length=len(caption),
+                is_multi_image=node.get("__typename") == "GraphSidecar",
+                is_video=bool(node.get("is_video", False)),
+                has_location=bool(node.get("location")),
+                image_path=image,
+            )
+        )
+    return Account(
+        handle=handle.lower(),
+        followers=followers,
+        following=_count(profile, "edge_follow", "followees", "following_count") or 0,
+        posts_count=_count(profile, "edge_owner_to_timeline_media", "mediacount", "media_count") or len(posts),
+        posts=tuple(sorted(posts, key=lambda p: p.taken_at, reverse=True)),
+        is_private=bool(profile.get("is_private", False)),
+    )
+
+
+def read_any(path: Path | str) -> Iterator[Account]:
+    """Guess the format: a folder is instaloader output; a file is influencers-2017 or likepredict JSONL."""
+    path = Path(path)
+    if path.is_dir():
+        yield from read_instaloader(path)
+        return
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file or folder")
+    first = next(_json_lines(path), None)
+    if first is None:
+        return
+    if "account" in first[1] and "handle" not in first[1]:
+        yield from read_influencers(path)
+    else:
+        yield from read_accounts_jsonl(path)

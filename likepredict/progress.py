@@ -1,0 +1,25 @@
+"""A minimal progress bar on stderr (no dependency needed for one line of output)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterable, Iterator, TextIO, TypeVar
+
+T = TypeVar("T")
+
+
+def progress(items: Iterable[T], label: str, total: int | None = None, stream: TextIO = sys.stderr) -> Iterator[T]:
+    """Yield `items`, redrawing `label [#####     ] n/total` as they pass; a plain count without a total."""
+    done = 0
+    width = 30
+    for item in items:
+        yield item
+        done += 1
+        if total:
+            filled = int(width * done / total)
+            stream.write(f"\r{label} [{'#' * filled}{' ' * (width - filled)}] {done}/{total}")
+        else:
+            stream.write(f"\r{label} {done}")
+        stream.flush()
+    stream.write("\n")
+    stream.flush()

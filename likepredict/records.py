@@ -1,0 +1,85 @@
+"""Plain records passed between the data sources, the store and the models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Post:
+    """One Instagram post as far as likepredict cares about it."""
+
+    shortcode: str
+    taken_at: datetime  # always timezone-aware UTC
+    likes: int
+    comments: int | None = None  # None where the source does not know
+    hashtags: tuple[str, ...] = ()
+    mentions: int = 0
+    caption_length: int = 0
+    is_multi_image: bool = False
+    is_video: bool = False
+    has_location: bool = False
+    image_path: Path | None = None  # absolute path of a local copy of the photo, if any
+
+
+@dataclass(frozen=True)
+class Account:
+    """An Instagram account with its most recent posts, newest first."""
+
+    handle: str
+    followers: int
+    following: int
+    posts_count: int
+    posts: tuple[Post, ...] = ()
+    is_private: bool = False
+    fetched_at: datetime | None = None
+
+    def posts_newest_first(self) -> list[Post]:
+        return sorted(self.posts, key=lambda p: p.taken_at, reverse=True)
+
+
+@dataclass(frozen=True)
+class CachedAccount:
+    """An account read back from the store, with how fresh it is."""
+
+    account: Account
+    fetched_at: datetime
+    from_cache: bool = True
+    stale: bool = False  # served after a failed refresh
+
+    @property
+    def handle(self) -> str:
+        return self.account.handle
+
+
+@dataclass
+class Draft:
+    """A photo a chat sent, kept until /best or /clear."""
+
+    id: int
+    chat_id: int
+    file_unique_id: str
+    image_path: Path
+    created_at: datetime
+    media_group_id: str | None = None
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Prediction:
+    """What the bot predicted for one draft, and what really happened."""
+
+    id: int
+    chat_id: int
+    draft_id: int | None
+    handle: str
+    predicted_likes: float
+    low: float
+    high: float
+    appeal: float | None
+    model_version: str
+    created_at: datetime
+    actual_likes: int | None = None
+    message_id: int | None = None

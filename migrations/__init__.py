@@ -1,0 +1,5 @@
+"""Numbered SQL migrations, applied in order by `likepredict.store.Store.open`."""
+
+from pathlib import Path
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
