@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,7 +132,7 @@ def read_accounts_jsonl(path: Path | str) -> Iterator[Account]:
 
 
 def write_accounts_jsonl(accounts: list[Account], path: Path) -> None:
-    """Write accounts in the likepredict format; image paths are made relative to the file."""
+    """Write accounts in the likepredict format; image paths are written relative to the file."""
     base = path.resolve().parent
     with path.open("w", encoding="utf-8") as out:
         for account in accounts:
@@ -154,7 +155,7 @@ def write_accounts_jsonl(accounts: list[Account], path: Path) -> None:
                         "is_multi_image": p.is_multi_image,
                         "is_video": p.is_video,
                         "has_location": p.has_location,
-                        "image": str(Path(p.image_path).resolve().relative_to(base)) if p.image_path else None,
+                        "image": os.path.relpath(Path(p.image_path).resolve(), base) if p.image_path else None,
                     }
                     for p in account.posts
                 ],
