@@ -117,7 +117,7 @@ def read_accounts_jsonl(path: Path | str) -> Iterator[Account]:
                     is_multi_image=bool(post.get("is_multi_image", False)),
                     is_video=bool(post.get("is_video", False)),
                     has_location=bool(post.get("has_location", False)),
-                    image_path=(base / image) if image else None,
+                    image_path=(base / image).resolve() if image else None,
                 )
             )
         yield Account(
