@@ -1,0 +1,231 @@
+"""The cache in front of a source: SQLite within the cache lifetime, one refresh after it, stale on failure.
+
+Two simultaneous requests for one handle share one fetch (single-flight), and a photo is downloaded only
+when the store has none for that post yet; it is stored once by content hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from inference.account_stats import AccountStats, account_stats
+from likepredict.errors import LikepredictError
+from likepredict.records import Account, CachedAccount, Post
+from likepredict.settings import Settings
+from likepredict.store import Store
+from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, AccountSource, FetchedAccount, TagTopPost
+from scraping.errors import PrivateAccount, RateLimited, SourceUnavailable, MalformedResponse
+from scraping.handles import normalize_handle, normalize_tag
+
+log = logging.getLogger(__name__)
+
+# Failures after which an older copy is better than nothing. AccountNotFound and PrivateAccount are
+# answers about the account itself, so they are passed on even when a copy exists.
+TRANSIENT_FAILURES = (SourceUnavailable, RateLimited, MalformedResponse)
+IMAGE_DOWNLOADS_AT_ONCE = 4
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class TagTopPostWithOwner:
+    """A hashtag's top post and how its owner usually does, so its likes can be read relative to that."""
+
+    top: TagTopPost
+    owner_followers: int | None
+    owner_engagement_rate: float | None  # the owner's mean (likes + comments) / followers
+    owner_likes_median: float | None
+
+
+def source_from_settings(settings: Settings) -> AccountSource:
+    """The source named by LIKEPREDICT_SOURCE; callers never need to know which one it is."""
+    kind = settings.source.kind
+    if kind == "demo":
+        from scraping.dataset_source import DatasetSource
+
+        return DatasetSource.demo()
+    if kind == "dataset":
+        from scraping.dataset_source import DatasetSource
+
+        return DatasetSource(settings.source.path)  # type: ignore[arg-type]
+    if kind == "instaloader":
+        from scraping.instaloader_source import InstaloaderSource
+
+        return InstaloaderSource(settings.source.path)  # type: ignore[arg-type]
+    from scraping.http import HttpClient
+    from scraping.instagram import InstagramWebSource
+
+    http = HttpClient.from_settings(settings)
+    return InstagramWebSource(http, session_id=settings.instagram_session_id)
+
+
+def age_text(fetched_at: datetime, now: datetime | None = None) -> str:
+    """'5 minutes', '3 hours', '2 days': how old a cached copy is, for a user to read."""
+    seconds = max(0.0, ((now or utcnow()) - fetched_at).total_seconds())
+    if seconds < 90:
+        return "a minute" if seconds >= 45 else "a few seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} hours"
+    return f"{round(seconds / 86400)} days"
+
+
+def freshness_note(cached: CachedAccount, now: datetime | None = None) -> str:
+    """One line saying where the figures came from."""
+    age = age_text(cached.fetched_at, now)
+    if cached.stale:
+        return f"Could not refresh just now; using figures from {age} ago."
+    if cached.from_cache:
+        return f"From the cache ({age} old)."
+    return "Fetched just now."
+
+
+class AccountService:
+    """Accounts by handle, through the SQLite cache. One per process; close with `aclose()`."""
+
+    def __init__(
+        self,
+        source: AccountSource,
+        store: Store,
+        cache_hours: float = 24.0,
+        n_posts: int = RECENT_POSTS,
+        clock: Callable[[], datetime] = utcnow,
+        download_images: bool = True,
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.cache_lifetime = timedelta(hours=cache_hours)
+        self.n_posts = n_posts
+        self.clock = clock
+        self.download_images = download_images
+        self._in_flight: dict[str, asyncio.Task[CachedAccount]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store, source: AccountSource | None = None) -> "AccountService":
+        return cls(source or source_from_settings(settings), store, cache_hours=settings.cache_hours)
+
+    async def aclose(self) -> None:
+        for task in list(self._in_flight.values()):
+            task.cancel()
+        await self.source.aclose()
+
+    # ---- accounts -----------------------------------------------------------------------------
+
+    async def get_account(self, handle: str, refresh: bool = False) -> CachedAccount:
+        """The account and its recent posts; fresh from the cache, else fetched (or stale if fetching fails)."""
+        handle = normalize_handle(handle)
+        if not refresh and handle not in self._in_flight:
+            cached = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
+            if cached is not None and self.clock() - cached.fetched_at < self.cache_lifetime:
+                return self._checked(CachedAccount(cached.account, cached.fetched_at, from_cache=True))
+        task = self._in_flight.get(handle)
+        if task is None:
+            task = asyncio.create_task(self._refresh(handle), name=f"fetch @{handle}")
+            self._in_flight[handle] = task
+            task.add_done_callback(lambda _: self._in_flight.pop(handle, None))
+        # Shielded: one caller giving up must not cancel the fetch the others are waiting for.
+        return self._checked(await asyncio.shield(task))
+
+    def _checked(self, cached: CachedAccount) -> CachedAccount:
+        if cached.account.is_private and not cached.account.posts:
+            raise PrivateAccount(cached.account.handle)
+        return cached
+
+    async def _refresh(self, handle: str) -> CachedAccount:
+        try:
+            fetched = await self.source.fetch_account(handle, self.n_posts)
+        except TRANSIENT_FAILURES as error:
+            cached = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
+            if cached is None:
+                raise
+            log.warning("refreshing @%s failed (%s); serving the copy from %s", handle, error, cached.fetched_at)
+            return CachedAccount(cached.account, cached.fetched_at, from_cache=True, stale=True)
+        fetched_at = self.clock()
+        account = await self._with_local_images(fetched, handle)
+        await asyncio.to_thread(self.store.save_account, _renamed(account, handle, fetched_at), fetched_at)
+        stored = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
+        assert stored is not None  # just written in one transaction
+        return CachedAccount(stored.account, stored.fetched_at, from_cache=False)
+
+    async def _with_local_images(self, fetched: FetchedAccount, handle: str) -> Account:
+        """Posts with a local photo: the stored copy if there is one, else downloaded once and stored."""
+        if not fetched.image_urls or not self.download_images:
+            return fetched.account
+        known = {p.shortcode: p.image_path for p in await asyncio.to_thread(self.store.recent_posts, handle, 1000)
+                 if p.image_path is not None}
+        gate = asyncio.Semaphore(IMAGE_DOWNLOADS_AT_ONCE)
+
+        async def local_copy(post: Post) -> Post:
+            if post.image_path is not None:
+                return post
+            if post.shortcode in known:
+                return _with_image(post, known[post.shortcode])
+            url = fetched.image_urls.get(post.shortcode)
+            if url is None:
+                return post
+            async with gate:
+                try:
+                    data = await self.source.download_image(url)
+                except LikepredictError as error:
+                    log.info("photo of %s not downloaded: %s", post.shortcode, error)
+                    return post
+            sha = await asyncio.to_thread(self.store.save_image, data, ".jpg")
+            path = await asyncio.to_thread(self.store.image_path, sha)
+            return _with_image(post, path)
+
+        posts = await asyncio.gather(*(local_copy(p) for p in fetched.account.posts))
+        a = fetched.account
+        return Account(a.handle, a.followers, a.following, a.posts_count, tuple(posts), a.is_private, a.fetched_at)
+
+    def stats(self, cached: CachedAccount, at: datetime | None = None) -> AccountStats:
+        """The derived stats (likes mean, median, trend, engagement rate, ...) of a cached account."""
+        a = cached.account
+        return account_stats(a.posts, a.followers, a.following, a.posts_count, at=at, n=self.n_posts)
+
+    # ---- hashtags -----------------------------------------------------------------------------
+
+    async def fetch_tag_top_posts(self, tag: str, n: int = TAG_TOP_POSTS, with_owners: bool = True) -> list[TagTopPostWithOwner]:
+        """A hashtag's top posts; with `with_owners`, each owner's usual engagement (owners are cached too)."""
+        tag = normalize_tag(tag)
+        top_posts = await self.source.fetch_tag_top_posts(tag, n)
+        owner_stats: dict[str, AccountStats | None] = {}
+        if with_owners:
+            for owner in dict.fromkeys(t.owner for t in top_posts if t.owner):
+                try:
+                    owner_stats[owner] = self.stats(await self.get_account(owner))
+                except RateLimited:
+                    break  # asking for more owners now would only make it worse
+                except LikepredictError as error:
+                    log.info("owner @%s of a #%s top post skipped: %s", owner, tag, error)
+                    owner_stats[owner] = None
+        result = []
+        for top in top_posts:
+            stats = owner_stats.get(top.owner) if top.owner else None
+            result.append(
+                TagTopPostWithOwner(
+                    top=top,
+                    owner_followers=stats.followers if stats else None,
+                    owner_engagement_rate=stats.engagement_rate if stats and stats.has_history else None,
+                    owner_likes_median=stats.likes_median if stats and stats.has_history else None,
+                )
+            )
+        return result
+
+
+def _with_image(post: Post, path: Path | None) -> Post:
+    return Post(post.shortcode, post.taken_at, post.likes, post.comments, post.hashtags, post.mentions,
+                post.caption_length, post.is_multi_image, post.is_video, post.has_location, path)
+
+
+def _renamed(account: Account, handle: str, fetched_at: datetime) -> Account:
+    # Stored under the handle that was asked for, so the next request finds it whatever case the source used.
+    return Account(handle, account.followers, account.following, account.posts_count, account.posts,
+                   account.is_private, fetched_at)
