@@ -1,0 +1,177 @@
+"""Reading a photo a user sent: safe decoding, the working image, the encoder's views and hand features.
+
+`decode_photo` reads the header first and refuses a decompression bomb before decoding a pixel; JPEGs are
+decoded at reduced size (Pillow's `draft`, i.e. DCT scaling) so a 12-megapixel phone photo costs little.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inference.photo_features import (
+    HAND_FEATURE_NAMES,
+    PHOTO_FEATURES_VERSION,
+    WORKING_LONG_SIDE,
+    compute_hand_features,
+)
+from likepredict.errors import LikepredictError
+
+__all__ = [
+    "HAND_FEATURE_NAMES",
+    "PHOTO_FEATURES_VERSION",
+    "DecodedPhoto",
+    "PhotoError",
+    "decode_photo",
+    "encoder_views",
+    "hand_features",
+]
+
+MAX_PIXELS = 40_000_000
+MAX_BYTES = 40 * 1024 * 1024
+MIN_SIDE = 32
+ENCODER_SIZE = 224
+# Multi-picture JPEGs (phones store a depth map or preview as a second frame) are still one photo.
+_STILL_MULTIFRAME_FORMATS = {"MPO"}
+
+
+class PhotoError(LikepredictError):
+    """A file the user sent cannot be used as a photo; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class DecodedPhoto:
+    """A decoded photo: the working image (long side <= 512), the encoder's input views, the original size."""
+
+    rgb_small: np.ndarray  # uint8 HxWx3
+    encoder_views: np.ndarray  # float32 (k, 3, 224, 224), scaled to -1..1
+    width: int  # of the original, after EXIF orientation
+    height: int
+    sha256: str
+
+
+def _read_source(source: bytes | Path, max_bytes: int) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise PhotoError(f"That file is too large ({size // (1024 * 1024)} MB); send a photo under {max_bytes // (1024 * 1024)} MB.")
+            data = path.read_bytes()
+        except OSError:
+            raise PhotoError("I could not read that file.") from None
+    if not data:
+        raise PhotoError("That file is empty.")
+    if len(data) > max_bytes:
+        raise PhotoError(f"That file is too large; send a photo under {max_bytes // (1024 * 1024)} MB.")
+    return data
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Open (header only) and refuse what is not one still photo of a sane size."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise PhotoError("That image is far too large to open.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise PhotoError("That file is not a photo I can read. Send a JPEG or PNG photo.") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise PhotoError(f"That image is too large ({width}x{height} pixels); send one under {max_pixels // 1_000_000} megapixels.")
+    if min(width, height) < MIN_SIDE:
+        raise PhotoError(f"That image is too small ({width}x{height} pixels) to judge.")
+    if getattr(image, "n_frames", 1) > 1 and image.format not in _STILL_MULTIFRAME_FORMATS:
+        raise PhotoError("That is an animation or a video; send a single still photo.")
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _working_size(width: int, height: int, long_side: int) -> tuple[int, int]:
+    scale = min(1.0, long_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
+    """The oriented RGB working image and the original's oriented width and height."""
+    width, height = image.size
+    target = _working_size(width, height, WORKING_LONG_SIDE)
+    if image.format == "JPEG":
+        # DCT scaling to the smallest power-of-two reduction still at least `target` (orientation-agnostic).
+        side = max(target)
+        image.draft("RGB", (side, side))
+    try:
+        image.load()
+        oriented = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise PhotoError("That photo file is damaged or incomplete; send it again.") from None
+    if oriented.size != image.size:  # rotated by 90 or 270 degrees
+        width, height = height, width
+    rgb = _to_rgb(oriented)
+    small = _working_size(rgb.width, rgb.height, WORKING_LONG_SIDE)
+    if small != rgb.size:
+        rgb = rgb.resize(small, Image.Resampling.BICUBIC)
+    return rgb, width, height
+
+
+# Where the native-resolution crops sit, as fractions of the free space (0 = left/top, 1 = right/bottom).
+CROP_ANCHORS: tuple[tuple[float, float], ...] = ((0.5, 0.5), (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0))
+
+
+def encoder_views(rgb: Image.Image) -> np.ndarray:
+    """The encoder's views of a working image: float32 (k, 3, 224, 224) scaled as (x/255 - 0.5) / 0.5.
+
+    View 0 is the whole photo squeezed to 224x224 (composition, content). The next views are 224x224 crops of
+    the working image at its own resolution (at `CROP_ANCHORS`: centre and corners), where
+    blur, noise and compression artefacts are still visible; a resize alone averages them away.
+    """
+    views = [rgb.resize((ENCODER_SIZE, ENCODER_SIZE), Image.Resampling.BICUBIC)]
+    short = min(rgb.size)
+    if short < ENCODER_SIZE:  # small photos: crop from a copy whose short side just fits a view
+        scale = ENCODER_SIZE / short
+        rgb = rgb.resize((max(ENCODER_SIZE, round(rgb.width * scale)), max(ENCODER_SIZE, round(rgb.height * scale))),
+                         Image.Resampling.BICUBIC)
+    free_x, free_y = rgb.width - ENCODER_SIZE, rgb.height - ENCODER_SIZE
+    for anchor_x, anchor_y in CROP_ANCHORS:
+        left, top = round(free_x * anchor_x), round(free_y * anchor_y)
+        views.append(rgb.crop((left, top, left + ENCODER_SIZE, top + ENCODER_SIZE)))
+    batch = np.stack([np.asarray(view, dtype=np.float32) for view in views]).transpose(0, 3, 1, 2)
+    return np.ascontiguousarray((batch / 255.0 - 0.5) / 0.5, dtype=np.float32)
+
+
+def decode_photo(source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> DecodedPhoto:
+    """Decode `source` (file bytes or a path) into a `DecodedPhoto`, or raise `PhotoError` saying why not."""
+    data = _read_source(source, max_bytes)
+    image = _open_checked(data, max_pixels)
+    rgb, width, height = _decode_working_image(image)
+    return DecodedPhoto(
+        rgb_small=np.asarray(rgb, dtype=np.uint8),
+        encoder_views=encoder_views(rgb),
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def hand_features(photo: DecodedPhoto) -> np.ndarray:
+    """float32 vector of the features named in `HAND_FEATURE_NAMES`."""
+    return compute_hand_features(photo.rgb_small, photo.width, photo.height)

@@ -1,0 +1,207 @@
+"""Decoding what users send, and the hand-made features computed from it."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
+from likepredict.paths import DEMO_SAMPLES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def jpeg_bytes(image: Image.Image, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=92, **options)
+    return buffer.getvalue()
+
+
+def png_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def textured_photo(width: int, height: int, seed: int = 0) -> Image.Image:
+    """A photo-like picture: smooth colour fields, hard-edged shapes and fine grain, at any size."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(0, 255, size=(6, 8, 3)).astype(np.uint8)
+    picture = Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
+    pixels = np.asarray(picture, dtype=np.float32)
+    for _ in range(12):
+        x0, y0 = rng.uniform(0, 0.8, size=2)
+        x1, y1 = x0 + rng.uniform(0.05, 0.2), y0 + rng.uniform(0.05, 0.2)
+        pixels[int(y0 * height):int(y1 * height), int(x0 * width):int(x1 * width)] = rng.uniform(0, 255, size=3)
+    stripes = (np.sin(np.arange(width) / width * 400.0) * 20.0)[None, :, None]
+    pixels[: height // 3] += stripes
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+# ---- refusals ---------------------------------------------------------------------------------------
+
+
+def test_zero_bytes_are_refused_as_empty():
+    with pytest.raises(PhotoError, match="empty"):
+        decode_photo(b"")
+
+
+def test_random_bytes_are_not_a_photo():
+    with pytest.raises(PhotoError, match="not a photo"):
+        decode_photo(np.random.default_rng(1).bytes(5000))
+
+
+def test_a_video_file_is_not_a_photo():
+    mp4_start = struct.pack(">I", 24) + b"ftypmp42" + b"\x00" * 4 + b"mp42isom" + struct.pack(">I", 8) + b"mdat"
+    with pytest.raises(PhotoError, match="not a photo"):
+        decode_photo(mp4_start + b"\x00" * 4000)
+
+
+def test_a_truncated_jpeg_is_refused_as_damaged():
+    whole = jpeg_bytes(textured_photo(800, 600))
+    with pytest.raises(PhotoError, match="damaged or incomplete"):
+        decode_photo(whole[: len(whole) // 2])
+
+
+def test_a_png_declaring_a_huge_size_is_refused_before_decoding():
+    header = struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0)  # 3.6 gigapixels of RGB
+    bomb = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+    with pytest.raises(PhotoError, match="too large"):
+        decode_photo(bomb)
+
+
+def test_the_pixel_limit_is_the_callers():
+    photo = jpeg_bytes(textured_photo(400, 300))
+    with pytest.raises(PhotoError, match="too large"):
+        decode_photo(photo, max_pixels=100_000)
+    assert decode_photo(photo, max_pixels=120_000).width == 400
+
+
+def test_an_animated_gif_is_refused():
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    with pytest.raises(PhotoError, match="animation"):
+        decode_photo(buffer.getvalue())
+
+
+def test_a_single_frame_gif_is_accepted():
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "orange").save(buffer, format="GIF")
+    assert (decode_photo(buffer.getvalue()).width, decode_photo(buffer.getvalue()).height) == (64, 48)
+
+
+def test_a_tiny_image_is_refused():
+    with pytest.raises(PhotoError, match="too small"):
+        decode_photo(jpeg_bytes(Image.new("RGB", (10, 10))))
+
+
+def test_a_file_over_the_byte_limit_is_refused(tmp_path):
+    path = tmp_path / "big.jpg"
+    path.write_bytes(jpeg_bytes(textured_photo(300, 200)))
+    with pytest.raises(PhotoError, match="too large"):
+        decode_photo(path, max_bytes=1000)
+
+
+def test_a_missing_file_is_a_photo_error(tmp_path):
+    with pytest.raises(PhotoError, match="could not read"):
+        decode_photo(tmp_path / "nope.jpg")
+
+
+# ---- what a decoded photo holds ------------------------------------------------------------------
+
+
+def test_a_phone_photo_is_decoded_small_with_its_original_size():
+    photo = decode_photo(jpeg_bytes(textured_photo(4032, 3024)))
+    assert (photo.width, photo.height) == (4032, 3024)
+    assert photo.rgb_small.shape == (384, 512, 3) and photo.rgb_small.dtype == np.uint8
+    assert photo.encoder_views.shape[1:] == (3, 224, 224) and photo.encoder_views.dtype == np.float32
+    assert -1.0 <= photo.encoder_views.min() and photo.encoder_views.max() <= 1.0
+
+
+def test_exif_orientation_is_applied():
+    # Stored landscape: red on the left, blue on the right. Orientation 6 = display rotated 90 degrees clockwise.
+    stored = np.zeros((60, 120, 3), dtype=np.uint8)
+    stored[:, :60] = (255, 0, 0)
+    stored[:, 60:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo = decode_photo(jpeg_bytes(Image.fromarray(stored), exif=exif))
+    assert (photo.width, photo.height) == (60, 120)
+    top, bottom = photo.rgb_small[10, 30], photo.rgb_small[-10, 30]
+    assert top[0] > 200 and top[2] < 60  # red now on top
+    assert bottom[2] > 200 and bottom[0] < 60
+
+
+def test_transparent_png_is_composited_on_white():
+    rgba = Image.new("RGBA", (100, 80), (0, 0, 0, 0))
+    buffer = io.BytesIO()
+    rgba.save(buffer, format="PNG")
+    assert decode_photo(buffer.getvalue()).rgb_small.min() == 255
+
+
+def test_path_and_bytes_decode_alike(tmp_path):
+    data = jpeg_bytes(textured_photo(640, 480))
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(data)
+    from_path, from_bytes = decode_photo(path), decode_photo(data)
+    assert from_path.sha256 == from_bytes.sha256
+    np.testing.assert_array_equal(from_path.rgb_small, from_bytes.rgb_small)
+
+
+# ---- hand features ---------------------------------------------------------------------------------
+
+
+def test_hand_features_have_one_value_per_name():
+    features = hand_features(decode_photo(DEMO_SAMPLES / "valley.jpg"))
+    assert features.shape == (len(HAND_FEATURE_NAMES),) and features.dtype == np.float32
+    assert np.isfinite(features).all()
+
+
+def test_features_barely_change_between_a_1080_and_a_4032_copy():
+    large = textured_photo(4032, 3024, seed=3)
+    small = large.resize((1080, 810), Image.Resampling.LANCZOS)
+    big_features = dict(zip(HAND_FEATURE_NAMES, hand_features(decode_photo(jpeg_bytes(large)))))
+    small_features = dict(zip(HAND_FEATURE_NAMES, hand_features(decode_photo(jpeg_bytes(small)))))
+    assert big_features["width"] == 4032 and small_features["width"] == 1080
+    assert big_features["aspect_ratio"] == pytest.approx(small_features["aspect_ratio"], rel=1e-3)
+    for name in HAND_FEATURE_NAMES:
+        if name in ("width", "height", "aspect_ratio"):
+            continue
+        tolerance = max(0.1 * abs(small_features[name]), 2.0 if name.endswith(("mean", "std", "p10", "p50", "p90")) else 0.1)
+        assert abs(big_features[name] - small_features[name]) <= tolerance, name
+
+
+def test_sharpness_drops_when_a_photo_is_blurred():
+    from PIL import ImageFilter
+
+    sharp = textured_photo(800, 600, seed=5)
+    blurred = sharp.filter(ImageFilter.GaussianBlur(3))
+    index = HAND_FEATURE_NAMES.index("sharpness_log_laplacian_var")
+    assert hand_features(decode_photo(jpeg_bytes(blurred)))[index] < hand_features(decode_photo(jpeg_bytes(sharp)))[index] - 1.0
+
+
+def test_noise_estimate_rises_with_added_noise():
+    clean = np.asarray(textured_photo(600, 600, seed=6), dtype=np.float32)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 12, clean.shape), 0, 255).astype(np.uint8)
+    index = HAND_FEATURE_NAMES.index("noise_sigma")
+    # The working image is 512 px, so the resize averages some of the noise away (12 -> about 4).
+    noisy_sigma = hand_features(decode_photo(png_bytes(noisy)))[index]
+    assert noisy_sigma > hand_features(decode_photo(png_bytes(clean.astype(np.uint8))))[index] + 3
+
+
+def test_grey_photo_has_no_colourfulness_and_a_colourful_one_has_much():
+    index = HAND_FEATURE_NAMES.index("colourfulness")
+    grey = hand_features(decode_photo(jpeg_bytes(Image.new("RGB", (200, 200), (128, 128, 128)))))
+    assert grey[index] < 1.0
+    assert hand_features(decode_photo(DEMO_SAMPLES / "sunset_beach.jpg"))[index] > 50
