@@ -15,6 +15,7 @@ from likepredict.settings import Settings
 # each with `func(args, settings) -> int` set as a default.
 COMMAND_MODULES = [
     "likepredict.commands",
+    "scraping.cli",
 ]
 
 Command = Callable[[argparse.Namespace, Settings], int]
