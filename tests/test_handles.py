@@ -1,0 +1,66 @@
+"""Handles and hashtags are checked and normalised before any request is made."""
+
+import pytest
+
+from likepredict.errors import LikepredictError
+from scraping.errors import InvalidHandle, InvalidTag
+from scraping.handles import normalize_handle, normalize_tag
+
+
+@pytest.mark.parametrize(
+    "text, handle",
+    [
+        ("demo_creator", "demo_creator"),
+        ("@Demo_Creator", "demo_creator"),
+        ("  @some.one_2  ", "some.one_2"),
+        ("https://www.instagram.com/Some.One/", "some.one"),
+        ("https://instagram.com/someone?hl=en", "someone"),
+        ("instagram.com/someone/", "someone"),
+        ("http://m.instagram.com/someone/reels/", "someone"),
+        ("a" * 30, "a" * 30),
+    ],
+)
+def test_accepted_forms_normalise_to_the_bare_lowercase_username(text, handle):
+    assert normalize_handle(text) == handle
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "@",
+        "a" * 31,
+        "two words",
+        "emoji😀",
+        "semi;colon",
+        "double..dot",
+        ".leading",
+        "trailing.",
+        "https://example.com/someone/",
+        "https://www.instagram.com/",
+        "https://www.instagram.com/p/CxYz123/",
+        "https://www.instagram.com/explore/tags/sunset/",
+    ],
+)
+def test_impossible_usernames_are_refused_with_a_plain_message(text):
+    with pytest.raises(InvalidHandle) as caught:
+        normalize_handle(text)
+    assert isinstance(caught.value, LikepredictError)
+    assert "not an Instagram username" in str(caught.value)
+
+
+def test_an_overlong_username_says_why():
+    with pytest.raises(InvalidHandle, match="longer than 30"):
+        normalize_handle("x" * 31)
+
+
+@pytest.mark.parametrize("text, tag", [("#Sunset", "sunset"), ("sunset", "sunset"), (" #été ", "été"), ("a_1", "a_1")])
+def test_hashtags_lose_the_hash_and_case(text, tag):
+    assert normalize_tag(text) == tag
+
+
+@pytest.mark.parametrize("text", ["", "#", "two words", "#semi;colon", "a-b"])
+def test_impossible_hashtags_are_refused(text):
+    with pytest.raises(InvalidTag):
+        normalize_tag(text)
