@@ -1,0 +1,412 @@
+"""Hashtag suggestions: score tags by how much their posts out-perform their own accounts.
+
+1. Candidates: the account's own tags, tags that co-occur with them in the store, and (with a photo and
+   the similarity model) the tags of the stored posts whose images are most like the photo.
+2. Score: over a tag's stored posts, the weighted mean relative lift (post rate / its account's mean
+   rate - 1), weights = image similarity to the photo, shrunk toward 0 by n/(n+k) (see `score_tag`).
+3. Choice: drop banned, excluded and case-duplicate tags, keep the top N.
+4. Expected engagement = followers x (account rate + account rate x mean lift of the chosen tags).
+5. Each tag carries a one-line reason.
+
+The issue states the score as a difference of rates (post rate - account rate). Across accounts of very
+different sizes a raw difference is dominated by small accounts with high rates, so each post's difference
+is divided by its own account's rate (a relative lift), and turned back into this account's rate units
+when the expected engagement is computed: followers x (rate + rate x lift) is the issue's formula with
+the score expressed for this account.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from inference.account_stats import account_stats
+from likepredict.records import Account
+from likepredict.store import Store, TagPost
+
+if TYPE_CHECKING:  # the photo and likes sides are optional collaborators
+    from inference.photo import PhotoAnalysis
+    from inference.predictor import LikesPrediction
+
+BANNED_TAGS_FILE = Path(__file__).with_name("banned_tags.txt")
+
+# k in n/(n+k). Empirical Bayes for a normal mean: the best shrinkage factor is tau2/(tau2 + sigma2/n)
+# = n/(n + sigma2/tau2), with sigma2 the spread of single posts' lifts and tau2 the spread of tags' true
+# lifts. On influencers-2017 the method-of-moments estimate (`estimate_shrinkage`, printed by
+# `likepredict evaluate hashtags`) is about 10 over tags seen on 3+ posts: a post's luck varies ~3x more
+# than tags truly differ, so a tag needs ~10 posts before its own mean counts for half of its score.
+DEFAULT_SHRINKAGE_POSTS = 10.0
+# One viral post (10x its account's usual) would otherwise outweigh dozens of ordinary ones.
+MAX_POST_LIFT = 2.0
+# A post without an image counts like an image of middling similarity: it neither pulls nor pushes.
+NO_IMAGE_WEIGHT = 0.5
+POSTS_PER_TAG = 50
+# Co-occurring tags widen the choice beyond the account's habits; a tag met on one shared post is a
+# coincidence, not a neighbourhood. More of them trades recall of the tags people really use for discovery
+# (see `likepredict evaluate hashtags`).
+COOCCURRING_CANDIDATES = 20
+MIN_SHARED_POSTS = 2
+SIMILAR_POSTS = 20
+MIN_SIMILARITY = 0.3
+DEFAULT_COUNT = 10
+MAX_COUNT = 30  # Instagram's limit per post
+
+
+# ---- pure maths --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidencePost:
+    """One post under a tag: its engagement rate, its account's mean rate, and how much it counts."""
+
+    rate: float
+    account_rate: float
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class TagScore:
+    """A tag's shrunk lift and what it rests on."""
+
+    tag: str
+    lift: float  # shrunk relative out-performance: 0.18 = 18% above the owning accounts' usual
+    raw_lift: float  # the weighted mean before shrinkage
+    posts_seen: int
+    effective_posts: float  # Kish's effective sample size of the weights
+    similarity_weighted: bool = False
+
+
+def engagement_rate(likes: int, comments: int | None, followers: int) -> float:
+    return (likes + (comments or 0)) / max(followers, 1)
+
+
+def post_lift(rate: float, account_rate: float, cap: float = MAX_POST_LIFT) -> float:
+    """How much a post beat its own account's mean rate, relative to it, capped at `cap`."""
+    return min(rate / account_rate - 1.0, cap)
+
+
+def effective_count(weights: Sequence[float]) -> float:
+    """(sum w)^2 / sum w^2: n for equal weights, fewer when a few posts carry most of the weight."""
+    total = float(sum(weights))
+    squares = float(sum(w * w for w in weights))
+    return total * total / squares if squares > 0 else 0.0
+
+
+def score_tag(tag: str, posts: Sequence[EvidencePost], k: float = DEFAULT_SHRINKAGE_POSTS) -> TagScore:
+    """Weighted mean lift of the tag's posts, times n_eff / (n_eff + k).
+
+    The shrinkage is toward 0 ("no better than the account's usual"): a tag seen on one lucky post with
+    a +100% lift scores 1/(1+10) x 100% = +9%, while one seen on 40 posts at +25% keeps 80% of it (+20%).
+    With similarity weights n_eff is the effective number of posts, so a tag whose score rests on one
+    similar image is shrunk as hard as a tag seen once. Posts whose account has no engagement are skipped.
+    """
+    usable = [p for p in posts if p.account_rate > 0 and p.weight > 0]
+    weights = [p.weight for p in usable]
+    if not usable:
+        return TagScore(tag, 0.0, 0.0, 0, 0.0)
+    raw = float(np.average([post_lift(p.rate, p.account_rate) for p in usable], weights=weights))
+    n_eff = effective_count(weights)
+    return TagScore(tag, raw * n_eff / (n_eff + k), raw, len(usable), n_eff)
+
+
+def estimate_shrinkage(lifts_by_tag: Mapping[str, Sequence[float]], min_posts: int = 3) -> float | None:
+    """Method-of-moments k = sigma2 / tau2 from tags seen on at least `min_posts` posts.
+
+    sigma2 is the mean within-tag variance of post lifts; tau2 the variance of tag means minus the part
+    sampling noise explains (mean sigma2 / n). None when the data show no real spread between tags.
+    """
+    groups = [np.asarray(v, dtype=float) for v in lifts_by_tag.values() if len(v) >= min_posts]
+    if len(groups) < 2:
+        return None
+    sigma2 = float(np.mean([g.var(ddof=1) for g in groups]))
+    means = np.array([g.mean() for g in groups])
+    counts = np.array([len(g) for g in groups], dtype=float)
+    tau2 = float(means.var() - np.mean(sigma2 / counts))
+    return sigma2 / tau2 if tau2 > 0 else None
+
+
+def normalize_tag(text: str) -> str:
+    """'#Beach ' -> 'beach'; Instagram treats tags case-insensitively (lower() as the store does)."""
+    return text.strip().lstrip("#").strip().lower()
+
+
+def load_banned_tags(path: Path = BANNED_TAGS_FILE, extra: Iterable[str] = ()) -> frozenset[str]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    tags = {normalize_tag(line) for line in lines if line.strip() and not line.lstrip().startswith("#")}
+    return frozenset(tags | {normalize_tag(t) for t in extra if normalize_tag(t)})
+
+
+def rank_tags(scores: Iterable[TagScore], n: int, blocked: Iterable[str] = ()) -> list[TagScore]:
+    """The top `n` scores: highest lift first, then most posts, then alphabetical (ties are stable).
+
+    Blocked tags and later case variants of a tag already kept are dropped.
+    """
+    blocked_set = {normalize_tag(t) for t in blocked}
+    ordered = sorted(scores, key=lambda s: (-round(s.lift, 12), -s.posts_seen, normalize_tag(s.tag)))
+    chosen: list[TagScore] = []
+    seen: set[str] = set()
+    for score in ordered:
+        key = normalize_tag(score.tag)
+        if not key or key in blocked_set or key in seen:
+            continue
+        seen.add(key)
+        chosen.append(score)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def expected_engagement(followers: int, account_rate: float, lifts: Sequence[float]) -> tuple[float, float]:
+    """(likes+comments per post, rate) with the chosen tags: followers x rate x (1 + mean lift)."""
+    mean_lift = float(np.mean(lifts)) if len(lifts) else 0.0
+    rate = account_rate * (1.0 + mean_lift)
+    return followers * rate, rate
+
+
+# ---- candidates and reasons ----------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """Where a candidate tag came from; the reason line is built from this."""
+
+    tag: str
+    own_uses: int = 0
+    cooccurs_with: str | None = None
+    shared_posts: int = 0
+    similar_posts: int = 0
+
+
+@dataclass(frozen=True)
+class TagSuggestion:
+    tag: str
+    lift: float
+    posts_seen: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class HashtagAdvice:
+    suggestions: list[TagSuggestion]
+    expected_engagement: float  # likes + comments per post with these tags
+    expected_rate: float
+    account_rate: float
+    note: str
+    tags_considered: int = 0
+
+
+def percent(value: float) -> str:
+    return f"{abs(value) * 100:.0f}%"
+
+
+def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
+    """One line: how the tag's posts did, then why it is a candidate at all."""
+    tag = f"#{score.tag}"
+    if score.posts_seen == 0:
+        performance = f"no stored posts under {tag} to judge it by yet"
+    else:
+        who = "posts like yours" if score.similarity_weighted else "posts"
+        if abs(score.lift) < 0.005:
+            trend = "do about as well as their accounts' usual"
+        else:
+            more = "more" if score.lift > 0 else "less"
+            trend = f"get {percent(score.lift)} {more} likes+comments than their accounts' usual"
+        plural = "post" if score.posts_seen == 1 else "posts"
+        shrunk = ", pulled toward 0 as so few" if score.effective_posts < DEFAULT_SHRINKAGE_POSTS / 2 else ""
+        performance = f"{who} under {tag} {trend} ({score.posts_seen} {plural}{shrunk})"
+    if candidate.own_uses:
+        origin = f"you used it in {candidate.own_uses} of your last {recent_posts} posts"
+    elif candidate.similar_posts:
+        origin = f"on {candidate.similar_posts} of the stored posts most like your photo"
+    elif candidate.cooccurs_with:
+        origin = f"used with your #{candidate.cooccurs_with} on {candidate.shared_posts} posts"
+    else:
+        origin = ""
+    return f"{performance}; {origin}" if origin else performance
+
+
+def reconcile_note(
+    followers: int,
+    account_rate: float,
+    mean_lift: float,
+    engagement: float,
+    comments_mean: float,
+    likes_mean: float,
+    likes_prediction: "LikesPrediction | None",
+) -> str:
+    """Say how the expected engagement was made and, beside a likes prediction, why the two differ."""
+    basis = (f"expected {engagement:,.0f} likes+comments = {followers:,} followers x your {account_rate:.2%} "
+             f"average rate x (1 {'+' if mean_lift >= 0 else '-'} {percent(mean_lift)} mean tag lift)")
+    if likes_prediction is None:
+        return basis
+    tag_likes = max(engagement - comments_mean, 0.0)
+    model = (f"the likes model predicts {likes_prediction.likes:,.0f} likes "
+             f"({likes_prediction.low:,.0f}-{likes_prediction.high:,.0f})")
+    if likes_prediction.low <= tag_likes <= likes_prediction.high:
+        return f"{basis}; about {tag_likes:,.0f} of them likes, within the range {model}"
+    causes = []
+    median = likes_prediction.baseline_median
+    if median > 0 and abs(likes_mean - median) / median > 0.15:
+        pull = "a few big hits pull it up" if likes_mean > median else "a few weak posts pull it down"
+        causes.append(f"this uses your average ({likes_mean:,.0f} likes; {pull}) where the model starts from "
+                      f"your median ({median:,.0f})")
+    if likes_prediction.photo_effect_modelled and likes_prediction.appeal is not None:
+        causes.append(f"the model rates this photo {likes_prediction.appeal:.0f}/100")
+    causes.append("the model also weighs posting time and your recent trend")
+    return (f"{basis}; that is about {tag_likes:,.0f} likes, {'above' if tag_likes > likes_prediction.high else 'below'} "
+            f"the range {model}, because {'; '.join(causes)}. Trust the model for the count and this for "
+            f"which tags help")
+
+
+# ---- the engine ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _PhotoContext:
+    """The user's photo against the stored images: weights per image sha256."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    similar_tags: Counter = field(default_factory=Counter)
+
+    def weight(self, image_sha256: str | None) -> float:
+        if image_sha256 is None or image_sha256 not in self.weights:
+            return NO_IMAGE_WEIGHT
+        return self.weights[image_sha256]
+
+
+class HashtagEngine:
+    """Suggests hashtags for an account (and photo) from the posts in the store.
+
+    `similarity` is the image side's `SimilarityModel`; `analyzer` (a `PhotoAnalyzer`) embeds stored
+    images not yet in the embedding cache. Without them, every post counts equally.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        similarity: Any | None = None,
+        banned: Iterable[str] = (),
+        excluded: Iterable[str] = (),
+        analyzer: Any | None = None,
+        shrinkage: float = DEFAULT_SHRINKAGE_POSTS,
+    ) -> None:
+        self.store = store
+        self.similarity = similarity
+        self.analyzer = analyzer
+        self.banned = load_banned_tags(extra=banned)
+        self.excluded = frozenset(normalize_tag(t) for t in excluded)
+        self.shrinkage = shrinkage
+
+    @classmethod
+    def from_settings(cls, settings: Any, store: Store, similarity: Any | None = None,
+                      analyzer: Any | None = None) -> "HashtagEngine":
+        return cls(store, similarity, settings.banned_tags, settings.excluded_tags, analyzer)
+
+    def suggest(
+        self,
+        account: Account,
+        photo: "PhotoAnalysis | None" = None,
+        n: int = DEFAULT_COUNT,
+        likes_prediction: "LikesPrediction | None" = None,
+    ) -> HashtagAdvice:
+        n = max(1, min(int(n), MAX_COUNT))
+        stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
+        context = self._photo_context(photo)
+        candidates = self.candidates(account, context)
+        scores = self.score_tags(candidates, context)
+        chosen = rank_tags(scores.values(), n, blocked=self.banned | self.excluded)
+        suggestions = [
+            TagSuggestion(s.tag, s.lift, s.posts_seen, reason_for(s, candidates[s.tag], stats.n_posts))
+            for s in chosen
+        ]
+        lifts = [s.lift for s in chosen]
+        engagement, rate = expected_engagement(account.followers, stats.engagement_rate, lifts)
+        if stats.n_posts == 0:
+            note = "no previous posts to measure your usual engagement, so no expected figure yet"
+        else:
+            note = reconcile_note(account.followers, stats.engagement_rate, float(np.mean(lifts)) if lifts else 0.0,
+                                  engagement, stats.comments_mean or 0.0, stats.likes_mean, likes_prediction)
+        return HashtagAdvice(suggestions, engagement, rate, stats.engagement_rate, note, len(candidates))
+
+    def candidates(self, account: Account, context: _PhotoContext | None = None) -> dict[str, Candidate]:
+        """Own tags, tags co-occurring with them, and tags of stored posts like the photo."""
+        stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
+        found: dict[str, Candidate] = {}
+        for tag, uses in stats.hashtags:
+            key = normalize_tag(tag)
+            if key:
+                found.setdefault(key, Candidate(key)).own_uses += uses
+        for tag, _, partner, with_partner in self.store.cooccurring_with_partner(
+            list(found), COOCCURRING_CANDIDATES, MIN_SHARED_POSTS
+        ):
+            found.setdefault(tag, Candidate(tag, cooccurs_with=partner, shared_posts=with_partner))
+        if context is not None:
+            for tag, count in context.similar_tags.items():
+                found.setdefault(tag, Candidate(tag)).similar_posts = count
+        return found
+
+    def score_tags(self, tags: Iterable[str], context: _PhotoContext | None = None) -> dict[str, TagScore]:
+        """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
+        evidence = self.store.tag_evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
+        weighted = context is not None and bool(context.weights)
+        scores = {}
+        for tag, posts in evidence.items():
+            score = score_tag(tag, [self._evidence(p, context) for p in posts], self.shrinkage)
+            scores[tag] = TagScore(score.tag, score.lift, score.raw_lift, score.posts_seen, score.effective_posts,
+                                   weighted and any(p.image_sha256 in context.weights for p in posts))
+        return scores
+
+    @staticmethod
+    def _evidence(post: TagPost, context: _PhotoContext | None) -> EvidencePost:
+        weight = 1.0 if context is None or not context.weights else context.weight(post.image_sha256)
+        return EvidencePost(engagement_rate(post.likes, post.comments, post.followers), post.account_mean_rate, weight)
+
+    # ---- image similarity ----------------------------------------------------------------------
+
+    def _photo_context(self, photo: "PhotoAnalysis | None") -> _PhotoContext | None:
+        vector = getattr(photo, "similarity_vector", None)
+        if photo is None or self.similarity is None or vector is None:
+            return None
+        stored = self.store.posts_with_images()
+        vectors = self.stored_vectors(sorted({sha for _, sha, _ in stored}))
+        if not vectors:
+            return _PhotoContext()
+        shas = sorted(vectors)
+        cosines = np.asarray(self.similarity.similarity(np.asarray(vector, dtype=np.float32),
+                                                        np.stack([vectors[s] for s in shas])), dtype=float)
+        weights = {sha: float(min(max(c, 0.0), 1.0)) for sha, c in zip(shas, cosines)}
+        nearest = sorted(((weights[sha], post_id, tags) for post_id, sha, tags in stored if sha in weights),
+                         key=lambda item: (-item[0], item[1]))[:SIMILAR_POSTS]
+        similar_tags = Counter(normalize_tag(t) for w, _, tags in nearest if w >= MIN_SIMILARITY
+                               for t in set(tags) if normalize_tag(t))
+        return _PhotoContext(weights, similar_tags)
+
+    @property
+    def vector_version(self) -> str:
+        """The embedding cache key: vectors are only comparable under the same similarity model."""
+        return f"hashtag-similarity:{getattr(self.similarity, 'version', 'unversioned')}"
+
+    def stored_vectors(self, shas: Sequence[str]) -> dict[str, np.ndarray]:
+        """Similarity vectors of stored images: from the cache, else computed once and cached."""
+        vectors: dict[str, np.ndarray] = {}
+        missing: list[tuple[str, Path]] = []
+        for sha in shas:
+            cached = self.store.cached_embedding(sha, self.vector_version)
+            if cached is not None:
+                vectors[sha] = cached
+                continue
+            path = self.store.image_path(sha)
+            if path is not None and path.is_file():
+                missing.append((sha, path))
+        if missing and self.analyzer is not None:
+            analyses = self.analyzer.analyse([path for _, path in missing])
+            for (sha, _), analysis in zip(missing, analyses):
+                vector = np.asarray(analysis.similarity_vector, dtype=np.float32)
+                self.store.save_embedding(sha, self.vector_version, vector)
+                vectors[sha] = vector
+        return vectors
