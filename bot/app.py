@@ -1,0 +1,134 @@
+"""Builds and runs the Telegram bot: `build_application(settings)` and `run_bot(settings)`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers, texts
+from bot.albums import AlbumCollector, PendingAlbum
+from bot.context import STATE_KEY, BotState, bot_state
+from bot.flood import RetryAfterLimiter
+from bot.limits import SlidingWindowLimit
+from bot.ordering import PerChatUpdateProcessor
+from likepredict.service import Service
+from likepredict.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 32
+BACKGROUND_KEY = "likepredict.background"
+
+
+def build_application(settings: Settings) -> Application:
+    """The bot exactly as `python -m bot` runs it; services open in `post_init`, close in `post_shutdown`."""
+    if not settings.telegram_bot_token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it.")
+    ordering = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
+
+    async def post_init(application: Application) -> None:
+        service = await Service.open(settings)
+
+        async def album_done(album: PendingAlbum) -> None:
+            await handlers.album_done(application.bot, bot_state(application), album)
+
+        state = BotState(settings, service, SlidingWindowLimit(settings.photos_per_minute),
+                         AlbumCollector(album_done), ordering)
+        application.bot_data[STATE_KEY] = state
+        await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
+        background: set[asyncio.Task[None]] = application.bot_data.setdefault(BACKGROUND_KEY, set())
+        for request_id, chat_id in await service.unfinished_best_requests():
+            log.info("answering /best request %s interrupted by a restart", request_id)
+            task = asyncio.create_task(handlers.resume_best(application.bot, state, request_id, chat_id))
+            background.add(task)
+            task.add_done_callback(background.discard)
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(ordering)
+        .rate_limiter(RetryAfterLimiter())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register_handlers(application)
+    return application
+
+
+async def post_shutdown(application: Application) -> None:
+    background: set[asyncio.Task[None]] = application.bot_data.pop(BACKGROUND_KEY, set())
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
+    state = application.bot_data.pop(STATE_KEY, None)
+    if isinstance(state, BotState):
+        await state.albums.aclose()
+        await state.service.aclose()
+
+
+def register_handlers(application: Application) -> None:
+    """Handlers in the order they are tried; the first that matches an update handles it."""
+    new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
+    commands = [
+        ("start", handlers.start), ("help", handlers.help_command), ("handle", handlers.handle_command),
+        ("best", handlers.best), ("stats", handlers.stats), ("actual", handlers.actual),
+        ("clear", handlers.clear), ("forget", handlers.forget),
+    ]
+    for name, callback in commands:
+        application.add_handler(CommandHandler(name, callback, filters=new))
+    application.add_handler(CallbackQueryHandler(handlers.hashtags_button, pattern=handlers.HASHTAGS_CALLBACK))
+    application.add_handler(CallbackQueryHandler(handlers.unknown_button))
+    application.add_handler(MessageHandler(new & filters.PHOTO, handlers.photo))
+    application.add_handler(MessageHandler(new & filters.ANIMATION, handlers.animation))  # before documents: a GIF is both
+    application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document))
+    application.add_handler(MessageHandler(new & (filters.VIDEO | filters.VIDEO_NOTE), handlers.video))
+    application.add_handler(MessageHandler(new & filters.Sticker.ALL, handlers.sticker))
+    application.add_handler(MessageHandler(new & (filters.VOICE | filters.AUDIO), handlers.voice))
+    application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(new & filters.TEXT, handlers.text))
+    application.add_handler(MessageHandler(new, handlers.other))
+    application.add_error_handler(handlers.on_error)
+
+
+class RedactToken(logging.Filter):
+    """Belt and braces: replaces the token wherever it would appear in a log line."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
+def install_token_redaction(token: str) -> None:
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactToken) for f in handler.filters):
+            handler.addFilter(RedactToken(token))
+
+
+def run_bot(settings: Settings) -> None:
+    """Long polling until stopped (Ctrl-C or SIGTERM)."""
+    application = build_application(settings)
+    install_token_redaction(settings.telegram_bot_token or "")
+    log.info("bot polling %s", settings.telegram_api_base_url)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)

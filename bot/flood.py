@@ -1,0 +1,63 @@
+"""Obeying Telegram's flood control: on `RetryAfter`, every request waits the time Telegram asked, then retries.
+
+PTB's own `AIORateLimiter` does this too but needs the `aiolimiter` extra and throttles every request up
+front; a bot that answers its users one message at a time only needs to react when Telegram says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from typing import Any, Callable, Coroutine
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class RetryAfterLimiter(BaseRateLimiter[None]):
+    """Retries a request Telegram refused with `RetryAfter`, after the wait it asked for (up to `max_retries`).
+
+    While one request waits, all others wait too: flood control applies to the bot, not to one call.
+    """
+
+    def __init__(self, max_retries: int = 3) -> None:
+        self.max_retries = max_retries
+        self._resume_at = 0.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: None,
+    ) -> Any:
+        for attempt in range(self.max_retries + 1):
+            pause = self._resume_at - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == self.max_retries:
+                    raise
+                wait = retry_seconds(error)
+                log.warning("Telegram flood control on %s: waiting %.1f s before retrying", endpoint, wait)
+                self._resume_at = max(self._resume_at, time.monotonic() + wait)
+        raise AssertionError("unreachable")

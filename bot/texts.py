@@ -1,0 +1,265 @@
+"""Every sentence the bot says, in one place; Telegram HTML (the bot's default parse mode).
+
+Functions take plain records and return text, so wording can change without touching logic, and the
+offline demo prints exactly what the bot would send (through `plain`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from likepredict.service import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
+
+# (command, what it does) in menu order; set with set_my_commands and listed by /help.
+COMMANDS: list[tuple[str, str]] = [
+    ("handle", "set your Instagram account: /handle name"),
+    ("best", "rank your drafts and pick the one to post"),
+    ("stats", "your recent likes as a chart, and how close I have been"),
+    ("actual", "tell me the real likes: /actual 420"),
+    ("clear", "delete your drafts"),
+    ("forget", "delete everything I keep for this chat"),
+    ("help", "what I can do"),
+]
+
+SHOWN_TAGS_IN_ANSWER = 5
+
+
+def plain(text: str) -> str:
+    """The text as a Telegram client shows it: markup removed, entities unescaped."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def e(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def likes(value: float) -> str:
+    """420, 1,240, 12.5k, 1.2M: a likes count as people say it."""
+    value = max(0.0, float(value))
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 10_000:
+        return f"{value / 1000:.1f}k"
+    return f"{value:,.0f}"
+
+
+def date(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%d %b %Y %H:%M UTC")
+
+
+# ---- /start, /help ------------------------------------------------------------------------------
+
+def welcome(handle: str | None) -> str:
+    lines = [
+        "<b>Hi! I predict how many likes a photo will get on Instagram, before you post it.</b>",
+        "",
+        "1. Tell me your account: /handle yourname",
+        "2. Send a photo: I answer with the likes to expect and hashtags to use.",
+        "3. Several drafts? Send them (an album works), then /best picks the one to post.",
+    ]
+    if handle:
+        lines += ["", f"Your account here is @{e(handle)}."]
+    return "\n".join(lines)
+
+
+def help_text() -> str:
+    commands = "\n".join(f"/{name} – {e(what)}" for name, what in COMMANDS)
+    return (
+        "Send me a photo (as a photo or as an image file) and I predict its likes and suggest hashtags.\n"
+        "Send several and /best ranks them.\n\n" + commands
+    )
+
+
+# ---- /handle --------------------------------------------------------------------------------------
+
+def handle_usage(current: str | None) -> str:
+    now = f"Your account here is @{e(current)}.\n" if current else ""
+    return now + "Send /handle followed by your Instagram username, like <code>/handle demo_creator</code>."
+
+
+def account_summary(summary: "AccountSummary") -> str:
+    lines = [f"Got it: <b>@{e(summary.handle)}</b>", f"Followers: {summary.followers:,}"]
+    if summary.n_posts:
+        lines.append(f"Median likes of the last {summary.n_posts} posts: {likes(summary.median_likes)}")
+    else:
+        lines.append("No posts to learn from yet, so my predictions will be rough.")
+    lines.append(f"Figures from {date(summary.fetched_at)}. {e(summary.freshness)}")
+    return "\n".join(lines)
+
+
+def drafts_waiting(count: int) -> str:
+    return f"You have {count} drafts waiting: send /best to rank them."
+
+
+# ---- photos ---------------------------------------------------------------------------------------
+
+def photo_advice(advice: "PhotoAdvice") -> str:
+    p = advice.prediction
+    lines = [
+        f"📸 For @{e(advice.handle)} this photo should get about <b>{likes(p.likes)} likes</b>.",
+        f"Likely range: {likes(p.low)}–{likes(p.high)}. Your usual post: {likes(p.baseline_median)}.",
+    ]
+    if p.appeal is not None:
+        lines.append(f"Photo appeal: {p.appeal:.0f}/100.")
+    if p.note:
+        lines.append(f"<i>{e(p.note)}</i>")
+    lines += ["", *hashtag_lines(advice.hashtags, SHOWN_TAGS_IN_ANSWER)]
+    lines += ["", "Posted it? Reply to this message with /actual and the real likes."]
+    return "\n".join(lines)
+
+
+def hashtag_lines(advice, limit: int | None = None) -> list[str]:  # advice: HashtagAdvice
+    suggestions = advice.suggestions[:limit] if limit else advice.suggestions
+    if not suggestions:
+        return [f"No hashtag suggestions yet. {e(advice.note)}".strip()]
+    tags = " ".join(f"#{e(s.tag)}" for s in suggestions)
+    lines = [f"Hashtags to use: {tags}"]
+    lines.append(
+        f"With them, expect about {likes(advice.expected_engagement)} likes + comments "
+        f"({advice.expected_rate:.1%} of followers; you usually get {advice.account_rate:.1%})."
+    )
+    return lines
+
+
+def all_hashtags(handle: str, advice) -> str:  # advice: HashtagAdvice
+    if not advice.suggestions:
+        return f"No hashtag suggestions for @{e(handle)} yet. {e(advice.note)}".strip()
+    lines = [f"<b>All hashtags for your #1 draft</b> (@{e(handle)}):", ""]
+    for s in advice.suggestions:
+        lines.append(f"#{e(s.tag)} – {s.lift:+.0%} – {e(s.reason)}")
+    lines += ["", "Copy: " + " ".join(f"#{e(s.tag)}" for s in advice.suggestions)]
+    if advice.note:
+        lines.append(f"<i>{e(advice.note)}</i>")
+    return "\n".join(lines)
+
+
+def photo_kept_ask_handle(count: int) -> str:
+    kept = "I kept your photo" if count == 1 else f"I kept your {count} photos"
+    return f"{kept} as a draft. Which Instagram account is it for? Send /handle yourname and I'll answer."
+
+
+def album_saved(saved: int, total_drafts: int, refused: Sequence[str], has_handle: bool) -> str:
+    lines = []
+    if saved:
+        noun = "draft" if saved == 1 else "drafts"
+        lines.append(f"{saved} {noun} saved ({total_drafts} in all).")
+    for reason in dict.fromkeys(refused):
+        count = list(refused).count(reason)
+        lines.append(f"{count} not kept: {e(reason)}")
+    if saved:
+        lines.append("Send /best to rank them." if has_handle else "Send /handle yourname, then /best to rank them.")
+    return "\n".join(lines)
+
+
+def draft_saved(total_drafts: int) -> str:
+    return f"Saved as a draft ({total_drafts} in all). Send more, then /best to rank them."
+
+
+def slow_down(limit: int, wait_seconds: float) -> str:
+    return f"That's a lot of photos: I take {limit} a minute. Try again in {max(1, round(wait_seconds))} seconds."
+
+
+def file_too_large(size: int, limit: int) -> str:
+    return f"That file is {size / 1_048_576:.1f} MB; I take photos up to {limit // 1_048_576} MB."
+
+
+def not_an_image(mime_type: str | None) -> str:
+    kind = f" ({e(mime_type)})" if mime_type else ""
+    return f"That file{kind} isn't a photo. Send a JPEG or PNG, as a photo or as a file."
+
+
+VIDEO = "I judge photos, not videos. Send a still photo (a frame from the video works)."
+ANIMATION = "That's an animation; I judge still photos. Send a photo."
+STICKER = "Nice sticker! I only judge photos though: send one, or /help."
+VOICE = "I can't listen to audio. Send a photo, or /help to see what I do."
+OTHER_MESSAGE = "I work with photos: send me one, or /help to see what I do."
+TEXT = "I work with photos: send me one. To set your account: /handle yourname. More: /help."
+WORKING_ON_IT = "Something went wrong on my side. Please try again in a moment."
+
+
+def unknown_command(command: str) -> str:
+    return f"I don't know {e(command)}. Here is what I do: /help"
+
+
+# ---- /best ----------------------------------------------------------------------------------------
+
+def best_progress(done: int, total: int) -> str:
+    if done >= total:
+        return f"Scored all {total} drafts. ✅"
+    return f"Scoring your drafts… {done} of {total} done."
+
+
+def best_resumed() -> str:
+    return "I restarted while ranking your drafts; here is the answer you asked for."
+
+
+def ranking_caption(ranking: "Ranking") -> str:
+    winner = ranking.drafts[0]
+    lines = [f"<b>Post #1</b>: about {likes(winner.prediction.likes)} likes for @{e(ranking.handle)} "
+             f"(range {likes(winner.prediction.low)}–{likes(winner.prediction.high)})."]
+    for ranked in ranking.drafts[1:4]:
+        lines.append(f"#{ranked.rank}: about {likes(ranked.prediction.likes)} likes")
+    if len(ranking.drafts) > 4:
+        lines.append(f"… and {len(ranking.drafts) - 4} more.")
+    if ranking.winner_hashtags.suggestions:
+        tags = " ".join(f"#{e(s.tag)}" for s in ranking.winner_hashtags.suggestions[:SHOWN_TAGS_IN_ANSWER])
+        lines.append(f"Hashtags for #1: {tags}")
+    return "\n".join(lines)
+
+
+def all_hashtags_button() -> str:
+    return "All hashtags for #1"
+
+
+def ranking_label(rank: int, predicted_likes: float) -> str:
+    return f"#{rank}  ~{likes(predicted_likes)} likes"
+
+
+NO_DRAFTS = "No drafts yet. Send me a few photos (an album works), then /best."
+DRAFT_GONE = "That draft is gone (cleared or forgotten). Send /best again."
+HASHTAGS_SENT = "Here you go."
+
+
+# ---- /actual, /stats, /clear, /forget -------------------------------------------------------------
+
+def actual_usage() -> str:
+    return ("Send /actual with the real likes, like <code>/actual 420</code>; reply to one of my predictions "
+            "to say which, or I use the last one.")
+
+
+def actual_recorded(result: "ActualResult") -> str:
+    p = result.prediction
+    inside = "inside" if p.low <= result.actual <= p.high else "outside"
+    return (f"Noted: {likes(result.actual)} real likes against {likes(p.predicted_likes)} predicted "
+            f"({result.error:+.0%}; {inside} the range {likes(p.low)}–{likes(p.high)}). Thanks, /stats shows my record.")
+
+
+def stats_caption(stats: "ChatStats") -> str:
+    s = stats.stats
+    lines = [f"<b>@{e(stats.handle)}</b>: {s.followers:,} followers"]
+    if s.n_posts:
+        lines.append(f"Last {s.n_posts} posts: median {likes(s.likes_median)} likes, "
+                     f"range {likes(s.likes_min)}–{likes(s.likes_max)}.")
+    else:
+        lines.append("No posts to chart yet.")
+    if stats.checked:
+        lines.append(
+            f"My record here: {stats.checked} predictions checked, median miss {stats.median_abs_error:.0%}, "
+            f"{stats.inside_range} of {stats.checked} inside the range."
+        )
+    else:
+        lines.append("No predictions checked yet: after posting, reply /actual N to my prediction.")
+    return "\n".join(lines)
+
+
+def cleared(count: int) -> str:
+    return "No drafts to delete." if count == 0 else f"Deleted {count} draft{'s' if count != 1 else ''}."
+
+
+def forgotten(counts: dict[str, int]) -> str:
+    parts = [f"{counts.get('drafts', 0)} drafts", f"{counts.get('predictions', 0)} predictions"]
+    return f"Done: I deleted everything I kept for this chat ({', '.join(parts)}, and your account handle)."
