@@ -214,10 +214,10 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
         if abs(score.lift) < 0.005:
             trend = "do about as well as their accounts' usual"
         else:
-            more = "more" if score.lift > 0 else "less"
+            more = "more" if score.lift > 0 else "fewer"
             trend = f"get {percent(score.lift)} {more} likes+comments than their accounts' usual"
         plural = "post" if score.posts_seen == 1 else "posts"
-        shrunk = ", pulled toward 0 as so few" if score.effective_posts < DEFAULT_SHRINKAGE_POSTS / 2 else ""
+        shrunk = ", so pulled toward 0" if score.effective_posts < DEFAULT_SHRINKAGE_POSTS / 2 else ""
         performance = f"{who} under {tag} {trend} ({score.posts_seen} {plural}{shrunk})"
     if candidate.own_uses:
         origin = f"you used it in {candidate.own_uses} of your last {recent_posts} posts"

@@ -16,6 +16,7 @@ from likepredict.settings import Settings
 COMMAND_MODULES = [
     "likepredict.commands",
     "scraping.cli",
+    "inference.hashtag_cli",
 ]
 
 Command = Callable[[argparse.Namespace, Settings], int]
