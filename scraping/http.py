@@ -114,12 +114,16 @@ class HttpClient:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random_module.random,
         limiter: RateLimiter | None = None,
+        media_requests_per_minute: float = 120.0,
+        media_limiter: RateLimiter | None = None,
         connections: int = 8,
         connections_per_host: int = 2,
         source_name: str = "Instagram",
     ) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds, connect=min(10.0, timeout_seconds))
         self.limiter = limiter or RateLimiter(requests_per_minute, sleep=sleep)
+        # Photos come from CDN hosts built to serve them; 20 a minute would make a first fetch take a minute.
+        self.media_limiter = media_limiter or RateLimiter(media_requests_per_minute, sleep=sleep)
         self.retry = retry
         self.sleep = sleep
         self.rand = rand
@@ -154,12 +158,15 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         cookies: Mapping[str, str] | None = None,
         max_bytes: int = MAX_BODY_BYTES,
+        media: bool = False,
     ) -> HttpResponse:
+        """GET with retries; `media=True` for photo downloads, which have their own rate budget."""
         host = urlsplit(url).netloc
+        limiter = self.media_limiter if media else self.limiter
         problem = "no answer"
         for attempt in range(self.retry.attempts):
             last = attempt == self.retry.attempts - 1
-            await self.limiter.wait(host)
+            await limiter.wait(host)
             try:
                 response = await self._send(url, params, headers, cookies, max_bytes)
             except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as error:
@@ -171,12 +178,12 @@ class HttpClient:
             if response.status == 429:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
                 if wait is not None and wait > self.retry.max_retry_after:
-                    self.limiter.push_back(host, wait)
+                    limiter.push_back(host, wait)
                     raise RateLimited(wait, self.source_name)
                 if last:
                     raise RateLimited(wait, self.source_name)
                 delay = wait if wait is not None else self.retry.backoff(attempt, self.rand)
-                self.limiter.push_back(host, delay)
+                limiter.push_back(host, delay)
                 log.info("GET %s: 429, retrying in %.1f s", url, delay)
                 continue  # the limiter now holds the next request back by `delay`
             if response.status >= 500:

@@ -138,7 +138,7 @@ class InstagramWebSource:
         return parse_tag_top_posts(parse_json(response.body, "hashtag answer"), tag, n)
 
     async def download_image(self, url: str) -> bytes:
-        response = await self.http.get(url, max_bytes=MAX_IMAGE_BYTES)
+        response = await self.http.get(url, max_bytes=MAX_IMAGE_BYTES, media=True)
         content_type = response.headers.get("Content-Type", "")
         if response.status != 200 or not content_type.startswith("image/"):
             raise MalformedResponse(f"the photo answer had status {response.status} and type {content_type or 'none'}")

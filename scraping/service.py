@@ -119,8 +119,11 @@ class AccountService:
 
     # ---- accounts -----------------------------------------------------------------------------
 
-    async def get_account(self, handle: str, refresh: bool = False) -> CachedAccount:
-        """The account and its recent posts; fresh from the cache, else fetched (or stale if fetching fails)."""
+    async def get_account(self, handle: str, refresh: bool = False, photos: bool = True) -> CachedAccount:
+        """The account and its recent posts; fresh from the cache, else fetched (or stale if fetching fails).
+
+        `photos=False` skips downloading post photos (for accounts only their engagement is wanted from).
+        """
         handle = normalize_handle(handle)
         if not refresh and handle not in self._in_flight:
             cached = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
@@ -128,7 +131,7 @@ class AccountService:
                 return self._checked(CachedAccount(cached.account, cached.fetched_at, from_cache=True))
         task = self._in_flight.get(handle)
         if task is None:
-            task = asyncio.create_task(self._refresh(handle), name=f"fetch @{handle}")
+            task = asyncio.create_task(self._refresh(handle, photos), name=f"fetch @{handle}")
             self._in_flight[handle] = task
             task.add_done_callback(lambda _: self._in_flight.pop(handle, None))
         # Shielded: one caller giving up must not cancel the fetch the others are waiting for.
@@ -139,7 +142,7 @@ class AccountService:
             raise PrivateAccount(cached.account.handle)
         return cached
 
-    async def _refresh(self, handle: str) -> CachedAccount:
+    async def _refresh(self, handle: str, photos: bool) -> CachedAccount:
         try:
             fetched = await self.source.fetch_account(handle, self.n_posts)
         except TRANSIENT_FAILURES as error:
@@ -149,7 +152,7 @@ class AccountService:
             log.warning("refreshing @%s failed (%s); serving the copy from %s", handle, error, cached.fetched_at)
             return CachedAccount(cached.account, cached.fetched_at, from_cache=True, stale=True)
         fetched_at = self.clock()
-        account = await self._with_local_images(fetched, handle)
+        account = await self._with_local_images(fetched, handle) if photos else fetched.account
         await asyncio.to_thread(self.store.save_account, _renamed(account, handle, fetched_at), fetched_at)
         stored = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
         assert stored is not None  # just written in one transaction
@@ -200,7 +203,7 @@ class AccountService:
         if with_owners:
             for owner in dict.fromkeys(t.owner for t in top_posts if t.owner):
                 try:
-                    owner_stats[owner] = self.stats(await self.get_account(owner))
+                    owner_stats[owner] = self.stats(await self.get_account(owner, photos=False))
                 except RateLimited:
                     break  # asking for more owners now would only make it worse
                 except LikepredictError as error:

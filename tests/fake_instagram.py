@@ -297,6 +297,7 @@ def make_client(sleep: RecordedSleep, timeout: float = 10.0, attempts: int = 3, 
         rand=lambda: 0.5,
         # Its own recorder, so back-off delays and rate-limit waits can be told apart.
         limiter=RateLimiter(requests_per_minute, sleep=RecordedSleep()),
+        media_limiter=RateLimiter(requests_per_minute, sleep=RecordedSleep()),
     )
 
 

@@ -245,6 +245,7 @@ async def test_tag_top_posts_come_with_their_owners_usual_engagement(fake, servi
     assert top[0].owner_engagement_rate == pytest.approx(owner_stats.engagement_rate)
     assert top[1].owner_engagement_rate is None  # @ghost is not found: skipped, not fatal
     assert fake.count("profile") == 2  # each owner once
+    assert fake.count("image") == 0  # owners' photos are not needed for their engagement
     await service.fetch_tag_top_posts("sunset", n=3)
     assert fake.count("profile") == 3  # sunny.day now from the cache; ghost asked again
 

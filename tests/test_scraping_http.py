@@ -6,7 +6,7 @@ import pytest
 
 from fake_instagram import Fault, RecordedSleep, make_client, running_fake_instagram
 from scraping.errors import RateLimited, SourceUnavailable
-from scraping.http import RateLimiter, RetryPolicy, retry_after_seconds
+from scraping.http import HttpClient, RateLimiter, RetryPolicy, retry_after_seconds
 
 
 @pytest.fixture
@@ -150,3 +150,17 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after_seconds(later.strftime("%a, %d %b %Y %H:%M:%S GMT"), now) == pytest.approx(120.0)
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+async def test_photo_downloads_have_their_own_rate_budget(fake):
+    sleep = RecordedSleep()
+    client = HttpClient(requests_per_minute=1, media_requests_per_minute=60_000, sleep=sleep)
+    try:
+        for _ in range(3):
+            await client.get(fake.image_url("one"), media=True)
+        assert all(delay < 0.01 for delay in sleep.delays)
+        await client.get(fake.image_url("one"))
+        await client.get(fake.image_url("one"))
+    finally:
+        await client.aclose()
+    assert max(sleep.delays) == pytest.approx(60.0, abs=1.0)  # one a minute for the pages
