@@ -38,6 +38,9 @@ class AccountSource(Protocol):
     """Where accounts come from. Handles and tags given to it are already normalised."""
 
     name: str
+    # True when the source sees the live site: its "not found" then means the account is gone. A file
+    # source not having a handle says nothing about a copy imported into the store from elsewhere.
+    live: bool
 
     async def fetch_account(self, handle: str, n_posts: int = RECENT_POSTS) -> FetchedAccount:
         """The profile and its newest `n_posts` posts; raises AccountNotFound, SourceUnavailable, ..."""

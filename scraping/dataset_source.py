@@ -44,6 +44,8 @@ async def read_local_image(url: str) -> bytes:
 class DatasetSource:
     """Every account of a likepredict .jsonl, influencers-2017 file or instaloader folder, read once."""
 
+    live = False
+
     def __init__(self, path: Path | str = DEMO_DATA, name: str = "dataset") -> None:
         self.path = Path(path)
         self.name = name

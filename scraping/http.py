@@ -17,7 +17,6 @@ from typing import Awaitable, Callable, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
-from multidict import CIMultiDict
 
 from likepredict.settings import Settings
 from scraping.errors import RateLimited, SourceUnavailable
@@ -212,4 +211,4 @@ class HttpClient:
                 if size > max_bytes:
                     raise SourceUnavailable(f"the answer is larger than {max_bytes // 1024} KB", self.source_name)
                 chunks.append(chunk)
-            return HttpResponse(response.status, b"".join(chunks), str(response.url), CIMultiDict(response.headers))
+            return HttpResponse(response.status, b"".join(chunks), str(response.url), response.headers.copy())

@@ -36,6 +36,7 @@ class InstagramWebSource:
     """Profiles, recent posts and tag top posts from instagram.com. Base URLs are parameters (tests use 127.0.0.1)."""
 
     name = "instagram"
+    live = True
 
     def __init__(
         self,

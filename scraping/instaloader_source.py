@@ -16,6 +16,7 @@ class InstaloaderSource:
     """`root` is one profile folder, or a folder holding one folder per profile (instaloader's default)."""
 
     name = "instaloader"
+    live = False
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)

@@ -19,13 +19,13 @@ from likepredict.records import Account, CachedAccount, Post
 from likepredict.settings import Settings
 from likepredict.store import Store
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, AccountSource, FetchedAccount, TagTopPost
-from scraping.errors import PrivateAccount, RateLimited, SourceUnavailable, MalformedResponse
+from scraping.errors import AccountNotFound, MalformedResponse, PrivateAccount, RateLimited, SourceUnavailable
 from scraping.handles import normalize_handle, normalize_tag
 
 log = logging.getLogger(__name__)
 
-# Failures after which an older copy is better than nothing. AccountNotFound and PrivateAccount are
-# answers about the account itself, so they are passed on even when a copy exists.
+# Failures after which an older copy is better than nothing. From the live site, AccountNotFound and
+# PrivateAccount are answers about the account itself, so they are passed on even when a copy exists.
 TRANSIENT_FAILURES = (SourceUnavailable, RateLimited, MalformedResponse)
 IMAGE_DOWNLOADS_AT_ONCE = 4
 
@@ -145,9 +145,9 @@ class AccountService:
     async def _refresh(self, handle: str, photos: bool) -> CachedAccount:
         try:
             fetched = await self.source.fetch_account(handle, self.n_posts)
-        except TRANSIENT_FAILURES as error:
+        except (*TRANSIENT_FAILURES, AccountNotFound) as error:
             cached = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
-            if cached is None:
+            if cached is None or (isinstance(error, AccountNotFound) and self.source.live):
                 raise
             log.warning("refreshing @%s failed (%s); serving the copy from %s", handle, error, cached.fetched_at)
             return CachedAccount(cached.account, cached.fetched_at, from_cache=True, stale=True)

@@ -137,3 +137,18 @@ async def test_the_demo_source_reads_its_file_once(monkeypatch):
     await source.fetch_account("demo_creator")
     await source.fetch_account("kitchen_notes")
     assert reads == [DEMO_DATA]
+
+
+async def test_an_imported_account_the_file_source_lacks_is_served_from_the_store(tmp_path, store):
+    from likepredict.datasets import read_accounts_jsonl
+
+    data = tmp_path / "old.jsonl"
+    data.write_text(json.dumps({"handle": "old.friend", "followers": 321, "fetched_at": "2020-01-01T00:00:00+00:00",
+                                "posts": [{"taken_at": "2019-12-30", "likes": 12}]}) + "\n", encoding="utf-8")
+    for account in read_accounts_jsonl(data):
+        store.save_account(account)  # what `likepredict import` does
+    service = AccountService(DatasetSource.demo(), store)
+    cached = await service.get_account("old.friend")
+    assert cached.account.followers == 321 and cached.stale
+    with pytest.raises(AccountNotFound):
+        await service.get_account("never.imported")
