@@ -1,0 +1,211 @@
+"""The hashtag engine: scoring maths, choice rules, and rankings on constructed stores where the answer is known."""
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from inference.hashtags import (
+    DEFAULT_SHRINKAGE_POSTS,
+    EvidencePost,
+    HashtagEngine,
+    TagScore,
+    effective_count,
+    estimate_shrinkage,
+    expected_engagement,
+    load_banned_tags,
+    post_lift,
+    rank_tags,
+    score_tag,
+)
+from likepredict.records import Account, Post
+from likepredict.store import Store
+
+T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+
+
+def post(code: str, days_ago: float, likes: int, tags=(), comments: int = 0) -> Post:
+    return Post(code, T0 - timedelta(days=days_ago), likes, comments=comments, hashtags=tuple(tags))
+
+
+def account(handle: str, followers: int, posts) -> Account:
+    return Account(handle, followers, 100, len(posts), posts=tuple(posts), fetched_at=T0)
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store.open(tmp_path / "db.sqlite3", tmp_path / "images")
+    yield opened
+    opened.close()
+
+
+def neighbour(handle: str, tags_that_win=("winner",)) -> Account:
+    """10 posts, all #usual: 4 also carry the winning tags and get 200 likes, the rest 100 (#meh)."""
+    posts = [post(f"{handle}-w{i}", i, 200, ("usual", *tags_that_win)) for i in range(4)]
+    posts += [post(f"{handle}-m{i}", 10 + i, 100, ("usual", "meh")) for i in range(6)]
+    return account(handle, 1000, posts)
+
+
+def creator(extra_posts=()) -> Account:
+    posts = [post(f"me-{i}", 20 + i, 100, ("usual",)) for i in range(9)] + list(extra_posts)
+    return account("me", 2000, posts)
+
+
+def tags_of(advice) -> list[str]:
+    return [s.tag for s in advice.suggestions]
+
+
+# ---- the maths -----------------------------------------------------------------------------------
+
+
+def test_one_lucky_post_is_shrunk_hard_and_many_consistent_posts_keep_most_of_their_lift():
+    lucky = score_tag("lucky", [EvidencePost(rate=0.2, account_rate=0.1)])
+    steady = score_tag("steady", [EvidencePost(rate=0.125, account_rate=0.1)] * 40)
+    assert lucky.raw_lift == pytest.approx(1.0)
+    assert lucky.lift == pytest.approx(1.0 / (1 + DEFAULT_SHRINKAGE_POSTS))
+    assert steady.lift == pytest.approx(0.25 * 40 / (40 + DEFAULT_SHRINKAGE_POSTS))
+    assert steady.lift > lucky.lift
+
+
+def test_a_viral_post_counts_as_at_most_three_times_its_account_usual():
+    assert post_lift(rate=1.0, account_rate=0.1) == pytest.approx(2.0)
+    assert post_lift(rate=0.05, account_rate=0.1) == pytest.approx(-0.5)
+
+
+def test_similarity_weights_move_the_mean_and_shrink_by_the_effective_count():
+    posts = [EvidencePost(0.2, 0.1, weight=1.0), EvidencePost(0.05, 0.1, weight=0.0), EvidencePost(0.1, 0.1, 1.0)]
+    score = score_tag("t", posts, k=2.0)
+    assert score.raw_lift == pytest.approx(0.5)  # the zero-weight post (-50%) does not count
+    assert score.effective_posts == pytest.approx(2.0)
+    assert score.lift == pytest.approx(0.5 * 2 / 4)
+    assert effective_count([1.0, 0.0, 0.0, 0.0]) == pytest.approx(1.0)
+    assert effective_count([0.5] * 6) == pytest.approx(6.0)
+
+
+def test_posts_of_accounts_without_engagement_are_ignored_and_no_evidence_scores_zero():
+    assert score_tag("t", [EvidencePost(0.0, 0.0)]) == TagScore("t", 0.0, 0.0, 0, 0.0)
+    assert score_tag("t", []).lift == 0.0
+
+
+def test_estimated_shrinkage_matches_the_noise_to_signal_ratio_of_simulated_tags():
+    rng = np.random.default_rng(7)
+    tag_sd, post_sd = 0.2, 0.4  # true k = 0.16 / 0.04 = 4
+    data = {f"t{i}": rng.normal(rng.normal(0, tag_sd), post_sd, size=20) for i in range(600)}
+    assert estimate_shrinkage(data) == pytest.approx(4.0, rel=0.35)
+    assert estimate_shrinkage({f"t{i}": [0.1, 0.1, 0.1] for i in range(5)}) is None  # no spread at all
+
+
+def test_ranking_breaks_ties_by_posts_then_alphabet_and_drops_case_variants_and_blocked_tags():
+    scores = [TagScore("b", 0.1, 0.1, 5, 5), TagScore("a", 0.1, 0.1, 5, 5), TagScore("c", 0.1, 0.1, 9, 9),
+              TagScore("Top", 0.3, 0.3, 1, 1), TagScore("top", 0.3, 0.3, 1, 1), TagScore("l4l", 0.9, 0.9, 50, 50)]
+    ranked = rank_tags(scores, n=10, blocked={"L4L"})
+    assert [s.tag for s in ranked] == ["Top", "c", "a", "b"]
+    assert [s.tag for s in rank_tags(list(reversed(scores)), n=2, blocked={"l4l"})] == ["top", "c"]
+
+
+def test_expected_engagement_is_followers_times_rate_times_one_plus_mean_lift():
+    engagement, rate = expected_engagement(2000, 0.05, [0.1, 0.3])
+    assert rate == pytest.approx(0.05 * 1.2)
+    assert engagement == pytest.approx(2000 * 0.06)
+    assert expected_engagement(2000, 0.05, []) == (pytest.approx(100.0), pytest.approx(0.05))
+
+
+def test_banned_list_holds_known_spam_tags_not_popular_ones_and_takes_extra_tags():
+    banned = load_banned_tags(extra=["#MyBad ", ""])
+    assert {"follow4follow", "like4like", "l4l", "f4f", "tagsforlikes", "mybad"} <= banned
+    assert "instagood" not in banned and "" not in banned
+
+
+# ---- the engine on constructed stores ---------------------------------------------------------------
+
+
+def test_a_tag_whose_posts_clearly_out_perform_comes_first(store):
+    for handle in ("n1", "n2", "n3", "n4", "n5"):
+        store.save_account(neighbour(handle))
+    me = creator()
+    store.save_account(me)
+    advice = HashtagEngine(store).suggest(me)
+    assert tags_of(advice)[0] == "winner"
+    assert tags_of(advice).index("usual") < tags_of(advice).index("meh")
+    winner = advice.suggestions[0]
+    assert winner.posts_seen == 20 and winner.lift > 0.2
+    assert "#winner get" in winner.reason and "more likes+comments" in winner.reason
+    assert "used with your #usual on 20 posts" in winner.reason
+
+
+def test_a_tag_seen_once_on_a_lucky_post_does_not_top_the_list(store):
+    for handle in ("n1", "n2", "n3", "n4", "n5"):
+        store.save_account(neighbour(handle))
+    me = creator([post("me-lucky", 1, 900, ("usual", "lucky"))])
+    store.save_account(me)
+    advice = HashtagEngine(store).suggest(me)
+    lucky = next(s for s in advice.suggestions if s.tag == "lucky")
+    assert tags_of(advice)[0] == "winner"
+    assert lucky.posts_seen == 1 and 0 < lucky.lift < advice.suggestions[0].lift
+    assert "1 post, so pulled toward 0" in lucky.reason and "you used it in 1 of your last 10 posts" in lucky.reason
+    unshrunk = HashtagEngine(store, shrinkage=0.0).suggest(me)
+    assert tags_of(unshrunk)[0] == "lucky"  # what the shrinkage protects against
+
+
+def test_banned_and_excluded_tags_are_never_suggested_however_well_they_do(store):
+    for handle in ("n1", "n2", "n3"):
+        store.save_account(neighbour(handle, tags_that_win=("winner", "like4like", "sponsoredstuff")))
+    me = creator()
+    store.save_account(me)
+    default = tags_of(HashtagEngine(store).suggest(me))
+    assert "winner" in default and "sponsoredstuff" in default and "like4like" not in default
+    chosen = tags_of(HashtagEngine(store, banned=["SponsoredStuff"], excluded=["#winner"]).suggest(me))
+    assert not {"winner", "sponsoredstuff", "like4like"} & set(chosen) and "usual" in chosen
+
+
+def test_case_variants_of_a_tag_are_one_suggestion(store):
+    for handle in ("n1", "n2"):
+        store.save_account(neighbour(handle))
+    me = account("me", 2000, [post("a", 3, 100, ("Usual",)), post("b", 2, 100, ("USUAL", "usual"))])
+    advice = HashtagEngine(store).suggest(me)
+    assert [t.lower() for t in tags_of(advice)].count("usual") == 1
+
+
+def test_ties_are_ordered_the_same_way_every_time(store):
+    twin = [post(f"t-{i}", i, 100 + 50 * (i % 2), ("zeta", "alpha", "mid")) for i in range(8)]
+    store.save_account(account("twins", 1000, twin))
+    me = account("me", 500, [post("x", 1, 50, ("mid",))])
+    first = HashtagEngine(store).suggest(me)
+    scores = {s.tag: s.lift for s in first.suggestions}
+    assert scores["alpha"] == pytest.approx(scores["zeta"])
+    assert tags_of(first).index("alpha") < tags_of(first).index("zeta")
+    assert all(tags_of(HashtagEngine(store).suggest(me)) == tags_of(first) for _ in range(3))
+
+
+def test_the_count_is_respected_and_capped_at_instagrams_thirty(store):
+    tags = [f"tag{i:02d}" for i in range(40)]
+    store.save_account(account("big", 1000, [post(f"p{i}", i, 100 + i, tags) for i in range(3)]))
+    me = account("me", 500, [post("x", 1, 50, tags)])
+    assert len(HashtagEngine(store).suggest(me, n=5).suggestions) == 5
+    assert len(HashtagEngine(store).suggest(me, n=100).suggestions) == 30
+
+
+def test_an_account_with_no_hashtags_gets_no_tags_but_still_its_expected_engagement(store):
+    for handle in ("n1", "n2"):
+        store.save_account(neighbour(handle))
+    me = account("me", 2000, [post(f"p{i}", i, 100, (), comments=10) for i in range(5)])
+    advice = HashtagEngine(store).suggest(me)
+    assert advice.suggestions == []
+    assert advice.account_rate == pytest.approx(110 / 2000)
+    assert advice.expected_engagement == pytest.approx(110.0)
+    assert "5.50% average rate" in advice.note
+
+
+def test_an_empty_store_still_offers_the_accounts_own_tags_without_claiming_a_lift(store):
+    me = account("me", 2000, [post("a", 2, 100, ("beach", "sea")), post("b", 1, 120, ("beach",))])
+    advice = HashtagEngine(store).suggest(me)
+    assert tags_of(advice) == ["beach", "sea"]  # equal (zero) lift: ties go alphabetical
+    assert all(s.lift == 0.0 and s.posts_seen == 0 for s in advice.suggestions)
+    assert advice.suggestions[0].reason.startswith("no stored posts under #beach to judge it by yet")
+    assert advice.expected_engagement == pytest.approx(110.0)
+
+
+def test_an_account_without_posts_gets_an_explanation_instead_of_a_figure(store):
+    advice = HashtagEngine(store).suggest(account("new", 300, []))
+    assert advice.suggestions == [] and advice.expected_engagement == 0.0
+    assert "no previous posts" in advice.note

@@ -1,0 +1,83 @@
+"""The hashtag evaluation on tiny constructed data where recall and the lift split are known."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from inference.hashtag_eval import evaluate_hashtags, format_report, hold_out_newest, most_used_tags, split_halves
+from likepredict.records import Account, Post
+
+T0 = datetime(2017, 5, 1, 12, tzinfo=timezone.utc)
+
+
+def post(days_ago: int, likes: int, tags=()) -> Post:
+    return Post(f"p{days_ago}-{likes}", T0 - timedelta(days=days_ago), likes, hashtags=tuple(tags))
+
+
+def account(handle: str, *posts: Post) -> Account:
+    return Account(handle, 1000, 10, len(posts), posts=posts)
+
+
+def tiny_data() -> list[Account]:
+    """a: history #x #y, hides [x, z]; b (#x #z twice) makes z a neighbour of x; b hides [w];
+    c has one post (nothing to learn from); d hides a post without tags."""
+    return [
+        account("a", post(1, 100, ("x", "z")), post(5, 100, ("x", "y")), post(6, 100, ("x",))),
+        account("b", post(1, 100, ("w",)), post(5, 150, ("x", "z")), post(6, 50, ("x", "z"))),
+        account("c", post(1, 100, ("x",))),
+        account("d", post(1, 100), post(4, 100, ("y",))),
+    ]
+
+
+def test_holding_out_hides_every_newest_post_and_keeps_the_rest():
+    remaining, held_out = hold_out_newest(tiny_data())
+    assert [len(a.posts) for a in remaining] == [2, 2, 0, 1]
+    assert [(h.history.handle, sorted(h.tags)) for h in held_out] == [("a", ["x", "z"]), ("b", ["w"]), ("d", [])]
+
+
+def test_recall_of_engine_and_baseline_on_data_where_it_is_known():
+    metrics = evaluate_hashtags(tiny_data(), n=10)
+    assert metrics["held_out_posts"] == 3 and metrics["held_out_posts_with_tags"] == 2
+    # a: the engine adds z (2 posts shared with x) and finds both tags; the baseline has only x, y.
+    # b: nobody could guess #w.
+    assert metrics["engine_recall_at_10"] == pytest.approx(0.5)
+    assert metrics["baseline_recall_at_10"] == pytest.approx(0.25)
+    assert metrics["engine_hit_rate_at_10"] == pytest.approx(0.5)
+    assert metrics["baseline_hit_rate_at_10"] == pytest.approx(0.5)
+    assert metrics["posts_in_store"] == 5
+    json.dumps(metrics)  # the --json output is this dict
+
+
+def test_baseline_is_the_most_used_tags_ties_alphabetical():
+    history = account("h", post(1, 1, ("b", "a")), post(2, 1, ("c", "a")), post(3, 1, ("b",)))
+    assert most_used_tags(history, 2) == ["a", "b"]
+
+
+def test_split_halves_compares_posts_above_and_below_the_median_score_leaving_ties_out():
+    pairs = [(0.1, 0.5), (0.2, 0.7), (0.0, -0.1), (-0.1, -0.3), (0.05, 0.0)]
+    split = split_halves(pairs)
+    assert split["high_mean"] == pytest.approx(0.6) and split["low_mean"] == pytest.approx(-0.2)
+    assert split["gap"] == pytest.approx(0.8) and (split["high_n"], split["low_n"]) == (2, 2)
+    assert split_halves([])["gap"] is None
+
+
+def test_report_table_names_engine_baseline_and_both_metrics():
+    metrics = evaluate_hashtags(tiny_data(), n=10)
+    text = format_report(metrics)
+    assert "recall@10" in text and "baseline (most used tags)" in text and "gap (high - low)" in text
+    assert "0.500" in text and "0.250" in text
+
+
+def test_engine_lift_gap_is_positive_when_a_tag_really_brings_likes():
+    """Every #good post gets twice its account's usual likes; half the accounts' newest posts use it."""
+    accounts = []
+    for i in range(8):
+        newest_tags, newest_likes = (("good",), 200) if i % 2 else (("plain",), 100)
+        history = [post(d, 200 if d % 3 == 0 else 100, ("good",) if d % 3 == 0 else ("plain",)) for d in range(2, 14)]
+        accounts.append(account(f"acct{i}", post(1, newest_likes, newest_tags), *history))
+    metrics = evaluate_hashtags(accounts, n=10)
+    assert (metrics["engine_high_half_posts"], metrics["engine_low_half_posts"]) == (4, 4)
+    # outcomes are against each account's median (100 likes): +100% for #good, 0 for #plain
+    assert metrics["engine_lift_high_half"] == pytest.approx(1.0) and metrics["engine_lift_low_half"] == pytest.approx(0.0)
+    assert metrics["engine_lift_gap"] == pytest.approx(1.0)

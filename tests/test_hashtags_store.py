@@ -1,0 +1,48 @@
+"""The Store verbs the hashtag engine reads: a tag's evidence and its co-occurrence neighbourhood."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from likepredict.records import Account, Post
+from likepredict.store import Store
+
+T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+
+
+def post(code: str, days_ago: float, likes: int, tags=(), comments=None) -> Post:
+    return Post(code, T0 - timedelta(days=days_ago), likes, comments=comments, hashtags=tuple(tags))
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store.open(tmp_path / "db.sqlite3", tmp_path / "images")
+    yield opened
+    opened.close()
+
+
+def test_tag_evidence_takes_the_most_recent_posts_not_the_best_ones(store):
+    posts = [post(f"p{i}", days_ago=i, likes=1000 * i, tags=("sea",)) for i in range(6)]
+    store.save_account(Account("a", 100, 1, 6, posts=tuple(posts)))
+    evidence = store.tag_evidence(["SEA", "nothing"], per_tag=3)
+    assert [p.likes for p in evidence["sea"]] == [0, 1000, 2000]
+    assert evidence["nothing"] == []
+
+
+def test_tag_evidence_carries_each_account_mean_rate_over_all_its_posts(store):
+    store.save_account(Account("a", 100, 1, 2, posts=(post("x", 1, 10, ("sea",), comments=2), post("y", 2, 30))))
+    store.save_account(Account("b", 1000, 1, 1, posts=(post("z", 1, 50, ("sea",)),)))
+    evidence = {p.handle: p for p in store.tag_evidence(["sea"])["sea"]}
+    assert evidence["a"].account_mean_rate == pytest.approx((12 / 100 + 30 / 100) / 2)
+    assert evidence["a"].comments == 2 and evidence["b"].comments == 0
+    assert evidence["b"].account_mean_rate == pytest.approx(0.05)
+
+
+def test_cooccurring_with_partner_names_the_strongest_partner_and_drops_one_off_pairs(store):
+    posts = [post("1", 1, 1, ("beach", "sun")), post("2", 2, 1, ("beach", "sun")), post("3", 3, 1, ("sea", "sun")),
+             post("4", 4, 1, ("beach", "once")), post("5", 5, 1, ("sea", "waves")), post("6", 6, 1, ("sea", "waves"))]
+    store.save_account(Account("a", 100, 1, 6, posts=tuple(posts)))
+    rows = store.cooccurring_with_partner(["beach", "sea"], limit=10, min_shared=2)
+    assert rows == [("sun", 3, "beach", 2), ("waves", 2, "sea", 2)]
+    assert ("once", 1, "beach", 1) in store.cooccurring_with_partner(["beach"], limit=10)
+    assert store.cooccurring_with_partner([]) == []
