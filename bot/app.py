@@ -36,6 +36,8 @@ def build_application(settings: Settings) -> Application:
     """The bot exactly as `python -m bot` runs it; services open in `post_init`, close in `post_shutdown`."""
     if not settings.telegram_bot_token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it.")
+    redact_token_in_logs(settings.telegram_bot_token)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, which carry the token
     ordering = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
 
     async def post_init(application: Application) -> None:
@@ -106,29 +108,36 @@ def register_handlers(application: Application) -> None:
     application.add_error_handler(handlers.on_error)
 
 
-class RedactToken(logging.Filter):
-    """Belt and braces: replaces the token wherever it would appear in a log line."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
-        return True
+_redacted_tokens: set[str] = set()
 
 
-def install_token_redaction(token: str) -> None:
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactToken) for f in handler.filters):
-            handler.addFilter(RedactToken(token))
+def redact_token_in_logs(token: str) -> None:
+    """Every log record made from now on has `token` replaced, whatever logger or handler it goes to.
+
+    httpx (at WARNING here) and python-telegram-bot (at DEBUG: "Set Bot API URL ...") would otherwise
+    write URLs that carry the token. A record factory catches records before any handler sees them,
+    including handlers added later.
+    """
+    if not token or token in _redacted_tokens:
+        return
+    _redacted_tokens.add(token)
+    make_record = logging.getLogRecordFactory()
+
+    def redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        if token in str(record.msg) or (record.args and token in str(record.args)):
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):  # a malformed call; keep what can be shown
+                message = f"{record.msg} {record.args}"
+            record.msg, record.args = message.replace(token, "<token>"), None
+        return record
+
+    logging.setLogRecordFactory(redacting_factory)
 
 
 def run_bot(settings: Settings) -> None:
     """Long polling until stopped (Ctrl-C or SIGTERM)."""
     application = build_application(settings)
-    install_token_redaction(settings.telegram_bot_token or "")
     log.info("bot polling %s", settings.telegram_api_base_url)
     application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from datetime import timedelta
 from typing import Any, Callable, Coroutine
 
@@ -19,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def retry_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
+    with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta; both are handled
+        warnings.simplefilter("ignore")
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

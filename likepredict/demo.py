@@ -1,26 +1,62 @@
-"""The offline demo: what the bot would answer for the bundled demo account and sample photos."""
+"""The offline demo: exactly what the bot answers for the demo account and the bundled sample photos.
+
+It drives the same service layer the bot's handlers call and formats with the bot's own `texts`, in a
+throw-away store, so it needs no token, no network and leaves nothing behind.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
-from inference.account_stats import account_stats
-from likepredict.datasets import read_accounts_jsonl
-from likepredict.paths import DEMO_DATA, DEMO_HANDLE, DEMO_SAMPLES
-from likepredict.settings import Settings
+from bot import texts
+from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
+from likepredict.service import Service
+from likepredict.settings import Settings, SourceSetting
+
+DEMO_CHAT = 1
 
 
 def run_demo(settings: Settings, out: TextIO) -> None:
-    accounts = {a.handle: a for a in read_accounts_jsonl(DEMO_DATA)}
-    account = accounts[DEMO_HANDLE]
-    stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
-    out.write(f"Demo account @{account.handle} (synthetic data)\n")
-    out.write(f"  followers {account.followers:,}, following {account.following:,}, posts {account.posts_count:,}\n")
-    out.write(
-        f"  last {stats.n_posts} posts: median {stats.likes_median:,.0f} likes, mean {stats.likes_mean:,.0f},"
-        f" range {stats.likes_min:,.0f}-{stats.likes_max:,.0f}, engagement rate {stats.engagement_rate:.1%}\n"
-    )
-    top_tags = ", ".join(f"#{tag} ({count})" for tag, count in stats.hashtags[:8])
-    out.write(f"  hashtags used: {top_tags}\n\n")
-    for photo in sorted(DEMO_SAMPLES.glob("*.jpg")):
-        out.write(f"Photo {photo.name}\n")
+    with tempfile.TemporaryDirectory(prefix="likepredict-demo-") as scratch:
+        demo_settings = replace(settings, source=SourceSetting("demo"), db_path=Path(scratch) / "demo.sqlite3",
+                                data_dir=Path(scratch), max_drafts=max(settings.max_drafts, 10))
+        asyncio.run(_conversation(demo_settings, out))
+
+
+async def _conversation(settings: Settings, out: TextIO) -> None:
+    service = await Service.open(settings)
+    try:
+        def user(action: str) -> None:
+            out.write(f"\n> {action}\n")
+
+        def bot(html: str) -> None:
+            out.write(texts.plain(html) + "\n")
+
+        out.write("Offline demo: the demo account and photos are synthetic (see demo/README.md).\n")
+        user(f"/handle {DEMO_HANDLE}")
+        bot(texts.account_summary(await service.set_handle(DEMO_CHAT, DEMO_HANDLE)))
+
+        samples = sorted(DEMO_SAMPLES.glob("*.jpg"))
+        for path in samples:
+            user(f"[sends the photo {path.name}]")
+            draft = await service.add_photo(DEMO_CHAT, path.name, path.read_bytes())
+            bot(texts.photo_advice(await service.advise_draft(DEMO_CHAT, draft.id)))
+
+        user("/best")
+        ranking = await service.rank_drafts(DEMO_CHAT)
+        names = {d.id: Path(d.file_unique_id).name for d in (r.draft for r in ranking.drafts)}
+        tiles = ", ".join(f"{texts.ranking_label(r.rank, r.prediction.likes)} ({names[r.draft.id]})"
+                          for r in ranking.drafts)
+        out.write(f"[a picture of the {len(samples)} drafts side by side: {tiles}]\n")
+        bot(texts.ranking_caption(ranking))
+        out.write(f"[button: {texts.all_hashtags_button()}]\n")
+
+        user(f"[presses {texts.all_hashtags_button()!r}]")
+        handle, advice = await service.draft_hashtags(DEMO_CHAT, ranking.winner.draft.id)
+        bot(texts.all_hashtags(handle, advice))
+    finally:
+        await service.aclose()

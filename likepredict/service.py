@@ -198,6 +198,7 @@ class Service:
 
     @classmethod
     def open_sync(cls, settings: Settings) -> "Service":
+        from inference.hashtag_cli import import_demo_neighbourhood
         from inference.hashtags import HashtagEngine
         from inference.photo import PhotoAnalyzer
         from inference.predictor import Predictor
@@ -206,8 +207,10 @@ class Service:
 
         store = Store.open(settings.db_path, settings.images_dir)
         try:
+            if settings.source.kind == "demo":
+                import_demo_neighbourhood(store)  # the hashtag engine learns from the neighbours' posts
             analyzer = PhotoAnalyzer(MODELS_DIR, max_pixels=settings.max_image_pixels)
-            predictor = Predictor(MODELS_DIR)
+            predictor = Predictor(MODELS_DIR, analyse_paths=analyzer.analyse)
             similarity = getattr(analyzer, "similarity", None)
             hashtags = HashtagEngine.from_settings(settings, store, similarity=similarity, analyzer=analyzer)
             accounts = AccountService.from_settings(settings, store)

@@ -23,8 +23,9 @@ import itertools
 import json
 import re
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 from aiohttp import web
 from PIL import Image
@@ -479,3 +480,31 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
+
+
+@asynccontextmanager
+async def running_bot(settings: Any, poll_timeout: int = 2) -> AsyncIterator[Any]:
+    """The bot built as `python -m bot` builds it, polling in this event loop, in the order `run_polling`
+    uses (initialize, post_init, polling, start; then the reverse, and post_shutdown)."""
+    from telegram import Update
+
+    from bot.app import build_application
+
+    application = build_application(settings)
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
+                                                allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
