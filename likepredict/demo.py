@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import texts
-from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
+from inference.onnx_model import ModelMismatchError
+from likepredict.datasets import read_accounts_jsonl
+from likepredict.paths import DEMO_DATA, DEMO_HANDLE, DEMO_SAMPLES
 from likepredict.service import Service
 from likepredict.settings import Settings, SourceSetting
 
@@ -27,8 +29,20 @@ def run_demo(settings: Settings, out: TextIO) -> None:
         asyncio.run(_conversation(demo_settings, out))
 
 
+def account_header() -> str:
+    """One line about the demo account, read straight from the bundled data file."""
+    account = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
+    return (f"Offline demo with @{account.handle} (synthetic data, see demo/README.md): followers "
+            f"{account.followers:,}, following {account.following:,}, posts {account.posts_count:,}\n")
+
+
 async def _conversation(settings: Settings, out: TextIO) -> None:
-    service = await Service.open(settings)
+    out.write(account_header())
+    try:
+        service = await Service.open(settings)
+    except (ImportError, ModelMismatchError) as error:
+        out.write(f"\nThe models are not available ({error}); run `likepredict train` first.\n")
+        return
     try:
         def user(action: str) -> None:
             out.write(f"\n> {action}\n")
@@ -36,7 +50,6 @@ async def _conversation(settings: Settings, out: TextIO) -> None:
         def bot(html: str) -> None:
             out.write(texts.plain(html) + "\n")
 
-        out.write("Offline demo: the demo account and photos are synthetic (see demo/README.md).\n")
         user(f"/handle {DEMO_HANDLE}")
         bot(texts.account_summary(await service.set_handle(DEMO_CHAT, DEMO_HANDLE)))
 
