@@ -130,7 +130,6 @@ class HttpClient:
         self.connections_per_host = connections_per_host
         self.source_name = source_name
         self._session: aiohttp.ClientSession | None = None
-        self.requests_sent = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "HttpClient":
@@ -202,7 +201,6 @@ class HttpClient:
         cookies: Mapping[str, str] | None,
         max_bytes: int,
     ) -> HttpResponse:
-        self.requests_sent += 1
         async with self.session().get(url, params=params, headers=headers, cookies=cookies) as response:
             chunks: list[bytes] = []
             size = 0

@@ -113,8 +113,10 @@ class AccountService:
         return cls(source or source_from_settings(settings), store, cache_hours=settings.cache_hours)
 
     async def aclose(self) -> None:
-        for task in list(self._in_flight.values()):
+        tasks = list(self._in_flight.values())
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.source.aclose()
 
     # ---- accounts -----------------------------------------------------------------------------
