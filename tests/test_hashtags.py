@@ -209,3 +209,30 @@ def test_an_account_without_posts_gets_an_explanation_instead_of_a_figure(store)
     advice = HashtagEngine(store).suggest(account("new", 300, []))
     assert advice.suggestions == [] and advice.expected_engagement == 0.0
     assert "no previous posts" in advice.note
+
+
+# ---- beside the likes model --------------------------------------------------------------------
+
+
+def likes_prediction(likes: float, low: float, high: float, baseline_median: float):
+    from inference.predictor import LikesPrediction
+
+    return LikesPrediction(likes=likes, low=low, high=high, appeal=None, baseline_median=baseline_median,
+                           photo_effect_modelled=False, note="", model_version="likes:test")
+
+
+def test_the_estimate_agrees_with_a_likes_prediction_whose_range_holds_it(store):
+    me = account("me", 2000, [post(f"p{i}", i, 100, ("sea",), comments=10) for i in range(5)])
+    advice = HashtagEngine(store).suggest(me, likes_prediction=likes_prediction(95, 80, 120, 100))
+    assert advice.expected_engagement == pytest.approx(110.0)
+    assert "about 100 of them likes, within the range the likes model predicts 95 likes (80-120)" in advice.note
+
+
+def test_a_gap_to_the_likes_prediction_is_explained_not_left_silent(store):
+    # one big hit makes the mean (280) far above the median (100) the likes model starts from
+    posts = [post(f"p{i}", i, 100, ("sea",)) for i in range(4)] + [post("hit", 9, 1000, ("sea",))]
+    me = account("me", 2000, posts)
+    advice = HashtagEngine(store).suggest(me, likes_prediction=likes_prediction(105, 80, 140, 100))
+    assert "above the range the likes model predicts 105 likes (80-140)" in advice.note
+    assert "your average (280 likes; a few big hits pull it up)" in advice.note
+    assert "your median (100)" in advice.note and "Trust the model for the count" in advice.note

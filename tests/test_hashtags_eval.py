@@ -81,3 +81,12 @@ def test_engine_lift_gap_is_positive_when_a_tag_really_brings_likes():
     # outcomes are against each account's median (100 likes): +100% for #good, 0 for #plain
     assert metrics["engine_lift_high_half"] == pytest.approx(1.0) and metrics["engine_lift_low_half"] == pytest.approx(0.0)
     assert metrics["engine_lift_gap"] == pytest.approx(1.0)
+
+
+def test_bootstrap_interval_brackets_a_clear_gap_and_needs_a_few_posts():
+    from inference.hashtag_eval import bootstrap_gap
+
+    pairs = [(float(i), 1.0 + 0.01 * (i % 5)) for i in range(20)] + [(-float(i) - 1, 0.0) for i in range(20)]
+    low, high = bootstrap_gap(pairs, draws=200)
+    assert 0.5 < low <= split_halves(pairs)["gap"] <= high < 1.1
+    assert bootstrap_gap(pairs[:3]) is None
