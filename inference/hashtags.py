@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from inference.account_stats import account_stats
+from likepredict.errors import LikepredictError
 from likepredict.records import Account
+from likepredict.settings import Settings
 from likepredict.store import Store, TagPost
 
 if TYPE_CHECKING:  # the photo and likes sides are optional collaborators
@@ -53,6 +55,7 @@ COOCCURRING_CANDIDATES = 20
 MIN_SHARED_POSTS = 2
 SIMILAR_POSTS = 20
 MIN_SIMILARITY = 0.3
+EMBED_BATCH = 32
 DEFAULT_COUNT = 10
 MAX_COUNT = 30  # Instagram's limit per post
 
@@ -303,7 +306,7 @@ class HashtagEngine:
         self.shrinkage = shrinkage
 
     @classmethod
-    def from_settings(cls, settings: Any, store: Store, similarity: Any | None = None,
+    def from_settings(cls, settings: Settings, store: Store, similarity: Any | None = None,
                       analyzer: Any | None = None) -> "HashtagEngine":
         return cls(store, similarity, settings.banned_tags, settings.excluded_tags, analyzer)
 
@@ -403,10 +406,20 @@ class HashtagEngine:
             path = self.store.image_path(sha)
             if path is not None and path.is_file():
                 missing.append((sha, path))
-        if missing and self.analyzer is not None:
-            analyses = self.analyzer.analyse([path for _, path in missing])
-            for (sha, _), analysis in zip(missing, analyses):
-                vector = np.asarray(analysis.similarity_vector, dtype=np.float32)
-                self.store.save_embedding(sha, self.vector_version, vector)
-                vectors[sha] = vector
+        if self.analyzer is not None:
+            for start in range(0, len(missing), EMBED_BATCH):
+                vectors.update(self._embed_and_cache(missing[start:start + EMBED_BATCH]))
+        return vectors
+
+    def _embed_and_cache(self, images: list[tuple[str, Path]]) -> dict[str, np.ndarray]:
+        try:
+            analyses = self.analyzer.analyse([path for _, path in images])
+        except LikepredictError:
+            if len(images) == 1:
+                return {}  # an unreadable stored image simply counts as a post without one
+            return {sha: vector for one in images for sha, vector in self._embed_and_cache([one]).items()}
+        vectors = {}
+        for (sha, _), analysis in zip(images, analyses):
+            vectors[sha] = np.asarray(analysis.similarity_vector, dtype=np.float32)
+            self.store.save_embedding(sha, self.vector_version, vectors[sha])
         return vectors
