@@ -1,0 +1,295 @@
+"""The likes model's features: one function, called by training and serving alike.
+
+A row describes one post from what was known just before it was posted: the account's previous posts
+(likes settle within about a day, so posts younger than that at fetch time are left out of the likes
+statistics), the post's own facts, and how well its hashtags did for OTHER accounts in the training data.
+The target is relative to the account's own median, so one model serves 10 and 10 million followers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from inference.account_stats import account_stats
+from likepredict.records import Post
+
+LIKES_FEATURES_VERSION = "likes-v1"
+MIN_PREVIOUS_POSTS = 3  # fewer previous posts and the account's median says too little to train on
+SETTLE_DAYS = 1.0  # a post's likes are taken as final once it is this old
+TAG_SHRINKAGE_ACCOUNTS = 5.0  # a tag's score is shrunk towards 0 as if this many accounts scored 0 with it
+OWN_TAG_SHRINKAGE_POSTS = 2.0
+
+LIKES_FEATURE_NAMES: list[str] = [
+    # the account
+    "log_followers",
+    "log_following",
+    "log_posts_count",
+    "n_previous",
+    "log_likes_median",
+    "log_like_rate",  # log of median likes per follower
+    "mean_rel",  # log1p(x) - log1p(median) for each statistic x of the previous likes
+    "min_rel",
+    "max_rel",
+    "p25_rel",
+    "p75_rel",
+    "likes_cv",
+    "recent_trend",
+    "last_rel",
+    "last3_rel",
+    "log_mean_rel",  # geometric mean of previous likes vs median
+    "recent_weighted_rel",  # exponentially weighted log-likes, newest weighs most
+    "log_days_since_last_post",
+    "log_posting_interval",
+    "gap_ratio_log",
+    # the post
+    "hashtag_count",
+    "hashtag_count_vs_usual",
+    "mention_count",
+    "log_caption_length",
+    "is_multi_image",
+    "is_video",
+    "has_location",
+    "weekday",
+    "is_weekend",
+    # its hashtags
+    "tag_popularity_mean",
+    "tag_popularity_max",
+    "tag_popularity_min",
+    "known_tag_share",
+    "own_tag_lift",
+    "own_tag_used_share",
+]
+
+
+@dataclass(frozen=True)
+class PostFacts:
+    """What is known about a post before it is published."""
+
+    taken_at: datetime
+    hashtags: tuple[str, ...] = ()
+    mentions: int = 0
+    caption_length: int = 0
+    is_multi_image: bool = False
+    is_video: bool = False
+    has_location: bool = False
+
+    @classmethod
+    def of(cls, post: Post) -> "PostFacts":
+        return cls(post.taken_at, tuple(t.lower() for t in post.hashtags), post.mentions, post.caption_length,
+                   post.is_multi_image, post.is_video, post.has_location)
+
+
+@dataclass(frozen=True)
+class TagPopularity:
+    """Per-tag mean residual of log-likes vs the account median, learned from training accounts only."""
+
+    scores: dict[str, float]
+    accounts: int  # training accounts it was learned from
+    shrinkage: float = TAG_SHRINKAGE_ACCOUNTS
+
+    @classmethod
+    def empty(cls) -> "TagPopularity":
+        return cls({}, 0)
+
+    def to_json(self) -> str:
+        payload = {"version": LIKES_FEATURES_VERSION, "accounts": self.accounts, "shrinkage": self.shrinkage,
+                   "scores": {tag: round(score, 6) for tag, score in sorted(self.scores.items())}}
+        return json.dumps(payload, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self, path: Path) -> str:
+        """Write the JSON artefact; returns its sha256 for the card."""
+        text = self.to_json().encode("utf-8")
+        path.write_bytes(text)
+        return hashlib.sha256(text).hexdigest()
+
+    @classmethod
+    def load(cls, path: Path, sha256: str | None = None) -> "TagPopularity":
+        data = path.read_bytes()
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError(f"{path} does not match the sha256 in the model card; re-run `likepredict train`")
+        payload = json.loads(data)
+        if payload.get("version") != LIKES_FEATURES_VERSION:
+            raise ValueError(f"{path} is for features {payload.get('version')}, not {LIKES_FEATURES_VERSION}")
+        return cls({k: float(v) for k, v in payload["scores"].items()}, int(payload["accounts"]),
+                   float(payload["shrinkage"]))
+
+
+def fit_tag_popularity(residuals_by_account: dict[str, list[tuple[tuple[str, ...], float]]],
+                       shrinkage: float = TAG_SHRINKAGE_ACCOUNTS, min_accounts: int = 2) -> TagPopularity:
+    """Score each tag by the mean over accounts of that account's mean residual on posts carrying it.
+
+    Averaging per account first keeps one prolific account from owning a tag; dividing by
+    (accounts + shrinkage) pulls rarely used tags towards 0, the score of an unknown tag.
+    """
+    per_tag: dict[str, list[float]] = {}
+    for posts in residuals_by_account.values():
+        account_tags: dict[str, list[float]] = {}
+        for tags, residual in posts:
+            for tag in set(tags):
+                account_tags.setdefault(tag, []).append(residual)
+        for tag, values in account_tags.items():
+            per_tag.setdefault(tag, []).append(float(np.mean(values)))
+    scores = {tag: sum(values) / (len(values) + shrinkage)
+              for tag, values in per_tag.items() if len(values) >= min_accounts}
+    return TagPopularity(scores, len(residuals_by_account), shrinkage)
+
+
+@dataclass(frozen=True)
+class LikesRow:
+    """One post's feature vector with the account baseline it is relative to."""
+
+    features: np.ndarray  # float32, len(LIKES_FEATURE_NAMES)
+    n_previous: int
+    baseline_median: float  # median likes of the previous posts (0 without history)
+    baseline_low: float  # their 10th percentile
+    baseline_high: float  # their 90th percentile
+
+    @property
+    def baseline_log(self) -> float:
+        return math.log1p(self.baseline_median)
+
+
+def settled_history(posts: Sequence[Post], at: datetime, fetched_at: datetime | None) -> list[Post]:
+    """Posts before `at` whose likes had settled when the data was fetched, newest first."""
+    return sorted((p for p in posts if p.taken_at < at and is_settled(p, fetched_at)),
+                  key=lambda p: p.taken_at, reverse=True)
+
+
+def is_settled(post: Post, fetched_at: datetime | None) -> bool:
+    """Whether the post was old enough at fetch time for its like count to be final."""
+    return fetched_at is None or post.taken_at < fetched_at - timedelta(days=SETTLE_DAYS)
+
+
+def _rel(value: float, log_median: float) -> float:
+    return math.log1p(max(value, 0.0)) - log_median
+
+
+def likes_features(
+    posts: Sequence[Post],
+    followers: int,
+    following: int,
+    posts_count: int,
+    post: PostFacts,
+    tag_popularity: TagPopularity,
+    fetched_at: datetime | None = None,
+) -> LikesRow:
+    """The feature row for `post` from the account's posts dated before `post.taken_at`."""
+    at = post.taken_at
+    before = [p for p in posts if p.taken_at < at]
+    history = settled_history(before, at, fetched_at)
+    stats = account_stats(history, followers, following, posts_count, at=at)
+    recent = history[: stats.n_posts]
+    likes = np.array([p.likes for p in recent], dtype=float)
+    log_median = math.log1p(stats.likes_median)
+    newest = max((p.taken_at for p in before), default=None)
+    days_since = (at - newest).total_seconds() / 86400 if newest else 365.0
+    interval = stats.posting_interval_days if stats.posting_interval_days is not None else 30.0
+    tags = tuple(dict.fromkeys(t.lower() for t in post.hashtags))
+    features = {
+        "log_followers": math.log1p(followers),
+        "log_following": math.log1p(following),
+        "log_posts_count": math.log1p(posts_count),
+        "n_previous": float(stats.n_posts),
+        "log_likes_median": log_median,
+        "log_like_rate": math.log((stats.likes_median + 1) / (followers + 1)),
+        "mean_rel": _rel(stats.likes_mean, log_median),
+        "min_rel": _rel(stats.likes_min, log_median),
+        "max_rel": _rel(stats.likes_max, log_median),
+        "p25_rel": _rel(float(np.percentile(likes, 25)), log_median) if len(likes) else 0.0,
+        "p75_rel": _rel(float(np.percentile(likes, 75)), log_median) if len(likes) else 0.0,
+        "likes_cv": stats.likes_std / stats.likes_mean if stats.likes_mean > 0 else 0.0,
+        "recent_trend": stats.recent_trend,
+        "last_rel": _rel(likes[0], log_median) if len(likes) else 0.0,
+        "last3_rel": _rel(float(likes[:3].mean()), log_median) if len(likes) else 0.0,
+        "log_mean_rel": float(np.log1p(likes).mean()) - log_median if len(likes) else 0.0,
+        "recent_weighted_rel": _recent_weighted(likes) - log_median if len(likes) else 0.0,
+        "log_days_since_last_post": math.log1p(max(days_since, 0.0)),
+        "log_posting_interval": math.log1p(max(interval, 0.0)),
+        "gap_ratio_log": math.log((max(days_since, 0.0) + 0.5) / (max(interval, 0.0) + 0.5)),
+        "hashtag_count": float(len(tags)),
+        "hashtag_count_vs_usual": len(tags) - (float(np.mean([len(p.hashtags) for p in recent])) if recent else 0.0),
+        "mention_count": float(post.mentions),
+        "log_caption_length": math.log1p(max(post.caption_length, 0)),
+        "is_multi_image": float(post.is_multi_image),
+        "is_video": float(post.is_video),
+        "has_location": float(post.has_location),
+        "weekday": float(at.weekday()),
+        "is_weekend": float(at.weekday() >= 5),
+        **_tag_features(tags, tag_popularity, recent, log_median),
+    }
+    return LikesRow(
+        features=np.array([features[name] for name in LIKES_FEATURE_NAMES], dtype=np.float32),
+        n_previous=stats.n_posts,
+        baseline_median=stats.likes_median,
+        baseline_low=float(np.percentile(likes, 10)) if len(likes) else 0.0,
+        baseline_high=float(np.percentile(likes, 90)) if len(likes) else 0.0,
+    )
+
+
+def _recent_weighted(likes_newest_first: np.ndarray, half_life_posts: float = 3.0) -> float:
+    weights = 0.5 ** (np.arange(len(likes_newest_first)) / half_life_posts)
+    return float(np.sum(weights * np.log1p(likes_newest_first)) / np.sum(weights))
+
+
+def _tag_features(tags: tuple[str, ...], popularity: TagPopularity, recent: list[Post], log_median: float) -> dict[str, float]:
+    known = [popularity.scores[t] for t in tags if t in popularity.scores]
+    own: dict[str, list[float]] = {}
+    for previous in recent:
+        for tag in set(t.lower() for t in previous.hashtags):
+            own.setdefault(tag, []).append(_rel(previous.likes, log_median))
+    own_lifts = [sum(own[t]) / (len(own[t]) + OWN_TAG_SHRINKAGE_POSTS) for t in tags if t in own]
+    return {
+        "tag_popularity_mean": float(np.mean(known)) if known else 0.0,
+        "tag_popularity_max": max(known) if known else 0.0,
+        "tag_popularity_min": min(known) if known else 0.0,
+        "known_tag_share": len(known) / len(tags) if tags else 0.0,
+        "own_tag_lift": float(np.mean(own_lifts)) if own_lifts else 0.0,
+        "own_tag_used_share": len(own_lifts) / len(tags) if tags else 0.0,
+    }
+
+
+def likes_target(likes: int, row: LikesRow) -> float:
+    """What the model learns: log-likes relative to the account's previous median."""
+    return math.log1p(likes) - row.baseline_log
+
+
+def likes_from_target(value: float | np.ndarray, row: LikesRow) -> float | np.ndarray:
+    return np.expm1(np.asarray(value) + row.baseline_log)
+
+
+# ---- the photo's part: how the photo compares with the account's own recent photos -----------------
+
+IMAGE_LIKES_FEATURES_VERSION = "likes-image-v1"
+MIN_REFERENCE_PHOTOS = 3
+# Few, interpretable photo traits: with a few hundred training posts, more inputs would only fit noise.
+PHOTO_TRAITS = ["luminance_mean", "saturation_mean", "colourfulness", "contrast_range",
+                "sharpness_log_laplacian_var", "edge_density", "face_count"]
+IMAGE_LIKES_FEATURE_NAMES: list[str] = [
+    "likes_model_output",  # the likes model's own prediction of the target
+    "appeal_vs_recent",
+    *(f"{trait}_vs_recent" for trait in PHOTO_TRAITS),
+]
+
+
+class AnalysedPhoto(Protocol):
+    """What the photo features need of an `inference.appeal.PhotoAnalysis`."""
+
+    appeal: float
+    hand: dict[str, float]
+
+
+def photo_vs_recent(likes_model_output: float, photo: AnalysedPhoto, recent: Sequence[AnalysedPhoto]) -> np.ndarray:
+    """The image-aware likes model's row: the photo's appeal and traits minus the means of `recent` photos."""
+    if len(recent) < MIN_REFERENCE_PHOTOS:
+        raise ValueError(f"need at least {MIN_REFERENCE_PHOTOS} of the account's photos, got {len(recent)}")
+    values = [likes_model_output, photo.appeal - float(np.mean([p.appeal for p in recent]))]
+    values += [photo.hand[t] - float(np.mean([p.hand[t] for p in recent])) for t in PHOTO_TRAITS]
+    return np.array(values, dtype=np.float32)

@@ -1,0 +1,155 @@
+"""Subcommands `train`, `evaluate likes`, `evaluate appeal` and `predict`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+from pathlib import Path
+
+from likepredict.errors import LikepredictError
+from likepredict.paths import DEMO_DATA, MODELS_DIR
+from likepredict.records import Account
+from likepredict.settings import Settings
+
+
+class TrainingDataError(LikepredictError):
+    """A path given to `train` or `evaluate` does not exist, or a step cannot run."""
+
+
+def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParsersAction) -> None:
+    from models.training.pipeline import DEFAULT_SEED
+
+    train = commands.add_parser("train", help="train the models and rewrite models/card.json",
+                                description="Every step whose data is given; `train similarity DATA` runs only that step.")
+    train.add_argument("step", nargs="*", metavar="similarity DATA", help="run only the similarity step on DATA")
+    train.add_argument("--influencers", type=Path, help="influencers-2017.jsonl (default: ../shared/data/ if present)")
+    train.add_argument("--photos", type=Path, help="CLIVE-style folder with labels.csv (default: ../shared/data/clive)")
+    train.add_argument("--data", type=Path, default=DEMO_DATA, help="accounts with photos and likes (default: demo)")
+    train.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    train.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    train.set_defaults(func=train_command)
+
+    likes = evaluate.add_parser("likes", help="the committed likes models on an influencers-2017 style file")
+    likes.add_argument("--influencers", type=Path, help="default: ../shared/data/influencers-2017.jsonl")
+    likes.add_argument("--json", action="store_true", help="print one JSON object")
+    likes.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    likes.set_defaults(func=evaluate_likes_command)
+
+    appeal = evaluate.add_parser("appeal", help="the committed appeal model on a folder with labels.csv")
+    appeal.add_argument("--photos", type=Path, help="default: ../shared/data/clive")
+    appeal.add_argument("--json", action="store_true", help="print one JSON object")
+    appeal.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    appeal.set_defaults(func=evaluate_appeal_command)
+
+    predict = commands.add_parser("predict", help="predicted likes, range and appeal for photos of an account")
+    predict.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    predict.add_argument("--handle", required=True, help="the Instagram account, e.g. @demo_creator")
+    predict.add_argument("--hashtags", default="", help="comma-separated hashtags the post will carry")
+    predict.add_argument("--caption-length", type=int, default=0)
+    predict.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    predict.set_defaults(func=predict_command)
+
+
+def _existing(path: Path | None, what: str) -> Path | None:
+    if path is not None and not path.exists():
+        raise TrainingDataError(f"{path}: no such {what}")
+    return path
+
+
+def train_command(args: argparse.Namespace, settings: Settings) -> int:
+    from models.training.pipeline import TrainingInputs, default_influencers, default_photos, image_step, run_pipeline
+
+    if args.step:
+        if len(args.step) != 2 or args.step[0] != "similarity":
+            raise TrainingDataError("usage: likepredict train similarity DATA")
+        data = _existing(Path(args.step[1]), "file or folder")
+        return 0 if image_step("similarity", "train_similarity", data, args.models_dir, args.seed, print) is not None else 1
+    inputs = TrainingInputs(
+        influencers=_existing(args.influencers, "file") or default_influencers(),
+        photos=_existing(args.photos, "folder") or default_photos(),
+        data=_existing(args.data, "file or folder"),
+    )
+    run_pipeline(inputs, args.models_dir, args.seed, log=lambda line: print(line, flush=True))
+    return 0
+
+
+def _print_metrics(metrics: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps(metrics, sort_keys=True))
+        return
+    print(title)
+    for key, value in metrics.items():
+        print(f"  {key}: {value}")
+
+
+def evaluate_likes_command(args: argparse.Namespace, settings: Settings) -> int:
+    from likepredict.datasets import read_influencers
+    from models.training.likes import evaluate_committed_likes
+    from models.training.pipeline import default_influencers
+
+    path = _existing(args.influencers, "file") or default_influencers()
+    if path is None:
+        print("evaluate likes: skipped, no --influencers given and ../shared/data/influencers-2017.jsonl is absent")
+        return 1
+    metrics = evaluate_committed_likes(list(read_influencers(path)), args.models_dir)
+    _print_metrics(metrics, args.json, f"committed likes models on {path} (every row treated as unseen)")
+    return 0
+
+
+def evaluate_appeal_command(args: argparse.Namespace, settings: Settings) -> int:
+    from models.training.pipeline import default_photos
+
+    path = _existing(args.photos, "folder") or default_photos()
+    if path is None:
+        print("evaluate appeal: skipped, no --photos given and ../shared/data/clive is absent")
+        return 1
+    try:
+        evaluate = getattr(importlib.import_module("models.training.appeal"), "evaluate_appeal")
+    except (ImportError, AttributeError):
+        raise TrainingDataError("the appeal evaluation (models/training/appeal.py) is not in this checkout") from None
+    _print_metrics(evaluate(path, args.models_dir), args.json, f"committed appeal model on {path}")
+    return 0
+
+
+def load_account(handle: str, settings: Settings) -> Account:
+    """The account from the store's cache, else through the configured source (the demo data by default)."""
+    from likepredict.store import Store
+    from scraping.service import AccountService
+
+    async def fetch() -> Account:
+        store = Store.open(settings.db_path, settings.images_dir)
+        service = AccountService.from_settings(settings, store)
+        try:
+            return (await service.get_account(handle)).account
+        finally:
+            await service.aclose()
+            store.close()
+
+    return asyncio.run(fetch())
+
+
+def predict_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inference.appeal import PhotoAnalyzer
+    from inference.predictor import Predictor
+
+    account = load_account(args.handle, settings)
+    analyzer = PhotoAnalyzer(models_dir=args.models_dir, max_pixels=settings.max_image_pixels)
+    analyses = analyzer.analyse([_existing(p, "photo") for p in args.photos])
+    predictor = Predictor(args.models_dir, analyse_paths=analyzer.analyse)
+    hashtags = [t.strip() for t in args.hashtags.split(",") if t.strip()]
+    predictions = predictor.predict(account, analyses, hashtags=hashtags, caption_length=args.caption_length)
+    out = sys.stdout
+    out.write(f"@{account.handle}: {account.followers:,} followers\n")
+    for photo, prediction in zip(args.photos, predictions):
+        appeal = "n/a" if prediction.appeal is None else f"{prediction.appeal:.0f}/100"
+        out.write(f"{photo.name}: about {prediction.likes:,.0f} likes (likely {prediction.low:,.0f}"
+                  f"-{prediction.high:,.0f}), appeal {appeal}\n")
+    if predictions:
+        out.write(f"  {predictions[0].note}\n")
+    if len(predictions) > 1:
+        ranked = sorted(zip(args.photos, predictions), key=lambda item: (-item[1].likes, -(item[1].appeal or 0)))
+        out.write("Ranking: " + ", ".join(f"{i}. {p.name}" for i, (p, _) in enumerate(ranked, start=1)) + "\n")
+    return 0

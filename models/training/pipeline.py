@@ -1,0 +1,100 @@
+"""`likepredict train`: every training step, each skipped with a clear line when its data is not given.
+
+load -> split -> fit -> evaluate against baselines -> export ONNX -> write models/card.json and
+models/MODEL_CARD.md. A skipped step keeps its existing card entries. Seeds are fixed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from inference.onnx_model import ModelMismatchError
+from likepredict.datasets import read_any, read_influencers
+from likepredict.paths import DEMO_DATA, MODELS_DIR, PROJECT_ROOT
+from models.card import update_card
+from models.training.image_likes import train_image_likes
+from models.training.likes import Log, train_likes
+
+DEFAULT_SEED = 7
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def default_influencers() -> Path | None:
+    path = SHARED_DATA / "influencers-2017.jsonl"
+    return path if path.is_file() else None
+
+
+def default_photos() -> Path | None:
+    path = SHARED_DATA / "clive"
+    return path if path.is_dir() else None
+
+
+@dataclass(frozen=True)
+class TrainingInputs:
+    influencers: Path | None = None
+    photos: Path | None = None
+    data: Path | None = None
+
+
+def run_pipeline(inputs: TrainingInputs, models_dir: Path = MODELS_DIR, seed: int = DEFAULT_SEED,
+                 log: Log = print) -> dict[str, Any]:
+    """Run every step whose data is given; returns the card as written."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    card: dict[str, Any] = {}
+    steps: list[tuple[str, Path | None, Callable[[Path], Any]]] = [
+        ("likes", inputs.influencers, lambda path: likes_step(path, models_dir, seed, log)),
+        ("appeal", inputs.photos, lambda path: image_step("appeal", "train_appeal", path, models_dir, seed, log)),
+        ("similarity", inputs.data,
+         lambda path: image_step("similarity", "train_similarity", path, models_dir, seed, log)),
+        ("image-aware likes", inputs.data, lambda path: image_likes_step(path, models_dir, log)),
+    ]
+    for name, path, step in steps:
+        if path is None:
+            log(f"[{name}] skipped: no data given (its card entries are kept)")
+            continue
+        log(f"[{name}] training on {path}")
+        step_started = time.monotonic()
+        card = step(path) or card
+        log(f"[{name}] done in {time.monotonic() - step_started:.0f} s")
+    log(f"training finished in {time.monotonic() - started:.0f} s; card: {models_dir / 'card.json'}")
+    return card
+
+
+def likes_step(path: Path, models_dir: Path, seed: int, log: Log) -> dict[str, Any]:
+    accounts = list(read_influencers(path))
+    entries, report = train_likes(accounts, models_dir, seed, data_name=path.name, log=log)
+    return update_card(entries, models_dir, report)
+
+
+def image_step(name: str, function: str, path: Path, models_dir: Path, seed: int, log: Log) -> dict[str, Any] | None:
+    """Run the IMAGE engineer's `models.training.<name>.<function>(path, models_dir, seed)`."""
+    try:
+        train = getattr(importlib.import_module(f"models.training.{name}"), function)
+    except (ImportError, AttributeError):
+        log(f"[{name}] skipped: models/training/{name}.py:{function} is not available in this checkout")
+        return None
+    result = train(path, models_dir, seed)
+    entries = result if isinstance(result, dict) and all(isinstance(v, dict) and "file" in v for v in result.values()) else None
+    return update_card(entries, models_dir) if entries else None
+
+
+def image_likes_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] | None:
+    try:
+        from inference.appeal import PhotoAnalyzer
+
+        analyzer = PhotoAnalyzer(models_dir=models_dir)
+    except (ImportError, ModelMismatchError) as error:
+        log(f"[image-aware likes] skipped: the photo analyser is not available ({error})")
+        return None
+    accounts = list(read_any(path))
+    synthetic = path.resolve() == DEMO_DATA.resolve()
+    trained = train_image_likes(accounts, models_dir, analyzer.analyse, path.name, synthetic, log)
+    if trained is None:
+        return None
+    entries, report = trained
+    return update_card(entries, models_dir, report)

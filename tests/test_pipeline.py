@@ -1,0 +1,77 @@
+"""`likepredict train` on tiny data into a temporary models folder: artefacts, card, determinism, evaluate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from likes_data import synthetic_accounts, write_influencers
+
+from inference.likes_features import LIKES_FEATURE_NAMES
+from likepredict.cli import main
+from models.card import load_card, sha256_of, update_card
+from models.training.likes import evaluate_committed_likes
+from models.training.pipeline import TrainingInputs, run_pipeline
+from likepredict.datasets import read_influencers
+
+
+@pytest.fixture(scope="module")
+def influencers(tmp_path_factory):
+    return write_influencers(synthetic_accounts(30, seed=11), tmp_path_factory.mktemp("data") / "tiny.jsonl")
+
+
+@pytest.fixture(scope="module")
+def trained_dir(influencers, tmp_path_factory):
+    models_dir = tmp_path_factory.mktemp("models")
+    update_card({"encoder": {"file": "encoder.onnx", "sha256": "0" * 64, "feature_schema": {"version": "e", "names": []}}},
+                models_dir)
+    lines: list[str] = []
+    run_pipeline(TrainingInputs(influencers=influencers), models_dir, seed=7, log=lines.append)
+    return models_dir, lines
+
+
+def test_pipeline_writes_each_likes_model_with_its_sha256_and_schema(trained_dir):
+    models_dir, _ = trained_dir
+    card = load_card(models_dir / "card.json")
+    for name in ("likes", "likes_q10", "likes_q90"):
+        entry = card["models"][name]
+        assert sha256_of(models_dir / entry["file"]) == entry["sha256"]
+        assert entry["feature_schema"]["names"] == LIKES_FEATURE_NAMES
+    tags = card["models"]["likes"]["tag_popularity"]
+    assert sha256_of(models_dir / tags["file"]) == tags["sha256"]
+    assert "likes" in (models_dir / "MODEL_CARD.md").read_text()
+
+
+def test_card_reports_the_model_and_the_baseline_on_held_out_accounts(trained_dir):
+    metrics = load_card(trained_dir[0] / "card.json")["models"]["likes"]["metrics"]
+    for prefix in ("gbr", "mlp", "baseline"):
+        assert {f"{prefix}_mdape", f"{prefix}_mae_log", f"{prefix}_within_20pct", f"{prefix}_within_30_likes"} <= set(metrics)
+    assert "gbr_coverage_80" in metrics and "baseline_coverage_80" in metrics
+
+
+def test_steps_without_data_are_skipped_with_a_line_and_keep_their_entries(trained_dir):
+    models_dir, lines = trained_dir
+    assert any(line.startswith("[appeal] skipped") for line in lines)
+    assert any(line.startswith("[similarity] skipped") for line in lines)
+    assert "encoder" in load_card(models_dir / "card.json")["models"]
+
+
+def test_a_rerun_reproduces_the_same_metrics(trained_dir, influencers, tmp_path):
+    first = load_card(trained_dir[0] / "card.json")["models"]["likes"]["metrics"]
+    run_pipeline(TrainingInputs(influencers=influencers), tmp_path, seed=7, log=lambda line: None)
+    assert load_card(tmp_path / "card.json")["models"]["likes"]["metrics"] == first
+
+
+def test_evaluate_likes_reports_model_and_baseline_as_json(trained_dir, influencers, capsys):
+    models_dir, _ = trained_dir
+    code = main(["evaluate", "likes", "--influencers", str(influencers), "--json", "--models-dir", str(models_dir)])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rows"] == sum(len(a.posts) - 3 for a in read_influencers(influencers))
+    assert {"model_mae_log", "baseline_mae_log", "model_coverage_80", "baseline_within_30_likes"} <= set(result)
+    assert result == evaluate_committed_likes(list(read_influencers(influencers)), models_dir)
+
+
+def test_train_refuses_a_missing_data_path(tmp_path, capsys):
+    assert main(["train", "--influencers", str(tmp_path / "absent.jsonl"), "--models-dir", str(tmp_path)]) == 2
+    assert "absent.jsonl" in capsys.readouterr().err

@@ -1,0 +1,102 @@
+"""The Predictor on the committed models: sane figures for any account size, honest notes, loud mismatches."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from likes_data import FETCHED_AT, synthetic_account
+
+from inference.likes_features import PHOTO_TRAITS
+from inference.onnx_model import ModelMismatchError
+from inference.predictor import Predictor
+from likepredict.datasets import read_accounts_jsonl
+from likepredict.paths import DEMO_DATA, DEMO_HANDLE
+from likepredict.records import Post
+from models.card import MODELS_DIR
+
+AT = FETCHED_AT + timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class Analysed:
+    appeal: float
+    hand: dict[str, float] = field(default_factory=lambda: {t: 0.0 for t in PHOTO_TRAITS})
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor(MODELS_DIR)
+
+
+def _account_with_likes(followers: int, likes: list[int]):
+    base = synthetic_account(0, np.random.default_rng(2), followers=followers)
+    posts = tuple(Post(f"p{i}", FETCHED_AT - timedelta(days=2 + 3 * i), likes=n, hashtags=("daily",))
+                  for i, n in enumerate(likes))
+    return replace(base, followers=followers, posts=posts)
+
+
+@pytest.mark.parametrize("followers,scale", [(10, 1), (10_000_000, 100_000)])
+def test_prediction_stays_near_the_accounts_own_likes_for_tiny_and_huge_accounts(predictor, followers, scale):
+    likes = [scale * n for n in (2, 3, 2, 4, 3, 2, 3, 5, 3, 2)]
+    [prediction] = predictor.predict(_account_with_likes(followers, likes), [], at=AT)
+    assert prediction.baseline_median == pytest.approx(np.median(likes))
+    assert 0.33 * prediction.baseline_median <= prediction.likes <= 3 * prediction.baseline_median
+    assert prediction.low <= prediction.likes <= prediction.high
+    assert prediction.model_version.startswith("likes:")
+
+
+def test_demo_account_gets_a_figure_per_photo_with_appeal_beside_it(predictor):
+    account = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
+    photos = [Analysed(30.0), Analysed(80.0)]
+    predictions = predictor.predict(account, photos, at=account.fetched_at, hashtags=["#Beach", "sunset"],
+                                    account_photos=[Analysed(50.0)] * 5)
+    assert [p.appeal for p in predictions] == [30.0, 80.0]
+    likes = sorted(p.likes for p in account.posts)
+    for prediction in predictions:
+        assert likes[0] / 3 <= prediction.likes <= likes[-1] * 3
+        assert prediction.low <= prediction.likes <= prediction.high
+
+
+def test_without_an_image_model_for_the_account_the_note_says_the_photo_effect_is_not_modelled(predictor):
+    account = _account_with_likes(5000, [100, 120, 90, 110, 130])
+    [prediction] = predictor.predict(account, [Analysed(90.0)], at=AT, account_photos=[Analysed(50.0)] * 5)
+    assert not prediction.photo_effect_modelled
+    assert "not modelled" in prediction.note
+    assert prediction.appeal == 90.0
+
+
+def test_an_account_without_posts_is_told_so(predictor):
+    account = replace(_account_with_likes(500, [1]), posts=())
+    [prediction] = predictor.predict(account, [Analysed(60.0)], at=AT)
+    assert prediction.likes == 0 and "no earlier posts" in prediction.note
+    assert prediction.appeal == 60.0
+
+
+def _copy_models(tmp_path):
+    card = json.loads((MODELS_DIR / "card.json").read_text())
+    files = {e["file"] for n, e in card["models"].items() if n.startswith("likes")}
+    files |= {card["models"]["likes"]["tag_popularity"]["file"], "card.json"}
+    for name in files:
+        shutil.copy(MODELS_DIR / name, tmp_path / name)
+    return card
+
+
+def test_a_card_whose_feature_schema_differs_fails_loudly(tmp_path):
+    card = _copy_models(tmp_path)
+    card["models"]["likes"]["feature_schema"]["names"][0] = "something_else"
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelMismatchError):
+        Predictor(tmp_path)
+
+
+def test_a_changed_tag_table_fails_loudly(tmp_path):
+    card = _copy_models(tmp_path)
+    path = tmp_path / card["models"]["likes"]["tag_popularity"]["file"]
+    path.write_text(path.read_text().replace('"accounts": ', '"accounts": 1'))
+    with pytest.raises(ModelMismatchError, match="sha256"):
+        Predictor(tmp_path)
