@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "likepredict.commands",
     "scraping.cli",
     "inference.hashtag_cli",
+    "models.cli",
 ]
 
 Command = Callable[[argparse.Namespace, Settings], int]
