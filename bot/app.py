@@ -29,7 +29,7 @@ from likepredict.settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 32
-BACKGROUND_KEY = "likepredict.background"
+RESUME_KEY = "likepredict.resume"
 
 
 def build_application(settings: Settings) -> Application:
@@ -50,12 +50,9 @@ def build_application(settings: Settings) -> Application:
                          AlbumCollector(album_done), ordering)
         application.bot_data[STATE_KEY] = state
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
-        background: set[asyncio.Task[None]] = application.bot_data.setdefault(BACKGROUND_KEY, set())
-        for request_id, chat_id in await service.unfinished_best_requests():
-            log.info("answering /best request %s interrupted by a restart", request_id)
-            task = asyncio.create_task(handlers.resume_best(application.bot, state, request_id, chat_id))
-            background.add(task)
-            task.add_done_callback(background.discard)
+        unfinished = await service.unfinished_best_requests()
+        if unfinished:
+            application.bot_data[RESUME_KEY] = asyncio.create_task(resume_when_running(application, unfinished))
 
     application = (
         ApplicationBuilder()
@@ -73,11 +70,22 @@ def build_application(settings: Settings) -> Application:
     return application
 
 
+async def resume_when_running(application: Application, requests: list[tuple[int, int]]) -> None:
+    """Answer the /best requests a restart interrupted, once the application runs: tasks made with
+    `application.create_task` then are awaited by `stop()`, so a clean stop lets them finish."""
+    while not application.running:
+        await asyncio.sleep(0.05)
+    state = bot_state(application)
+    for request_id, chat_id in requests:
+        log.info("answering /best request %s interrupted by a restart", request_id)
+        application.create_task(handlers.resume_best(application.bot, state, request_id, chat_id))
+
+
 async def post_shutdown(application: Application) -> None:
-    background: set[asyncio.Task[None]] = application.bot_data.pop(BACKGROUND_KEY, set())
-    for task in background:
-        task.cancel()
-    await asyncio.gather(*background, return_exceptions=True)
+    resume = application.bot_data.pop(RESUME_KEY, None)
+    if resume is not None:
+        resume.cancel()
+        await asyncio.gather(resume, return_exceptions=True)
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
         await state.albums.aclose()
@@ -125,11 +133,12 @@ def redact_token_in_logs(token: str) -> None:
 
     def redacting_factory(*args: object, **kwargs: object) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        if token in str(record.msg) or (record.args and token in str(record.args)):
-            try:
-                message = record.getMessage()
-            except (TypeError, ValueError):  # a malformed call; keep what can be shown
-                message = f"{record.msg} {record.args}"
+        # Formatted now, not when a handler asks: PTB logs result dicts it then fills with file URLs.
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed logging call; keep what can be shown
+            message = f"{record.msg} {record.args}"
+        if record.args or token in message:
             record.msg, record.args = message.replace(token, "<token>"), None
         return record
 

@@ -132,7 +132,7 @@ async def _download(bot: Bot, file_id: str, limit: int) -> bytes:
 async def _send_advice(bot: Bot, state: BotState, chat_id: int, draft_id: int, reply_to: Message | None = None) -> None:
     advice = await state.service.advise_draft(chat_id, draft_id)
     text = texts.photo_advice(advice)
-    sent = await (reply_to.reply_text(text) if reply_to is not None else bot.send_message(chat_id, text))
+    sent = await (reply_to.reply_text(text, do_quote=True) if reply_to is not None else bot.send_message(chat_id, text))
     await state.service.set_prediction_message(chat_id, advice.prediction_id, sent.message_id)
 
 
