@@ -22,9 +22,13 @@ import io
 import itertools
 import json
 import re
+import shutil
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from aiohttp import web
@@ -508,3 +512,36 @@ async def running_bot(settings: Any, poll_timeout: int = 2) -> AsyncIterator[Any
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+_warm_template: Path | None = None
+
+
+def warm_database(settings: Any) -> None:
+    """Put at `settings.db_path` a store that already holds the demo accounts and the similarity vectors
+    of their photos, as a bot that has run a while has.
+
+    Built once per test process with the real models: embedding the ~180 demo photos takes the hashtag
+    engine a while, and a fresh store per test would pay that every time. Stored image paths point into
+    the template's folder, which lives as long as the process; each test's own photos go to its own.
+    """
+    global _warm_template
+    if _warm_template is None:
+        with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever loop the caller runs in
+            _warm_template = thread.submit(asyncio.run, _build_warm_template(settings)).result()
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_warm_template, settings.db_path)
+
+
+async def _build_warm_template(settings: Any) -> Path:
+    from likepredict.service import Service
+
+    directory = Path(tempfile.mkdtemp(prefix="likepredict-warm-"))
+    template = replace(settings, db_path=directory / "warm.sqlite3", data_dir=directory / "data")
+    service = await Service.open(template)
+    try:
+        shas = sorted({sha for _, sha, _ in service.store.posts_with_images()})
+        await asyncio.to_thread(service.hashtags.stored_vectors, shas)
+    finally:
+        await service.aclose()
+    return template.db_path

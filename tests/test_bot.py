@@ -16,7 +16,7 @@ from PIL import Image
 from likepredict.paths import DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
 from likepredict.settings import Settings, SourceSetting
 from likepredict.store import Store
-from tests.botapi import LocalBotApi, running_bot
+from tests.botapi import LocalBotApi, running_bot, warm_database
 
 CHAT = 1001
 OTHER_CHAT = 2002
@@ -37,7 +37,9 @@ def bot_settings(server: LocalBotApi, tmp_path: Path, **overrides: object) -> Se
         data_dir=tmp_path / "data",
         source=SourceSetting("demo"),
     )
-    return replace(settings, **overrides)  # type: ignore[arg-type]
+    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    warm_database(settings)
+    return settings
 
 
 @pytest.fixture

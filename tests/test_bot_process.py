@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
-from tests.botapi import LocalBotApi
+from likepredict.settings import Settings, SourceSetting
+from tests.botapi import LocalBotApi, warm_database
 
 CHAT = 3003
 
@@ -17,6 +18,7 @@ CHAT = 3003
 def bot_environment(server: LocalBotApi, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LIKEPREDICT_"))}
     env.update(server.env())
+    warm_database(Settings(db_path=tmp_path / "bot.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo")))
     env.update({
         "LIKEPREDICT_DB": str(tmp_path / "bot.sqlite3"),
         "LIKEPREDICT_DATA_DIR": str(tmp_path / "data"),

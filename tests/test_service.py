@@ -15,6 +15,7 @@ from likepredict.datasets import read_accounts_jsonl
 from likepredict.paths import DEMO_DATA, DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
 from likepredict.service import NoHandle, NoPrediction, Service, TooManyDrafts, UnknownDraft
 from likepredict.settings import Settings, SourceSetting
+from tests.botapi import warm_database
 
 CHAT = 11
 OTHER_CHAT = 22
@@ -23,8 +24,10 @@ SAMPLES = sorted(DEMO_SAMPLES.glob("*.jpg"))
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo"),
-                    max_drafts=4)
+    settings = Settings(db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo"),
+                        max_drafts=4)
+    warm_database(settings)
+    return settings
 
 
 @pytest.fixture
