@@ -1,0 +1,38 @@
+"""A real `Service` (store, models, demo account) in a temporary folder, for the benchmarks that need one."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+from likepredict.paths import DEMO_HANDLE
+from likepredict.records import Account
+from likepredict.service import Service
+from likepredict.settings import Settings, SourceSetting
+
+
+def benchmark_settings(folder: Path, **overrides: object) -> Settings:
+    settings = Settings(db_path=folder / "likepredict.sqlite3", data_dir=folder / "data", source=SourceSetting("demo"),
+                        photos_per_minute=10_000)
+    return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+@contextmanager
+def demo_service(folder: Path | None = None) -> Iterator[tuple[Service, Account]]:
+    """An open `Service` on the demo source and the demo account, closed afterwards.
+
+    The service's coroutines must run on one loop; callers here use the synchronous parts
+    (analyzer, predictor, hashtags) or `asyncio.run` one coroutine at a time.
+    """
+    with tempfile.TemporaryDirectory(prefix="likepredict-bench-") as tmp:
+        settings = benchmark_settings(folder or Path(tmp))
+        service = Service.open_sync(settings)
+        try:
+            account = asyncio.run(service.accounts.get_account(DEMO_HANDLE)).account
+            yield service, account
+        finally:
+            asyncio.run(service.aclose())
