@@ -11,6 +11,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,11 +23,14 @@ from inference.photo_features import (
     compute_hand_features,
 )
 from likepredict.errors import LikepredictError
+from likepredict.paths import MODELS_DIR
 
 __all__ = [
     "HAND_FEATURE_NAMES",
     "PHOTO_FEATURES_VERSION",
     "DecodedPhoto",
+    "PhotoAnalysis",
+    "PhotoAnalyzer",
     "PhotoError",
     "decode_photo",
     "encoder_views",
@@ -133,6 +137,8 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
     return rgb, width, height
 
 
+# Names the view set below; embeddings (and every model fed them) change when it changes.
+ENCODER_VIEWS_VERSION = "views-whole+5crops-v1"
 # Where the native-resolution crops sit, as fractions of the free space (0 = left/top, 1 = right/bottom).
 CROP_ANCHORS: tuple[tuple[float, float], ...] = ((0.5, 0.5), (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0))
 
@@ -175,3 +181,60 @@ def decode_photo(source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: 
 def hand_features(photo: DecodedPhoto) -> np.ndarray:
     """float32 vector of the features named in `HAND_FEATURE_NAMES`."""
     return compute_hand_features(photo.rgb_small, photo.width, photo.height)
+
+
+@dataclass(frozen=True)
+class PhotoAnalysis:
+    """Everything the models need to know about one photo."""
+
+    sha256: str
+    width: int
+    height: int
+    hand: dict[str, float]  # HAND_FEATURE_NAMES -> value
+    hand_vector: np.ndarray  # float32 (len(HAND_FEATURE_NAMES),)
+    embedding: np.ndarray  # float32 (1280,), mean over the encoder's views
+    similarity_vector: np.ndarray  # float32 (d,), unit length
+    appeal: float  # 0..100
+
+
+class PhotoAnalyzer:
+    """Decodes photos and runs the three image models, batching the encoder over all of them.
+
+    CPU-bound (about 0.1 s a photo): async callers run it in a thread. Sessions are created once.
+    """
+
+    def __init__(self, models_dir: Path = MODELS_DIR, threads: int = 1, max_pixels: int = MAX_PIXELS) -> None:
+        # The model modules import this one for `DecodedPhoto` and the feature names.
+        from inference.appeal import AppealModel
+        from inference.encoder import ImageEncoder
+        from inference.similarity import SimilarityModel
+
+        self.encoder = ImageEncoder(models_dir, threads)
+        self.appeal = AppealModel(models_dir, threads)
+        self.similarity = SimilarityModel(models_dir, threads)
+        self.max_pixels = max_pixels
+
+    def analyse(self, sources: Sequence[bytes | Path]) -> list[PhotoAnalysis]:
+        """Analyses in the order given; the first unreadable photo raises `PhotoError`."""
+        return self.analyse_decoded([decode_photo(source, self.max_pixels) for source in sources])
+
+    def analyse_decoded(self, photos: Sequence[DecodedPhoto]) -> list[PhotoAnalysis]:
+        if not photos:
+            return []
+        hand = np.stack([hand_features(photo) for photo in photos])
+        embeddings = self.encoder.embed(photos)
+        appeal = self.appeal.score(hand, embeddings)
+        vectors = self.similarity.project(embeddings)
+        return [
+            PhotoAnalysis(
+                sha256=photo.sha256,
+                width=photo.width,
+                height=photo.height,
+                hand={name: float(value) for name, value in zip(HAND_FEATURE_NAMES, hand[i])},
+                hand_vector=hand[i],
+                embedding=embeddings[i],
+                similarity_vector=vectors[i],
+                appeal=float(appeal[i]),
+            )
+            for i, photo in enumerate(photos)
+        ]

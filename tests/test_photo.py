@@ -13,14 +13,9 @@ from PIL import Image
 
 from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
 from likepredict.paths import DEMO_SAMPLES
+from tests.image_fixtures import jpeg_bytes, textured_photo
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def jpeg_bytes(image: Image.Image, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=92, **options)
-    return buffer.getvalue()
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
@@ -31,21 +26,6 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
-
-
-def textured_photo(width: int, height: int, seed: int = 0) -> Image.Image:
-    """A photo-like picture: smooth colour fields, hard-edged shapes and fine grain, at any size."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.uniform(0, 255, size=(6, 8, 3)).astype(np.uint8)
-    picture = Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
-    pixels = np.asarray(picture, dtype=np.float32)
-    for _ in range(12):
-        x0, y0 = rng.uniform(0, 0.8, size=2)
-        x1, y1 = x0 + rng.uniform(0.05, 0.2), y0 + rng.uniform(0.05, 0.2)
-        pixels[int(y0 * height):int(y1 * height), int(x0 * width):int(x1 * width)] = rng.uniform(0, 255, size=3)
-    stripes = (np.sin(np.arange(width) / width * 400.0) * 20.0)[None, :, None]
-    pixels[: height // 3] += stripes
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
 # ---- refusals ---------------------------------------------------------------------------------------
@@ -205,3 +185,10 @@ def test_grey_photo_has_no_colourfulness_and_a_colourful_one_has_much():
     grey = hand_features(decode_photo(jpeg_bytes(Image.new("RGB", (200, 200), (128, 128, 128)))))
     assert grey[index] < 1.0
     assert hand_features(decode_photo(DEMO_SAMPLES / "sunset_beach.jpg"))[index] > 50
+
+
+def test_a_face_is_counted_and_a_landscape_has_none():
+    """`fixtures/face_astronaut.jpg`: a crop of NASA's public-domain portrait of Eileen Collins (scikit-image's `astronaut`)."""
+    index = HAND_FEATURE_NAMES.index("face_count")
+    assert hand_features(decode_photo(FIXTURES / "face_astronaut.jpg"))[index] == 1
+    assert hand_features(decode_photo(DEMO_SAMPLES / "valley.jpg"))[index] == 0

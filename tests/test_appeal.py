@@ -1,0 +1,128 @@
+"""The appeal model: metrics, the training pipeline on tiny rated photos, and the committed model."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inference.appeal import APPEAL_FEATURE_NAMES, AppealModel
+from inference.encoder import ImageEncoder
+from inference.photo import decode_photo, hand_features
+from likepredict.datasets import DatasetError
+from likepredict.paths import DEMO_SAMPLES
+from models.card import load_card
+from models.training.appeal import evaluate_appeal, pairwise_accuracy, ranking_metrics, train_appeal
+from models.training.photo_dataset import read_labels
+from tests.image_fixtures import degraded, jpeg_bytes, models_dir_with_encoder, textured_photo
+
+# ---- metrics ------------------------------------------------------------------------------------------
+
+
+def test_pairwise_accuracy_counts_pairs_ordered_as_people_rated_them():
+    truth = np.array([10.0, 20.0, 30.0, 40.0])
+    assert pairwise_accuracy(truth * 2, truth) == 1.0
+    assert pairwise_accuracy(-truth, truth) == 0.0
+    assert pairwise_accuracy(np.zeros(4), truth) == 0.5  # a constant guess is a coin toss
+    assert pairwise_accuracy(np.array([1.0, 3.0, 2.0, 4.0]), truth) == pytest.approx(5 / 6)
+
+
+def test_pairs_people_rated_alike_are_left_out():
+    assert pairwise_accuracy(np.array([1.0, 2.0, 3.0]), np.array([5.0, 5.0, 9.0])) == 1.0
+
+
+def test_ranking_metrics_of_a_perfect_ranking():
+    metrics = ranking_metrics(np.array([1.0, 2.0, 5.0]), np.array([3.0, 4.0, 10.0]))
+    assert metrics["spearman"] == pytest.approx(1.0) and metrics["pairwise_accuracy"] == 1.0
+
+
+# ---- labels -------------------------------------------------------------------------------------------
+
+
+def test_a_folder_without_labels_is_a_dataset_error(tmp_path):
+    with pytest.raises(DatasetError, match="labels.csv"):
+        read_labels(tmp_path)
+
+
+def test_labels_naming_a_missing_image_are_a_dataset_error(tmp_path):
+    (tmp_path / "labels.csv").write_text("image,mos\nnope.jpg,50\nalso.jpg,60\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="nope.jpg is missing"):
+        read_labels(tmp_path)
+
+
+# ---- the pipeline on tiny rated photos ------------------------------------------------------------------
+
+
+def rated_folder(folder: Path, count: int = 20) -> Path:
+    """Photos whose rating falls with the blur and noise planted in them."""
+    folder.mkdir()
+    rows = []
+    for index in range(count):
+        damage = index / (count - 1)
+        photo = degraded(textured_photo(320, 240, seed=index), blur=4.0 * damage, noise=25.0 * damage, seed=index)
+        (folder / f"p{index}.jpg").write_bytes(jpeg_bytes(photo))
+        rows.append({"image": f"p{index}.jpg", "mos": f"{80.0 - 60.0 * damage:.2f}"})
+    with (folder / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["image", "mos"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    models_dir = models_dir_with_encoder(tmp_path_factory.mktemp("models"))
+    photos = rated_folder(tmp_path_factory.mktemp("rated") / "photos")
+    entries = train_appeal(photos, models_dir, seed=0, log=lambda line: None)
+    return models_dir, photos, entries
+
+
+def test_training_exports_the_model_and_writes_held_out_figures_to_the_card(trained):
+    models_dir, _, entries = trained
+    card_entry = load_card(models_dir / "card.json")["models"]["appeal"]
+    assert (models_dir / "appeal.onnx").is_file() and card_entry == entries["appeal"]
+    assert card_entry["feature_schema"]["names"] == APPEAL_FEATURE_NAMES
+    metrics = card_entry["metrics"]
+    for name in ("held_out_spearman", "held_out_pairwise_accuracy", "baseline_hand_spearman",
+                 "baseline_single_view_spearman", "baseline_sharpness_spearman"):
+        assert np.isfinite(metrics[name]), name
+    assert metrics["onnx_vs_sklearn_max_abs_diff"] < 1e-2
+    assert card_entry["data"]["held_out"] == 4 and card_entry["data"]["train"] == 16
+
+
+def test_the_trained_model_scores_a_fresh_sharp_photo_above_its_damaged_copy(trained):
+    models_dir, _, _ = trained
+    fresh = textured_photo(320, 240, seed=99)
+    photos = [decode_photo(jpeg_bytes(fresh)), decode_photo(jpeg_bytes(degraded(fresh, blur=4.0, noise=25.0)))]
+    hand = np.stack([hand_features(photo) for photo in photos])
+    sharp, damaged = AppealModel(models_dir).score(hand, ImageEncoder(models_dir).embed(photos))
+    assert 0.0 <= damaged < sharp <= 100.0
+
+
+def test_evaluate_reports_the_committed_models_ranking_on_a_folder(trained):
+    models_dir, photos, _ = trained
+    metrics = evaluate_appeal(photos, models_dir)
+    assert metrics["photos"] == 20
+    assert metrics["spearman"] > 0.8  # mostly photos it was fitted on: this checks the plumbing, not skill
+    assert set(metrics) >= {"pairwise_accuracy", "baseline_sharpness_spearman"}
+
+
+# ---- the committed model ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", ["valley.jpg", "sunset_beach.jpg", "skyline.jpg"])
+def test_the_committed_model_scores_a_photo_above_a_blurred_noisy_copy(sample):
+    from PIL import Image
+
+    original = Image.open(DEMO_SAMPLES / sample).convert("RGB")
+    photos = [decode_photo(jpeg_bytes(original)), decode_photo(jpeg_bytes(degraded(original, blur=6.0, noise=30.0), quality=30))]
+    hand = np.stack([hand_features(photo) for photo in photos])
+    good, bad = AppealModel().score(hand, ImageEncoder().embed(photos))
+    assert bad < good
+
+
+def test_the_committed_model_refuses_inputs_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="expected"):
+        AppealModel().score(np.zeros((1, 5)), np.zeros((1, 1280)))
