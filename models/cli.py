@@ -20,7 +20,7 @@ class TrainingDataError(LikepredictError):
 
 
 def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParsersAction) -> None:
-    from models.training.pipeline import DEFAULT_SEED
+    from models.training.pipeline import DEFAULT_SEED, STEP_NAMES
 
     train = commands.add_parser("train", help="train the models and rewrite models/card.json",
                                 description="Every step whose data is given; `train similarity DATA` runs only that step.")
@@ -28,6 +28,7 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
     train.add_argument("--influencers", type=Path, help="influencers-2017.jsonl (default: ../shared/data/ if present)")
     train.add_argument("--photos", type=Path, help="CLIVE-style folder with labels.csv (default: ../shared/data/clive)")
     train.add_argument("--data", type=Path, default=DEMO_DATA, help="accounts with photos and likes (default: demo)")
+    train.add_argument("--only", action="append", choices=STEP_NAMES, help="run only this step (repeatable)")
     train.add_argument("--seed", type=int, default=DEFAULT_SEED)
     train.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     train.set_defaults(func=train_command)
@@ -72,7 +73,7 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
         photos=_existing(args.photos, "folder") or default_photos(),
         data=_existing(args.data, "file or folder"),
     )
-    run_pipeline(inputs, args.models_dir, args.seed, log=lambda line: print(line, flush=True))
+    run_pipeline(inputs, args.models_dir, args.seed, log=lambda line: print(line, flush=True), only=args.only)
     return 0
 
 
@@ -132,7 +133,7 @@ def load_account(handle: str, settings: Settings) -> Account:
 
 
 def predict_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inference.appeal import PhotoAnalyzer
+    from inference.photo import PhotoAnalyzer
     from inference.predictor import Predictor
 
     account = load_account(args.handle, settings)

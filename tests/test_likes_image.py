@@ -96,3 +96,9 @@ def test_exported_image_model_matches_scikit_learn(dataset, tmp_path):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     onnx_out = session.run(None, {"features": dataset.features})[0].reshape(-1)
     np.testing.assert_allclose(onnx_out, model.predict(dataset.features), atol=1e-4)
+
+
+def test_photo_traits_are_hand_features_the_photo_side_computes():
+    from inference.photo import HAND_FEATURE_NAMES
+
+    assert set(PHOTO_TRAITS) <= set(HAND_FEATURE_NAMES)

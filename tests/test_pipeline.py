@@ -75,3 +75,11 @@ def test_evaluate_likes_reports_model_and_baseline_as_json(trained_dir, influenc
 def test_train_refuses_a_missing_data_path(tmp_path, capsys):
     assert main(["train", "--influencers", str(tmp_path / "absent.jsonl"), "--models-dir", str(tmp_path)]) == 2
     assert "absent.jsonl" in capsys.readouterr().err
+
+
+def test_only_runs_the_named_steps(influencers, tmp_path):
+    lines: list[str] = []
+    run_pipeline(TrainingInputs(influencers=influencers), tmp_path, seed=7, log=lines.append, only=["similarity"])
+    assert not any(line.startswith("[likes]") for line in lines)
+    assert any(line.startswith("[similarity] skipped") for line in lines)
+    assert not (tmp_path / "likes.onnx").exists()

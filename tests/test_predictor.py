@@ -100,3 +100,18 @@ def test_a_changed_tag_table_fails_loudly(tmp_path):
     path.write_text(path.read_text().replace('"accounts": ', '"accounts": 1'))
     with pytest.raises(ModelMismatchError, match="sha256"):
         Predictor(tmp_path)
+
+
+def test_predict_command_ranks_sample_photos_for_the_demo_account_offline(tmp_path, monkeypatch, capsys):
+    from likepredict.cli import main
+    from likepredict.paths import DEMO_SAMPLES
+
+    monkeypatch.setenv("LIKEPREDICT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LIKEPREDICT_SOURCE", "demo")
+    photos = sorted(DEMO_SAMPLES.glob("*.jpg"))[:2]
+    assert main(["predict", *map(str, photos), "--handle", "@demo_creator", "--hashtags", "beach,sunset"]) == 0
+    out = capsys.readouterr().out
+    assert "@demo_creator" in out
+    for photo in photos:
+        assert f"{photo.name}: about " in out and "appeal " in out
+    assert "Ranking: 1. " in out

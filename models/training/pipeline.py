@@ -10,7 +10,7 @@ import importlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from inference.onnx_model import ModelMismatchError
 from likepredict.datasets import read_any, read_influencers
@@ -20,6 +20,7 @@ from models.training.image_likes import train_image_likes
 from models.training.likes import Log, train_likes
 
 DEFAULT_SEED = 7
+STEP_NAMES = ("likes", "appeal", "similarity", "image-likes")
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
@@ -41,8 +42,8 @@ class TrainingInputs:
 
 
 def run_pipeline(inputs: TrainingInputs, models_dir: Path = MODELS_DIR, seed: int = DEFAULT_SEED,
-                 log: Log = print) -> dict[str, Any]:
-    """Run every step whose data is given; returns the card as written."""
+                 log: Log = print, only: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run every step (or those named in `only`) whose data is given; returns the card as written."""
     models_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     card: dict[str, Any] = {}
@@ -51,16 +52,19 @@ def run_pipeline(inputs: TrainingInputs, models_dir: Path = MODELS_DIR, seed: in
         ("appeal", inputs.photos, lambda path: image_step("appeal", "train_appeal", path, models_dir, seed, log)),
         ("similarity", inputs.data,
          lambda path: image_step("similarity", "train_similarity", path, models_dir, seed, log)),
-        ("image-aware likes", inputs.data, lambda path: image_likes_step(path, models_dir, log)),
+        ("image-likes", inputs.data, lambda path: image_likes_step(path, models_dir, log)),
     ]
     for name, path, step in steps:
+        if only and name not in only:
+            continue
         if path is None:
             log(f"[{name}] skipped: no data given (its card entries are kept)")
             continue
         log(f"[{name}] training on {path}")
-        step_started = time.monotonic()
+        step_started, step_cpu = time.monotonic(), time.process_time()
         card = step(path) or card
-        log(f"[{name}] done in {time.monotonic() - step_started:.0f} s")
+        # CPU time too: on a shared machine the wall time says more about the neighbours than the step.
+        log(f"[{name}] done in {time.monotonic() - step_started:.0f} s ({time.process_time() - step_cpu:.0f} s CPU)")
     log(f"training finished in {time.monotonic() - started:.0f} s; card: {models_dir / 'card.json'}")
     return card
 
@@ -85,11 +89,11 @@ def image_step(name: str, function: str, path: Path, models_dir: Path, seed: int
 
 def image_likes_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] | None:
     try:
-        from inference.appeal import PhotoAnalyzer
+        from inference.photo import PhotoAnalyzer
 
         analyzer = PhotoAnalyzer(models_dir=models_dir)
     except (ImportError, ModelMismatchError) as error:
-        log(f"[image-aware likes] skipped: the photo analyser is not available ({error})")
+        log(f"[image-likes] skipped: the photo analyser is not available ({error})")
         return None
     accounts = list(read_any(path))
     synthetic = path.resolve() == DEMO_DATA.resolve()
