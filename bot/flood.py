@@ -13,10 +13,13 @@ import warnings
 from datetime import timedelta
 from typing import Any, Callable, Coroutine
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
+
+# Waits before retrying a request that never reached Telegram (a 502 from its front end, a dropped connection).
+NETWORK_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -27,7 +30,8 @@ def retry_seconds(error: RetryAfter) -> float:
 
 
 class RetryAfterLimiter(BaseRateLimiter[None]):
-    """Retries a request Telegram refused with `RetryAfter`, after the wait it asked for (up to `max_retries`).
+    """Retries a request Telegram refused with `RetryAfter`, after the wait it asked for (up to `max_retries`),
+    and one that never reached it (502, a dropped connection) after a short pause.
 
     While one request waits, all others wait too: flood control applies to the bot, not to one call.
     """
@@ -63,4 +67,13 @@ class RetryAfterLimiter(BaseRateLimiter[None]):
                 wait = retry_seconds(error)
                 log.warning("Telegram flood control on %s: waiting %.1f s before retrying", endpoint, wait)
                 self._resume_at = max(self._resume_at, time.monotonic() + wait)
+            except (BadRequest, TimedOut):
+                # Refused for good, or timed out after sending: Telegram may have acted, a retry could say it twice.
+                raise
+            except NetworkError as error:
+                if attempt == self.max_retries:
+                    raise
+                wait = NETWORK_RETRY_DELAYS[min(attempt, len(NETWORK_RETRY_DELAYS) - 1)]
+                log.warning("Telegram unreachable on %s (%s): retrying in %.1f s", endpoint, error, wait)
+                await asyncio.sleep(wait)
         raise AssertionError("unreachable")

@@ -1,0 +1,154 @@
+"""Telegram misbehaving: the Bot API server answers 429 with retry_after, 502, or drops connections.
+
+The bot must wait and retry, lose no update and send no answer twice. `FaultyBotApi` (the local Bot API
+server with those faults) is also used by the crash and fuzz tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
+from tests.botapi import LocalBotApi, running_bot
+from tests.test_bot import bot_settings
+
+CHATS = [7101, 7102, 7103]
+PHOTO = (DEMO_SAMPLES / "valley.jpg").read_bytes()
+
+
+class FaultyBotApi(LocalBotApi):
+    """The local Bot API server, plus faults: HTTP errors, dropped connections, a call held until released."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._status_failures: dict[str, list[int]] = defaultdict(list)
+        self._drops_left = 0
+        self._drop_methods: set[str] | None = None
+        self.dropped: list[str] = []
+        self._held: dict[str, asyncio.Event] = {}
+        self.arrived: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self.highest_offset = 0  # the bot has confirmed every update below this
+
+    def fail_status(self, method: str, status: int = 502, times: int = 1) -> None:
+        """The next `times` calls of `method` get an HTTP `status` error, as a proxy in front of Telegram gives."""
+        self._status_failures[method].extend([status] * times)
+
+    def drop_next(self, times: int, methods: set[str] | None = None) -> None:
+        """Close the connection of the next `times` calls (of `methods`, or of any method) without an answer."""
+        self._drops_left, self._drop_methods = times, methods
+
+    def hold(self, method: str) -> None:
+        """The next call of `method` waits, unanswered and not acted on, until `release(method)`."""
+        self._held[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        self._held.pop(method).set()
+
+    def send_edited_text(self, chat_id: int, message_id: int, text: str) -> None:
+        """A user edits an old message: an `edited_message` update, which asks for nothing new."""
+        message = self._user_message(chat_id, text=text)
+        message.update(message_id=message_id, edit_date=message["date"])
+        self._queue({"edited_message": message})
+
+    async def _handle_method(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        if self._drops_left > 0 and (self._drop_methods is None or method in self._drop_methods):
+            self._drops_left -= 1
+            self.dropped.append(method)
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()  # never written: the connection is gone
+        if self._status_failures.get(method):
+            status = self._status_failures[method].pop(0)
+            self.calls.append(method)
+            return web.json_response({"ok": False, "error_code": status, "description": "Bad Gateway"}, status=status)
+        held = self._held.get(method)
+        if held is not None:
+            self.arrived[method].set()
+            await held.wait()
+        return await super()._handle_method(request)
+
+    async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.highest_offset = max(self.highest_offset, int(params.get("offset") or 0))
+        return await super()._api_getupdates(params)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FaultyBotApi]:
+    async with FaultyBotApi() as local:
+        yield local
+
+
+async def answers_once(server: LocalBotApi, chat: int, expected: str) -> None:
+    [reply] = await server.next_messages(chat, timeout=60)
+    assert expected in reply.plain_text, reply.plain_text
+    assert await server.no_more_messages(chat, wait=1.0) == []  # and nothing twice
+
+
+def handler_failures(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
+
+
+async def test_429_on_polling_sending_and_files_is_waited_out_and_each_update_answered_once(
+    server: FaultyBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(bot_settings(server, tmp_path)):
+        server.send_text(CHATS[0], f"/handle {DEMO_HANDLE}")
+        await server.next_messages(CHATS[0])
+        server.fail_next("getUpdates", retry_after=1)
+        server.fail_next("sendMessage", retry_after=1, times=2)
+        server.fail_next("getFile", retry_after=1)
+        server.send_photo(CHATS[0], PHOTO)
+        server.send_text(CHATS[1], "/help")
+        server.send_text(CHATS[2], "hello")
+        await answers_once(server, CHATS[0], "this photo should get about")
+        await answers_once(server, CHATS[1], "/best")
+        await answers_once(server, CHATS[2], "I work with photos")
+    assert handler_failures(caplog) == []
+
+
+async def test_502_on_sending_is_retried_and_the_answer_arrives_once(
+    server: FaultyBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(bot_settings(server, tmp_path)):
+        server.fail_status("sendMessage", 502, times=2)
+        server.send_text(CHATS[0], "/help")
+        await answers_once(server, CHATS[0], "/best")
+    assert server.calls.count("sendMessage") == 3  # refused twice, then sent
+    assert handler_failures(caplog) == []
+
+
+async def test_502_while_polling_loses_no_update(server: FaultyBotApi, tmp_path: Path) -> None:
+    async with running_bot(bot_settings(server, tmp_path)):
+        server.fail_status("getUpdates", 502, times=2)
+        for chat in CHATS:
+            server.send_text(chat, "/help")
+        for chat in CHATS:
+            await answers_once(server, chat, "/best")
+
+
+async def test_dropped_connections_lose_no_update_and_send_nothing_twice(
+    server: FaultyBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(bot_settings(server, tmp_path)):
+        server.send_text(CHATS[0], f"/handle {DEMO_HANDLE}")
+        await server.next_messages(CHATS[0])
+        server.drop_next(4)  # whatever the bot calls next: polling, files, chat actions, answers
+        server.send_photo(CHATS[0], PHOTO)
+        server.send_text(CHATS[1], "/help")
+        server.send_text(CHATS[2], "/start")
+        await answers_once(server, CHATS[0], "this photo should get about")
+        await answers_once(server, CHATS[1], "/best")
+        await answers_once(server, CHATS[2], "predict how many likes")
+        assert len(server.dropped) == 4
+        server.drop_next(3, methods={"sendMessage"})
+        server.send_text(CHATS[1], "/help")
+        await answers_once(server, CHATS[1], "/best")
+    assert handler_failures(caplog) == []
