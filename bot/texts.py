@@ -138,8 +138,8 @@ def all_hashtags(handle: str, advice) -> str:  # advice: HashtagAdvice
 
 
 def photo_kept_ask_handle(count: int) -> str:
-    kept = "I kept your photo" if count == 1 else f"I kept your {count} photos"
-    return f"{kept} as a draft. Which Instagram account is it for? Send /handle yourname and I'll answer."
+    kept = "I kept your photo as a draft" if count == 1 else f"I kept your {count} photos as drafts"
+    return f"{kept}. Which Instagram account is it for? Send /handle yourname and I'll answer."
 
 
 def album_saved(saved: int, total_drafts: int, refused: Sequence[str], has_handle: bool) -> str:

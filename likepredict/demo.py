@@ -1,13 +1,12 @@
 """The offline demo: exactly what the bot answers for the demo account and the bundled sample photos.
 
 It drives the same service layer the bot's handlers call and formats with the bot's own `texts`, in a
-throw-away store, so it needs no token, no network and leaves nothing behind.
+store of its own (`DATA_DIR/demo/`), so it needs no token and no network and never touches the bot's data.
 """
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -23,10 +22,12 @@ DEMO_CHAT = 1
 
 
 def run_demo(settings: Settings, out: TextIO) -> None:
-    with tempfile.TemporaryDirectory(prefix="likepredict-demo-") as scratch:
-        demo_settings = replace(settings, source=SourceSetting("demo"), db_path=Path(scratch) / "demo.sqlite3",
-                                data_dir=Path(scratch), max_drafts=max(settings.max_drafts, 10))
-        asyncio.run(_conversation(demo_settings, out))
+    # A store of its own beside the bot's: the first run computes the demo photos' vectors (half a minute),
+    # later runs reuse them. The demo chat is emptied first, so every run tells the same story.
+    demo_dir = settings.data_dir / "demo"
+    demo_settings = replace(settings, source=SourceSetting("demo"), db_path=demo_dir / "demo.sqlite3",
+                            data_dir=demo_dir, max_drafts=max(settings.max_drafts, 10))
+    asyncio.run(_conversation(demo_settings, out))
 
 
 def account_header() -> str:
@@ -44,6 +45,8 @@ async def _conversation(settings: Settings, out: TextIO) -> None:
         out.write(f"\nThe models are not available ({error}); run `likepredict train` first.\n")
         return
     try:
+        await service.forget(DEMO_CHAT)
+
         def user(action: str) -> None:
             out.write(f"\n> {action}\n")
 

@@ -255,9 +255,9 @@ class Service:
         self, chat_id: int, file_unique_id: str, data: bytes, media_group_id: str | None = None, suffix: str = ".jpg"
     ) -> Draft:
         """Check the photo can be read (PhotoError says why not) and keep it as a draft of this chat."""
-        count = await asyncio.to_thread(self.store.count_drafts, chat_id)
-        if count >= self.settings.max_drafts:
-            raise TooManyDrafts(self.settings.max_drafts)
+        drafts = await asyncio.to_thread(self.store.drafts, chat_id)
+        if len(drafts) >= self.settings.max_drafts and all(d.file_unique_id != file_unique_id for d in drafts):
+            raise TooManyDrafts(self.settings.max_drafts)  # the same photo again is the same draft: no limit
         [analysis] = await self._on_cpu(self.analyzer.analyse, [data])
         draft = await asyncio.to_thread(self.store.save_draft, chat_id, file_unique_id, data, media_group_id, suffix)
         self._remember(analysis)

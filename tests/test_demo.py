@@ -31,7 +31,15 @@ def test_demo_shows_the_bots_answers_for_the_demo_account_and_every_sample(tmp_p
     assert "[button: All hashtags for #1]" in out
     assert "All hashtags for your #1 draft (@demo_creator):" in out
     assert "<b>" not in out  # printed as a Telegram client shows it
-    assert not (tmp_path / "data").exists()  # a throw-away store: the demo leaves nothing behind
+    assert not (tmp_path / "data" / "likepredict.sqlite3").exists()  # the bot's own store is not touched
+
+
+def test_a_second_demo_run_starts_the_demo_chat_afresh(tmp_path: Path) -> None:
+    run_cli("demo", cwd=tmp_path)
+    second = run_cli("demo", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("this photo should get about") == 4
+    assert "[a picture of the 4 drafts side by side" in second.stdout  # not 8: the first run's drafts are gone
 
 
 def test_run_without_a_token_says_how_to_set_one_and_shows_the_demo(tmp_path: Path) -> None:
