@@ -108,7 +108,8 @@ class Predictor:
         if why:
             notes.append(why)
         predictions = []
-        for photo, shift in zip(photos or [None], photo_shift or [None]):
+        shifts: Sequence[float | None] = photo_shift or [None] * len(photos or [None])
+        for photo, shift in zip(photos or [None], shifts):
             centre_p = centre if shift is None else shift
             # The range models know nothing of the photo: move the range with the photo's shift of the centre.
             offset = centre_p - centre
