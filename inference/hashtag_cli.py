@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
     suggest.add_argument("--handle", required=True, help="your Instagram account, e.g. demo_creator")
     suggest.add_argument("--count", type=int, default=None,
                          help=f"how many tags (default LIKEPREDICT_HASHTAG_COUNT, at most {MAX_COUNT})")
+    suggest.add_argument("--all-images", action="store_true",
+                         help="first embed every stored photo not yet embedded (slow once, cached after), so the "
+                              "photo is compared with all of them")
     suggest.add_argument("--json", action="store_true", help="print one JSON object")
     suggest.set_defaults(func=hashtags_command)
 
@@ -51,6 +55,9 @@ def hashtags_command(args: argparse.Namespace, settings: Settings) -> int:
         prediction = predict_likes(account, analysis)
         engine = HashtagEngine.from_settings(settings, store, similarity=getattr(analyzer, "similarity", None),
                                              analyzer=analyzer)
+        if args.all_images and analyzer is not None:
+            print("embedding the stored photos not yet embedded (once; cached after)...", file=sys.stderr)
+            engine.index_stored_images()
         advice = engine.suggest(account, analysis, count, prediction)
     finally:
         store.close()

@@ -45,8 +45,6 @@ BANNED_TAGS_FILE = Path(__file__).with_name("banned_tags.txt")
 DEFAULT_SHRINKAGE_POSTS = 10.0
 # One viral post (10x its account's usual) would otherwise outweigh dozens of ordinary ones.
 MAX_POST_LIFT = 2.0
-# A post without an image counts like an image of middling similarity: it neither pulls nor pushes.
-NO_IMAGE_WEIGHT = 0.5
 POSTS_PER_TAG = 50
 # Co-occurring tags widen the choice beyond the account's habits; a tag met on one shared post is a
 # coincidence, not a neighbourhood. More of them trades recall of the tags people really use for discovery
@@ -54,8 +52,11 @@ POSTS_PER_TAG = 50
 COOCCURRING_CANDIDATES = 20
 MIN_SHARED_POSTS = 2
 SIMILAR_POSTS = 20
-MIN_SIMILARITY = 0.3
+MIN_SIMILARITY = 0.3  # on the `similarity_weights` scale: well above the typical stored photo
 EMBED_BATCH = 32
+# Embedding a stored image costs ~0.1-0.2 s (six encoder views); a request embeds at most this many new
+# ones, newest first, and the cache fills over the next requests. `index_stored_images` does all at once.
+EMBED_BUDGET = 16
 DEFAULT_COUNT = 10
 MAX_COUNT = 30  # Instagram's limit per post
 
@@ -80,7 +81,7 @@ class TagScore:
     lift: float  # shrunk relative out-performance: 0.18 = 18% above the owning accounts' usual
     raw_lift: float  # the weighted mean before shrinkage
     posts_seen: int
-    effective_posts: float  # Kish's effective sample size of the weights
+    effective_posts: float  # the sum of the weights: posts like the photo, counted by how alike
     similarity_weighted: bool = False
 
 
@@ -93,28 +94,35 @@ def post_lift(rate: float, account_rate: float, cap: float = MAX_POST_LIFT) -> f
     return min(rate / account_rate - 1.0, cap)
 
 
-def effective_count(weights: Sequence[float]) -> float:
-    """(sum w)^2 / sum w^2: n for equal weights, fewer when a few posts carry most of the weight."""
-    total = float(sum(weights))
-    squares = float(sum(w * w for w in weights))
-    return total * total / squares if squares > 0 else 0.0
-
-
 def score_tag(tag: str, posts: Sequence[EvidencePost], k: float = DEFAULT_SHRINKAGE_POSTS) -> TagScore:
-    """Weighted mean lift of the tag's posts, times n_eff / (n_eff + k).
+    """Weighted mean lift of the tag's posts, times W / (W + k) where W is the sum of the weights.
 
     The shrinkage is toward 0 ("no better than the account's usual"): a tag seen on one lucky post with
     a +100% lift scores 1/(1+10) x 100% = +9%, while one seen on 40 posts at +25% keeps 80% of it (+20%).
-    With similarity weights n_eff is the effective number of posts, so a tag whose score rests on one
-    similar image is shrunk as hard as a tag seen once. Posts whose account has no engagement are skipped.
+    Weights are 1 without a photo, so W is the number of posts. With a photo each post counts as much as
+    its image is like the photo: a weighted mean alone ignores a uniform scale, so a tag whose posts are
+    all unlike the photo would keep its full lift; through W it is shrunk like a tag seen on few posts.
+    Posts whose account has no engagement are skipped.
     """
-    usable = [p for p in posts if p.account_rate > 0 and p.weight > 0]
-    weights = [p.weight for p in usable]
-    if not usable:
-        return TagScore(tag, 0.0, 0.0, 0, 0.0)
-    raw = float(np.average([post_lift(p.rate, p.account_rate) for p in usable], weights=weights))
-    n_eff = effective_count(weights)
-    return TagScore(tag, raw * n_eff / (n_eff + k), raw, len(usable), n_eff)
+    usable = [p for p in posts if p.account_rate > 0]
+    total = float(sum(p.weight for p in usable))
+    if total <= 0:
+        return TagScore(tag, 0.0, 0.0, len(usable), 0.0)
+    raw = float(np.average([post_lift(p.rate, p.account_rate) for p in usable], weights=[p.weight for p in usable]))
+    return TagScore(tag, raw * total / (total + k), raw, len(usable), total)
+
+
+def similarity_weights(cosines: np.ndarray, min_images: int = 10) -> np.ndarray:
+    """Weights in 0..1 from the photo's cosines with stored images: how far above the typical one.
+
+    The pretrained embedding puts any two photos at a cosine of ~0.3-0.5 and photos of one scene at
+    ~0.7-0.8, so raw cosines would barely tell a beach from a plate of food. Measured from the median
+    cosine (the typical stored photo) up to 1, half the stored photos get weight 0 and near-copies 1.
+    With fewer than `min_images` stored images the median means little, and raw cosines are used.
+    """
+    cosines = np.asarray(cosines, dtype=float)
+    floor = float(np.median(cosines)) if len(cosines) >= min_images else 0.0
+    return np.clip((cosines - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0)
 
 
 def estimate_shrinkage(lifts_by_tag: Mapping[str, Sequence[float]], min_posts: int = 3) -> float | None:
@@ -220,7 +228,9 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
             more = "more" if score.lift > 0 else "fewer"
             trend = f"get {percent(score.lift)} {more} likes+comments than their accounts' usual"
         plural = "post" if score.posts_seen == 1 else "posts"
-        shrunk = ", so pulled toward 0" if score.effective_posts < DEFAULT_SHRINKAGE_POSTS / 2 else ""
+        few = score.effective_posts < DEFAULT_SHRINKAGE_POSTS / 2
+        shrunk = ("" if not few else ", few like yours, so pulled toward 0" if score.similarity_weighted
+                  else ", so pulled toward 0")
         performance = f"{who} under {tag} {trend} ({score.posts_seen} {plural}{shrunk})"
     if candidate.own_uses:
         origin = f"you used it in {candidate.own_uses} of your last {recent_posts} posts"
@@ -270,16 +280,22 @@ def reconcile_note(
 
 
 @dataclass
-class _PhotoContext:
+class PhotoContext:
     """The user's photo against the stored images: weights per image sha256."""
 
     weights: dict[str, float] = field(default_factory=dict)
     similar_tags: Counter = field(default_factory=Counter)
+    stored_images: int = 0  # how many stored posts' images there are; `weights` covers those embedded so far
 
     def weight(self, image_sha256: str | None) -> float:
+        """A post without an (embedded) image counts as the average stored photo: it neither pulls nor pushes."""
         if image_sha256 is None or image_sha256 not in self.weights:
-            return NO_IMAGE_WEIGHT
+            return self.average_weight
         return self.weights[image_sha256]
+
+    @property
+    def average_weight(self) -> float:
+        return float(np.mean(list(self.weights.values()))) if self.weights else 1.0
 
 
 class HashtagEngine:
@@ -297,6 +313,7 @@ class HashtagEngine:
         excluded: Iterable[str] = (),
         analyzer: Any | None = None,
         shrinkage: float = DEFAULT_SHRINKAGE_POSTS,
+        embed_budget: int | None = EMBED_BUDGET,
     ) -> None:
         self.store = store
         self.similarity = similarity
@@ -304,6 +321,7 @@ class HashtagEngine:
         self.banned = load_banned_tags(extra=banned)
         self.excluded = frozenset(normalize_tag(t) for t in excluded)
         self.shrinkage = shrinkage
+        self.embed_budget = embed_budget
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, similarity: Any | None = None,
@@ -319,7 +337,7 @@ class HashtagEngine:
     ) -> HashtagAdvice:
         n = max(1, min(int(n), MAX_COUNT))
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
-        context = self._photo_context(photo)
+        context = self.photo_context(photo)
         candidates = self.candidates(account, context)
         scores = self.score_tags(candidates, context)
         chosen = rank_tags(scores.values(), n, blocked=self.banned | self.excluded)
@@ -334,9 +352,12 @@ class HashtagEngine:
         else:
             note = reconcile_note(account.followers, stats.engagement_rate, float(np.mean(lifts)) if lifts else 0.0,
                                   engagement, stats.comments_mean or 0.0, stats.likes_mean, likes_prediction)
+        if context is not None and len(context.weights) < context.stored_images:
+            note += (f"; your photo was compared with {len(context.weights)} of {context.stored_images} stored "
+                     f"photos so far (the rest are embedded over the next requests)")
         return HashtagAdvice(suggestions, engagement, rate, stats.engagement_rate, note, len(candidates))
 
-    def candidates(self, account: Account, context: _PhotoContext | None = None) -> dict[str, Candidate]:
+    def candidates(self, account: Account, context: PhotoContext | None = None) -> dict[str, Candidate]:
         """Own tags, tags co-occurring with them, and tags of stored posts like the photo."""
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
         found: dict[str, Candidate] = {}
@@ -353,7 +374,7 @@ class HashtagEngine:
                 found.setdefault(tag, Candidate(tag)).similar_posts = count
         return found
 
-    def score_tags(self, tags: Iterable[str], context: _PhotoContext | None = None) -> dict[str, TagScore]:
+    def score_tags(self, tags: Iterable[str], context: PhotoContext | None = None) -> dict[str, TagScore]:
         """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
         evidence = self.store.tag_evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
         weighted = context is not None and bool(context.weights)
@@ -365,37 +386,45 @@ class HashtagEngine:
         return scores
 
     @staticmethod
-    def _evidence(post: TagPost, context: _PhotoContext | None) -> EvidencePost:
+    def _evidence(post: TagPost, context: PhotoContext | None) -> EvidencePost:
         weight = 1.0 if context is None or not context.weights else context.weight(post.image_sha256)
         return EvidencePost(engagement_rate(post.likes, post.comments, post.followers), post.account_mean_rate, weight)
 
     # ---- image similarity ----------------------------------------------------------------------
 
-    def _photo_context(self, photo: "PhotoAnalysis | None") -> _PhotoContext | None:
+    def photo_context(self, photo: "PhotoAnalysis | None") -> PhotoContext | None:
+        """The photo's similarity to every stored image (None without a photo or a similarity model)."""
         vector = getattr(photo, "similarity_vector", None)
         if photo is None or self.similarity is None or vector is None:
             return None
         stored = self.store.posts_with_images()
-        vectors = self.stored_vectors(sorted({sha for _, sha, _ in stored}))
+        newest_first = list(dict.fromkeys(sha for _, sha, _ in reversed(stored)))
+        vectors = self.stored_vectors(newest_first, self.embed_budget)
         if not vectors:
-            return _PhotoContext()
+            return PhotoContext(stored_images=len(newest_first))
         shas = sorted(vectors)
         cosines = np.asarray(self.similarity.similarity(np.asarray(vector, dtype=np.float32),
                                                         np.stack([vectors[s] for s in shas])), dtype=float)
-        weights = {sha: float(min(max(c, 0.0), 1.0)) for sha, c in zip(shas, cosines)}
+        weights = dict(zip(shas, (float(w) for w in similarity_weights(cosines))))
         nearest = sorted(((weights[sha], post_id, tags) for post_id, sha, tags in stored if sha in weights),
                          key=lambda item: (-item[0], item[1]))[:SIMILAR_POSTS]
         similar_tags = Counter(normalize_tag(t) for w, _, tags in nearest if w >= MIN_SIMILARITY
                                for t in set(tags) if normalize_tag(t))
-        return _PhotoContext(weights, similar_tags)
+        return PhotoContext(weights, similar_tags, len(newest_first))
+
+    def index_stored_images(self) -> int:
+        """Embed every stored image not yet cached (a one-off, e.g. after an import); returns how many are cached."""
+        shas = list(dict.fromkeys(sha for _, sha, _ in self.store.posts_with_images()))
+        return len(self.stored_vectors(shas, budget=None))
 
     @property
     def vector_version(self) -> str:
         """The embedding cache key: vectors are only comparable under the same similarity model."""
         return f"hashtag-similarity:{getattr(self.similarity, 'version', 'unversioned')}"
 
-    def stored_vectors(self, shas: Sequence[str]) -> dict[str, np.ndarray]:
-        """Similarity vectors of stored images: from the cache, else computed once and cached."""
+    def stored_vectors(self, shas: Sequence[str], budget: int | None = None) -> dict[str, np.ndarray]:
+        """Similarity vectors of stored images: from the cache, else (the first `budget` missing, in the
+        order given; all when None) computed with the analyser and cached."""
         vectors: dict[str, np.ndarray] = {}
         missing: list[tuple[str, Path]] = []
         for sha in shas:
@@ -407,6 +436,7 @@ class HashtagEngine:
             if path is not None and path.is_file():
                 missing.append((sha, path))
         if self.analyzer is not None:
+            missing = missing if budget is None else missing[:budget]
             for start in range(0, len(missing), EMBED_BATCH):
                 vectors.update(self._embed_and_cache(missing[start:start + EMBED_BATCH]))
         return vectors

@@ -10,13 +10,13 @@ from inference.hashtags import (
     EvidencePost,
     HashtagEngine,
     TagScore,
-    effective_count,
     estimate_shrinkage,
     expected_engagement,
     load_banned_tags,
     post_lift,
     rank_tags,
     score_tag,
+    similarity_weights,
 )
 from likepredict.records import Account, Post
 from likepredict.store import Store
@@ -72,18 +72,33 @@ def test_a_viral_post_counts_as_at_most_three_times_its_account_usual():
     assert post_lift(rate=0.05, account_rate=0.1) == pytest.approx(-0.5)
 
 
-def test_similarity_weights_move_the_mean_and_shrink_by_the_effective_count():
+def test_similarity_weights_move_the_mean_and_shrink_by_their_sum():
     posts = [EvidencePost(0.2, 0.1, weight=1.0), EvidencePost(0.05, 0.1, weight=0.0), EvidencePost(0.1, 0.1, 1.0)]
     score = score_tag("t", posts, k=2.0)
     assert score.raw_lift == pytest.approx(0.5)  # the zero-weight post (-50%) does not count
-    assert score.effective_posts == pytest.approx(2.0)
+    assert score.effective_posts == pytest.approx(2.0) and score.posts_seen == 3
     assert score.lift == pytest.approx(0.5 * 2 / 4)
-    assert effective_count([1.0, 0.0, 0.0, 0.0]) == pytest.approx(1.0)
-    assert effective_count([0.5] * 6) == pytest.approx(6.0)
+
+
+def test_a_tag_whose_posts_are_all_unlike_the_photo_is_shrunk_like_a_rare_tag():
+    unlike = score_tag("t", [EvidencePost(0.2, 0.1, weight=0.1)] * 10)
+    alike = score_tag("t", [EvidencePost(0.2, 0.1, weight=1.0)] * 10)
+    assert unlike.raw_lift == alike.raw_lift == pytest.approx(1.0)
+    assert unlike.lift == pytest.approx(1.0 / (1 + DEFAULT_SHRINKAGE_POSTS))
+    assert alike.lift == pytest.approx(10 / (10 + DEFAULT_SHRINKAGE_POSTS))
+    assert score_tag("t", [EvidencePost(0.2, 0.1, weight=0.0)] * 3) == TagScore("t", 0.0, 0.0, 3, 0.0)
+
+
+def test_similarity_weights_count_from_the_typical_stored_photo_up():
+    cosines = np.array([0.3, 0.35, 0.4, 0.4, 0.4, 0.4, 0.45, 0.5, 0.7, 1.0])
+    weights = similarity_weights(cosines)
+    assert weights[:6] == pytest.approx([0.0] * 6) and weights[-1] == pytest.approx(1.0)
+    assert weights[8] == pytest.approx(0.5)
+    assert similarity_weights(np.array([0.5, -0.2])) == pytest.approx([0.5, 0.0])  # too few for a median
 
 
 def test_posts_of_accounts_without_engagement_are_ignored_and_no_evidence_scores_zero():
-    assert score_tag("t", [EvidencePost(0.0, 0.0)]) == TagScore("t", 0.0, 0.0, 0, 0.0)
+    assert score_tag("t", [EvidencePost(0.1, 0.0)]) == TagScore("t", 0.0, 0.0, 0, 0.0)
     assert score_tag("t", []).lift == 0.0
 
 
