@@ -171,6 +171,22 @@ async def test_a_button_from_another_chat_never_shows_this_chats_drafts(server: 
     assert await server.no_more_messages(OTHER_CHAT) == []
 
 
+async def test_an_album_over_the_draft_limit_says_how_many_were_kept_and_why(
+    server: LocalBotApi, tmp_path: Path
+) -> None:
+    async with running_bot(bot_settings(server, tmp_path, max_drafts=3)):
+        server.send_album(CHAT, [photo_bytes(p) for p in DRAFT_IMAGES])
+        [saved] = await server.next_messages(CHAT)
+        assert "3 drafts saved (3 in all)." in saved.plain_text
+        assert "1 not kept: You have 3 drafts, the most I keep." in saved.plain_text
+        assert "Send /handle yourname, then /best" in saved.plain_text
+
+
+async def test_a_handle_typed_as_plain_text_sets_the_account(server: LocalBotApi, bot: object) -> None:
+    [summary] = await say(server, "@demo_creator")
+    assert "Got it: @demo_creator" in summary.plain_text
+
+
 async def test_best_without_drafts_or_handle_says_what_to_do(server: LocalBotApi, bot: object) -> None:
     [nothing] = await say(server, "/best")
     assert "No drafts yet" in nothing.plain_text
