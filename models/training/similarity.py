@@ -1,8 +1,8 @@
 """The similarity head: learn a projection so that cosine follows hashtag overlap, or keep the default head.
 
 Posts that have both a photo and hashtags give pairs (photo a, photo b, Jaccard of their tag sets). A linear
-projection W of the standardised embedding is fitted by gradient descent (Adam) on the mean of
-(cos(W a, W b) - jaccard)^2 over pairs of training posts. Posts are split by account (by post when there
+projection W of the centred embedding (through its top principal components) is fitted by gradient
+descent (Adam) on the mean of (cos(W a, W b) - jaccard)^2 over pairs of training posts. Posts are split by account (by post when there
 are fewer than `MIN_ACCOUNTS_FOR_ACCOUNT_SPLIT` accounts); both heads are judged by the Spearman correlation
 between cosine and Jaccard over pairs of held-out posts. The trained head is shipped only if it beats the
 default head (the normalised pretrained embedding) there; the card records which and why.
@@ -28,12 +28,14 @@ from models.card import MODELS_DIR, model_entry, update_card
 
 SIMILARITY_FILE = "similarity.onnx"
 PROJECTION_DIMENSIONS = 32
-STEPS = 400
+PRINCIPAL_COMPONENTS = 64
+STEPS = 200
 LEARNING_RATE = 0.01
 WEIGHT_DECAY = 1e-4
 HELD_OUT_FRACTION = 0.2
 MIN_ACCOUNTS_FOR_ACCOUNT_SPLIT = 5
-MIN_POSTS = 8
+MIN_POSTS = 12
+MIN_HELD_OUT_POSTS = 4
 # Posts per gradient step: all pairs of a batch of this many posts (bounded memory on large folders).
 BATCH_POSTS = 400
 ENCODE_BATCH = 8
@@ -92,23 +94,30 @@ def pair_spearman(vectors: np.ndarray, jaccard: np.ndarray) -> float:
 
 def fit_projection(embeddings: np.ndarray, tag_sets: Sequence[frozenset[str]], seed: int = 0,
                    dimensions: int = PROJECTION_DIMENSIONS, steps: int = STEPS) -> Projection:
-    """A projection whose cosine approximates the Jaccard overlap of `tag_sets` (Adam on squared error)."""
+    """A projection whose cosine approximates the Jaccard overlap of `tag_sets`.
+
+    The centred embeddings are first reduced to their top principal components (at most a third of the
+    posts, so a few hundred posts cannot fit 1280 free directions), then a linear map starting at the
+    first `dimensions` components is fitted by Adam on the squared error between cosine and Jaccard.
+    """
     embeddings = np.asarray(embeddings, dtype=np.float64)
     mean = embeddings.mean(axis=0)
-    scale = np.where(embeddings.std(axis=0) > 1e-6, embeddings.std(axis=0), 1.0)
-    standardised = (embeddings - mean) / scale
+    centred = embeddings - mean
+    kept = max(2, min(PRINCIPAL_COMPONENTS, len(embeddings) // 3))
+    components = np.linalg.svd(centred, full_matrices=False)[2][:kept].T  # (1280, kept)
+    reduced = centred @ components
     jaccard = jaccard_matrix(tag_sets)
     rng = np.random.default_rng(seed)
-    weights = rng.normal(0.0, 1.0 / np.sqrt(embeddings.shape[1]), size=(embeddings.shape[1], dimensions))
+    weights = np.eye(kept)[:, : min(dimensions, kept)]
     first_moment, second_moment = np.zeros_like(weights), np.zeros_like(weights)
     for step in range(1, steps + 1):
-        batch = rng.choice(len(embeddings), size=min(BATCH_POSTS, len(embeddings)), replace=False)
-        gradient = _loss_gradient(weights, standardised[batch], jaccard[np.ix_(batch, batch)]) + WEIGHT_DECAY * weights
+        batch = rng.choice(len(reduced), size=min(BATCH_POSTS, len(reduced)), replace=False)
+        gradient = _loss_gradient(weights, reduced[batch], jaccard[np.ix_(batch, batch)]) + WEIGHT_DECAY * weights
         first_moment = 0.9 * first_moment + 0.1 * gradient
         second_moment = 0.999 * second_moment + 0.001 * gradient**2
         corrected = first_moment / (1 - 0.9**step) / (np.sqrt(second_moment / (1 - 0.999**step)) + 1e-8)
         weights -= LEARNING_RATE * corrected
-    return Projection(mean, scale, weights)
+    return Projection(mean, np.ones_like(mean), components @ weights)
 
 
 def _loss_gradient(weights: np.ndarray, inputs: np.ndarray, jaccard: np.ndarray) -> np.ndarray:
@@ -209,7 +218,7 @@ def split_posts(groups: np.ndarray, seed: int, fraction: float = HELD_OUT_FRACTI
         held = np.isin(groups, held_accounts)
         return np.flatnonzero(~held), np.flatnonzero(held), "by account"
     order = rng.permutation(len(groups))
-    count = max(2, round(len(groups) * fraction))
+    count = max(MIN_HELD_OUT_POSTS, round(len(groups) * fraction))
     return np.sort(order[count:]), np.sort(order[:count]), "by post"
 
 
@@ -223,7 +232,9 @@ def train_similarity(data_path: Path, models_dir: Path = MODELS_DIR, seed: int =
     trained = pair_spearman(projection.apply(photos.embeddings[test_rows]), held_jaccard)
     default = pair_spearman(DEFAULT_HEAD.apply(photos.embeddings[test_rows]), held_jaccard)
     use_trained = bool(np.isfinite(trained) and (not np.isfinite(default) or trained > default))
-    metrics = {"held_out_spearman_trained_head": trained, "held_out_spearman_default_head": default,
+    # JSON has no NaN: a figure that cannot be computed (no varied pairs) is recorded as null.
+    metrics = {"held_out_spearman_trained_head": trained if np.isfinite(trained) else None,
+               "held_out_spearman_default_head": default if np.isfinite(default) else None,
                "held_out_pairs": len(test_rows) * (len(test_rows) - 1) // 2}
     data = {"source": data_path.name, "posts_with_photo_and_tags": len(photos.tag_sets), "train_posts": len(train_rows),
             "held_out_posts": len(test_rows), "split": split, "seed": seed}

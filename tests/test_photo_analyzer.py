@@ -1,0 +1,50 @@
+"""PhotoAnalyzer: one call decodes photos and runs the encoder, appeal and similarity models on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.encoder import EMBEDDING_SIZE
+from inference.photo import HAND_FEATURE_NAMES, PhotoAnalyzer, PhotoError, decode_photo, hand_features
+from likepredict.paths import DEMO_SAMPLES
+
+SAMPLES = sorted(DEMO_SAMPLES.glob("*.jpg"))
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> PhotoAnalyzer:
+    return PhotoAnalyzer()
+
+
+def test_analyses_come_back_in_order_with_every_field(analyzer):
+    analyses = analyzer.analyse([SAMPLES[0], SAMPLES[1].read_bytes()])
+    assert [a.sha256 for a in analyses] == [decode_photo(SAMPLES[0]).sha256, decode_photo(SAMPLES[1]).sha256]
+    for analysis, path in zip(analyses, SAMPLES):
+        assert (analysis.width, analysis.height) == (1080, 1080)
+        assert list(analysis.hand) == HAND_FEATURE_NAMES
+        np.testing.assert_allclose(analysis.hand_vector, hand_features(decode_photo(path)))
+        assert analysis.embedding.shape == (EMBEDDING_SIZE,)
+        assert np.linalg.norm(analysis.similarity_vector) == pytest.approx(1.0, abs=1e-5)
+        assert 0.0 <= analysis.appeal <= 100.0
+
+
+def test_a_photo_gets_the_same_analysis_alone_or_in_a_batch(analyzer):
+    alone = analyzer.analyse([SAMPLES[2]])[0]
+    batched = analyzer.analyse(SAMPLES)[2]
+    np.testing.assert_allclose(alone.embedding, batched.embedding, atol=1e-4)
+    assert alone.appeal == pytest.approx(batched.appeal, abs=1e-3)
+
+
+def test_an_unreadable_photo_raises_a_photo_error(analyzer):
+    with pytest.raises(PhotoError):
+        analyzer.analyse([SAMPLES[0], b"not a photo at all"])
+
+
+def test_the_callers_pixel_limit_applies():
+    with pytest.raises(PhotoError, match="too large"):
+        PhotoAnalyzer(max_pixels=1_000_000).analyse([SAMPLES[0]])
+
+
+def test_nothing_to_analyse_gives_nothing(analyzer):
+    assert analyzer.analyse([]) == []
