@@ -83,3 +83,23 @@ def test_only_runs_the_named_steps(influencers, tmp_path):
     assert not any(line.startswith("[likes]") for line in lines)
     assert any(line.startswith("[similarity] skipped") for line in lines)
     assert not (tmp_path / "likes.onnx").exists()
+
+
+def test_image_likes_step_learns_from_demo_photos_and_marks_itself_synthetic(tmp_path):
+    import shutil
+
+    from likepredict.paths import DEMO_DATA
+    from models.card import MODELS_DIR
+
+    card = load_card(MODELS_DIR / "card.json")
+    for entry in card["models"].values():
+        shutil.copy(MODELS_DIR / entry["file"], tmp_path / entry["file"])
+    shutil.copy(MODELS_DIR / card["models"]["likes"]["tag_popularity"]["file"], tmp_path)
+    shutil.copy(MODELS_DIR / "card.json", tmp_path / "card.json")
+    run_pipeline(TrainingInputs(data=DEMO_DATA), tmp_path, seed=7, log=lambda line: None, only=["image-likes"])
+    entry = load_card(tmp_path / "card.json")["models"]["likes_image"]
+    assert entry["data"]["synthetic"] is True and "demo_creator" in entry["data"]["account_handles"]
+    assert sha256_of(tmp_path / entry["file"]) == entry["sha256"]
+    assert {"with_photo_mae_log", "likes_model_alone_mae_log"} <= set(entry["metrics"])
+    # the demo data plants a photo effect; the step must find some of it on accounts it left out
+    assert entry["metrics"]["with_photo_mae_log"] < entry["metrics"]["likes_model_alone_mae_log"]

@@ -115,3 +115,18 @@ def test_predict_command_ranks_sample_photos_for_the_demo_account_offline(tmp_pa
     for photo in photos:
         assert f"{photo.name}: about " in out and "appeal " in out
     assert "Ranking: 1. " in out
+
+
+def test_photo_effect_is_modelled_only_for_the_synthetic_accounts_it_was_learned_from(predictor):
+    from inference.photo import PhotoAnalyzer
+    from likepredict.paths import DEMO_SAMPLES
+
+    assert "likes_image" in json.loads((MODELS_DIR / "card.json").read_text())["models"]
+    analyses = PhotoAnalyzer(MODELS_DIR).analyse(sorted(DEMO_SAMPLES.glob("*.jpg"))[:2])
+    demo = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
+    predictions = predictor.predict(demo, analyses, at=demo.fetched_at)
+    assert all(p.photo_effect_modelled for p in predictions)
+    assert "synthetic" in predictions[0].note
+    assert predictions[0].likes != predictions[1].likes
+    real = replace(demo, handle="someone_real")
+    assert not any(p.photo_effect_modelled for p in predictor.predict(real, analyses, at=demo.fetched_at))
