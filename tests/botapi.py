@@ -540,8 +540,7 @@ async def _build_warm_template(settings: Any) -> Path:
     template = replace(settings, db_path=directory / "warm.sqlite3", data_dir=directory / "data")
     service = await Service.open(template)
     try:
-        shas = sorted({sha for _, sha, _ in service.store.posts_with_images()})
-        await asyncio.to_thread(service.hashtags.stored_vectors, shas)
+        await asyncio.to_thread(service.hashtags.index_stored_images)
     finally:
         await service.aclose()
     return template.db_path
