@@ -253,7 +253,7 @@ def reconcile_note(
     likes_prediction: "LikesPrediction | None",
 ) -> str:
     """Say how the expected engagement was made and, beside a likes prediction, why the two differ."""
-    basis = (f"expected {engagement:,.0f} likes+comments = {followers:,} followers x your {account_rate:.2%} "
+    basis = (f"Expected {engagement:,.0f} likes+comments = {followers:,} followers x your {account_rate:.2%} "
              f"average rate x (1 {'+' if mean_lift >= 0 else '-'} {percent(mean_lift)} mean tag lift)")
     if likes_prediction is None:
         return basis
@@ -348,7 +348,7 @@ class HashtagEngine:
         lifts = [s.lift for s in chosen]
         engagement, rate = expected_engagement(account.followers, stats.engagement_rate, lifts)
         if stats.n_posts == 0:
-            note = "no previous posts to measure your usual engagement, so no expected figure yet"
+            note = "No previous posts to measure your usual engagement, so no expected figure yet"
         else:
             note = reconcile_note(account.followers, stats.engagement_rate, float(np.mean(lifts)) if lifts else 0.0,
                                   engagement, stats.comments_mean or 0.0, stats.likes_mean, likes_prediction)

@@ -223,7 +223,7 @@ def test_an_empty_store_still_offers_the_accounts_own_tags_without_claiming_a_li
 def test_an_account_without_posts_gets_an_explanation_instead_of_a_figure(store):
     advice = HashtagEngine(store).suggest(account("new", 300, []))
     assert advice.suggestions == [] and advice.expected_engagement == 0.0
-    assert "no previous posts" in advice.note
+    assert "No previous posts" in advice.note
 
 
 # ---- beside the likes model --------------------------------------------------------------------
