@@ -91,7 +91,9 @@ def export_onnx(model: Pipeline, n_features: int, path: Path) -> None:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    onnx_model = convert_sklearn(model, initial_types=[("features", FloatTensorType([None, n_features]))], target_opset=17)
+    # A fixed graph name: skl2onnx would draw a random one, and the file must reproduce byte for byte.
+    onnx_model = convert_sklearn(model, initial_types=[("features", FloatTensorType([None, n_features]))],
+                                 target_opset=17, name="appeal")
     path.write_bytes(onnx_model.SerializeToString())
 
 
