@@ -280,7 +280,7 @@ IMAGE_LIKES_FEATURE_NAMES: list[str] = [
 
 
 class AnalysedPhoto(Protocol):
-    """What the photo features need of an `inference.appeal.PhotoAnalysis`."""
+    """What the photo features need of an `inference.photo.PhotoAnalysis`."""
 
     appeal: float
     hand: dict[str, float]

@@ -27,7 +27,7 @@ from likepredict.records import Account
 from models.card import MODELS_DIR, load_card
 
 if TYPE_CHECKING:
-    from inference.appeal import PhotoAnalysis
+    from inference.photo import PhotoAnalysis
 
 REFERENCE_PHOTOS = 20
 
@@ -147,7 +147,7 @@ class Predictor:
         if not paths:
             return []
         if self._analyse_paths is None:
-            from inference.appeal import PhotoAnalyzer  # only accounts with local photos need the analyser
+            from inference.photo import PhotoAnalyzer  # only accounts with local photos need the analyser
 
             self._analyse_paths = PhotoAnalyzer(models_dir=self._models_dir).analyse
         missing = [p for p in paths if p not in self._analysed]
