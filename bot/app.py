@@ -112,7 +112,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(MessageHandler(new & (filters.VOICE | filters.AUDIO), handlers.voice))
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(new & filters.TEXT, handlers.text))
-    application.add_handler(MessageHandler(new, handlers.other))
+    application.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, handlers.other))  # not group chatter
     application.add_error_handler(handlers.on_error)
 
 
