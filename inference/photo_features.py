@@ -15,8 +15,12 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-PHOTO_FEATURES_VERSION = "photo-v1"
+PHOTO_FEATURES_VERSION = "photo-v2"
 WORKING_LONG_SIDE = 512
+# Faces are looked for at this size: twice as fast as at 512, and a face under ~6 % of the photo's long
+# side (20 px here) says little about what the photo is anyway.
+FACE_LONG_SIDE = 320
+FACE_MIN_SIDE = 20
 
 _BANDS = ("red", "green", "blue")
 _BAND_STATS = ("mean", "std", "p10", "p50", "p90")
@@ -55,12 +59,33 @@ def _face_cascade() -> cv2.CascadeClassifier:
     return cascade
 
 
-def detect_faces(gray: np.ndarray) -> np.ndarray:
-    """Frontal faces in a uint8 grayscale image as (n, 4) boxes x, y, w, h."""
-    min_side = max(24, min(gray.shape) // 20)
+def detect_faces(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """Frontal faces in a uint8 grayscale image: (n, 4) boxes x, y, w, h, and the share of the image they cover."""
+    scale = min(1.0, FACE_LONG_SIDE / max(gray.shape))
+    if scale < 1.0:
+        gray = cv2.resize(gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)), interpolation=cv2.INTER_AREA)
     with _cascade_lock:
-        boxes = _face_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
-    return np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+        boxes = _face_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
+                                                 minSize=(FACE_MIN_SIDE, FACE_MIN_SIDE))
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    covered = float((boxes[:, 2] * boxes[:, 3]).sum()) / float(gray.size)
+    return boxes, min(covered, 1.0)
+
+
+_LEVELS = np.arange(256, dtype=np.float64)
+
+
+def uint8_stats(values: np.ndarray, percents: tuple[float, ...]) -> list[float]:
+    """Mean, standard deviation and percentiles (numpy's "inverted_cdf") of uint8 values, from one histogram.
+
+    A histogram of 256 bins replaces a float copy and a sort of the image: about ten times faster.
+    """
+    counts = np.bincount(values.ravel(), minlength=256).astype(np.float64)
+    total = counts.sum()
+    mean = float(counts @ _LEVELS / total)
+    std = float(np.sqrt(max(0.0, counts @ (_LEVELS - mean) ** 2 / total)))
+    cumulative = np.cumsum(counts)
+    return [mean, std, *(float(np.searchsorted(cumulative, max(1.0, total * percent / 100.0))) for percent in percents)]
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -82,34 +107,29 @@ def noise_sigma(gray: np.ndarray) -> float:
 
 def compute_hand_features(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """The features named in `HAND_FEATURE_NAMES` for a uint8 HxWx3 working image of a `width`x`height` photo."""
-    pixels = rgb.astype(np.float32)
     values: list[float] = []
     for band in range(3):
-        channel = pixels[..., band]
-        p10, p50, p90 = np.percentile(channel, (10, 50, 90))
-        values += [float(channel.mean()), float(channel.std()), float(p10), float(p50), float(p90)]
+        values += uint8_stats(rgb[..., band], (10, 50, 90))
 
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    luminance = gray.astype(np.float32)
-    low, high = np.percentile(luminance, (5, 95))
-    saturation = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1].astype(np.float32)
+    luminance_mean, luminance_std, low, high = uint8_stats(gray, (5, 95))
+    saturation_mean, saturation_std = uint8_stats(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1], ())
     laplacian_var = float(cv2.Laplacian(gray, cv2.CV_64F).var())
     edges = cv2.Canny(gray, 100, 200)
-    faces = detect_faces(gray)
-    face_area = float((faces[:, 2] * faces[:, 3]).sum()) / float(gray.size) if len(faces) else 0.0
+    faces, face_area = detect_faces(gray)
 
     values += [
-        float(luminance.mean()),
-        float(luminance.std()),
-        float(saturation.mean()),
-        float(saturation.std()),
-        colourfulness(pixels),
-        float(high - low),
+        luminance_mean,
+        luminance_std,
+        saturation_mean,
+        saturation_std,
+        colourfulness(rgb.astype(np.float32)),
+        high - low,
         math.log1p(laplacian_var),
         float(np.count_nonzero(edges)) / float(edges.size),
         noise_sigma(gray),
         float(len(faces)),
-        min(face_area, 1.0),
+        face_area,
         float(width),
         float(height),
         float(width) / float(height),
