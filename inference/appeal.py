@@ -12,13 +12,7 @@ import numpy as np
 
 from inference.encoder import EMBEDDING_SIZE, ENCODER_SCHEMA
 from inference.onnx_model import OnnxModel
-from inference.photo import (  # noqa: F401  (PhotoAnalysis and PhotoAnalyzer are imported from here too)
-    ENCODER_VIEWS_VERSION,
-    HAND_FEATURE_NAMES,
-    PHOTO_FEATURES_VERSION,
-    PhotoAnalysis,
-    PhotoAnalyzer,
-)
+from inference.photo import ENCODER_VIEWS_VERSION, HAND_FEATURE_NAMES, PHOTO_FEATURES_VERSION
 from inference.photo_features import SIZE_FEATURE_NAMES
 from models.card import MODELS_DIR
 

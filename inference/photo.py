@@ -120,9 +120,8 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
     width, height = image.size
     target = _working_size(width, height, WORKING_LONG_SIDE)
     if image.format == "JPEG":
-        # DCT scaling to the smallest power-of-two reduction still at least `target` (orientation-agnostic).
-        side = max(target)
-        image.draft("RGB", (side, side))
+        # DCT scaling: the largest 1/2, 1/4 or 1/8 reduction that keeps the stored image at least `target`.
+        image.draft("RGB", target)
     try:
         image.load()
         oriented = ImageOps.exif_transpose(image)
