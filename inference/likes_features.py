@@ -19,6 +19,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from inference.account_stats import account_stats
+from inference.photo_features import PHOTO_FEATURES_VERSION
 from likepredict.records import Post
 
 LIKES_FEATURES_VERSION = "likes-v1"
@@ -267,7 +268,8 @@ def likes_from_target(value: float | np.ndarray, row: LikesRow) -> float | np.nd
 
 # ---- the photo's part: how the photo compares with the account's own recent photos -----------------
 
-IMAGE_LIKES_FEATURES_VERSION = "likes-image-v1"
+# The photo traits come from the photo side's hand features: a change there is a change of schema here.
+IMAGE_LIKES_FEATURES_VERSION = f"likes-image-v1:{PHOTO_FEATURES_VERSION}"
 MIN_REFERENCE_PHOTOS = 3
 # Few, interpretable photo traits: with a few hundred training posts, more inputs would only fit noise.
 PHOTO_TRAITS = ["luminance_mean", "saturation_mean", "colourfulness", "contrast_range",

@@ -66,6 +66,7 @@ class Predictor:
             self.image_model = OnnxModel("likes_image", models_dir, threads, card)
             self.image_model.check_schema(IMAGE_LIKES_FEATURE_NAMES, IMAGE_LIKES_FEATURES_VERSION)
         self._analyse_paths = analyse_paths
+        self._card_models: dict[str, Any] = card.get("models", {})
         self._models_dir = models_dir
         self._analysed: dict[Path, AnalysedPhoto] = {}
 
@@ -131,6 +132,10 @@ class Predictor:
         if data.get("synthetic") and account.handle not in data.get("account_handles", []):
             return None, ("The photo's own effect on likes is not modelled for real accounts (it was learned from "
                           "synthetic demo data only); its appeal score is shown beside it.")
+        appeal_sha = self._card_models.get("appeal", {}).get("sha256")
+        if data.get("appeal_model_sha256") != appeal_sha:
+            return None, ("The photo's own effect is not modelled: the appeal model changed after the image-aware "
+                          "likes model was trained (run `likepredict train --only image-likes`).")
         reference = list(account_photos) if account_photos is not None else self._recent_photos(account)
         if len(reference) < MIN_REFERENCE_PHOTOS:
             return None, ("The photo's own effect is not modelled: I need at least "

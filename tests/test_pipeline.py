@@ -103,3 +103,8 @@ def test_image_likes_step_learns_from_demo_photos_and_marks_itself_synthetic(tmp
     assert {"with_photo_mae_log", "likes_model_alone_mae_log"} <= set(entry["metrics"])
     # the demo data plants a photo effect; the step must find some of it on accounts it left out
     assert entry["metrics"]["with_photo_mae_log"] < entry["metrics"]["likes_model_alone_mae_log"]
+
+
+def test_train_names_the_only_positional_form_it_accepts(tmp_path, capsys):
+    assert main(["train", "appeal", str(tmp_path), "--models-dir", str(tmp_path)]) == 2
+    assert "likepredict train similarity DATA" in capsys.readouterr().err

@@ -130,3 +130,14 @@ def test_photo_effect_is_modelled_only_for_the_synthetic_accounts_it_was_learned
     assert predictions[0].likes != predictions[1].likes
     real = replace(demo, handle="someone_real")
     assert not any(p.photo_effect_modelled for p in predictor.predict(real, analyses, at=demo.fetched_at))
+
+
+def test_photo_effect_is_not_applied_on_an_appeal_scale_it_was_not_trained_with(tmp_path):
+    card = _copy_models(tmp_path)
+    demo = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
+    card["models"]["appeal"]["sha256"] = "f" * 64  # as if the appeal model had been retrained since
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    [prediction] = Predictor(tmp_path).predict(demo, [Analysed(70.0)], at=demo.fetched_at,
+                                               account_photos=[Analysed(50.0)] * 5)
+    assert not prediction.photo_effect_modelled
+    assert "appeal model changed" in prediction.note

@@ -156,7 +156,8 @@ def train_image_likes(
              "Learned from real accounts with photos.")
     data_info = {"source": data_name, "synthetic": synthetic, "rows": len(data), "accounts": n_accounts,
                  "account_handles": sorted({accounts[g].handle for g in np.unique(data.groups)}),
-                 "evaluation": "leave one account out"}
+                 "evaluation": "leave one account out",
+                 "appeal_model_sha256": card["models"].get("appeal", {}).get("sha256")}
     entry = model_entry(export_image_likes(model, models_dir / IMAGE_LIKES_FILE), IMAGE_LIKES_FEATURE_NAMES,
                         IMAGE_LIKES_FEATURES_VERSION, metrics, data_info, notes, ridge_alpha=float(model[-1].alpha),
                         coefficients_per_unit=coefficients)

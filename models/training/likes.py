@@ -291,6 +291,7 @@ def train_likes(accounts: Sequence[Account], models_dir: Path, seed: int, data_n
     tag_sha = popularity.save(models_dir / TAG_POPULARITY_FILE)
     data = {"source": data_name, "training_accounts": len(train_accounts), "held_out_accounts": len(test_accounts),
             "training_rows": len(train), "held_out_rows": len(test), "seed": seed,
+            "targets_left_out_as_too_fresh": train.dropped_unsettled + test.dropped_unsettled,
             "split": "by account, 80/20; each post predicted from posts dated before it"}
     common = {"target": "log1p(likes) - log1p(median likes of up to 20 previous settled posts)",
               "tag_popularity": {"file": TAG_POPULARITY_FILE, "sha256": tag_sha, "tags": len(popularity.scores)}}
