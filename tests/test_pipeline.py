@@ -108,3 +108,19 @@ def test_image_likes_step_learns_from_demo_photos_and_marks_itself_synthetic(tmp
 def test_train_names_the_only_positional_form_it_accepts(tmp_path, capsys):
     assert main(["train", "appeal", str(tmp_path), "--models-dir", str(tmp_path)]) == 2
     assert "likepredict train similarity DATA" in capsys.readouterr().err
+
+
+def test_evaluate_appeal_reports_the_committed_model_on_a_rated_folder_as_json(tmp_path, capsys):
+    import shutil
+
+    from likepredict.paths import DEMO_DIR
+
+    (tmp_path / "images").mkdir()
+    rows = ["image,mos"]
+    for rating, photo in enumerate(sorted((DEMO_DIR / "images").glob("demo_creator_0*.jpg"))[:5]):
+        shutil.copy(photo, tmp_path / "images" / photo.name)
+        rows.append(f"images/{photo.name},{20 + 10 * rating}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    assert main(["evaluate", "appeal", "--photos", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["photos"] == 5 and "spearman" in result and "baseline_sharpness_spearman" in result
