@@ -78,7 +78,9 @@ def likes_chart(likes: Sequence[int], title: str, width: int = 900, height: int 
     middle = float(median(likes))
     y = bottom - middle * scale
     draw.line((left, y, right, y), fill=ACCENT, width=3)
-    draw.text((left + 6, y - 22), f"median {middle:,.0f}", fill=ACCENT, font=small)
+    label_at = (left + 6, y - 24)
+    draw.rectangle(draw.textbbox(label_at, f"median {middle:,.0f}", font=small), fill=BACKGROUND)  # readable over bars
+    draw.text(label_at, f"median {middle:,.0f}", fill=ACCENT, font=small)
     draw.text((8, top - 8), f"{peak:,}", fill=MUTED, font=small)
     draw.text((8, bottom - 8), "0", fill=MUTED, font=small)
     draw.text((left, bottom + 10), "older", fill=MUTED, font=small)
