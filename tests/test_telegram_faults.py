@@ -71,9 +71,16 @@ class FaultyBotApi(LocalBotApi):
             return web.json_response({"ok": False, "error_code": status, "description": "Bad Gateway"}, status=status)
         held = self._held.get(method)
         if held is not None:
+            await request.read()  # the whole request has arrived; only the answer waits
             self.arrived[method].set()
             await held.wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response()  # the bot is gone: nothing was acted on, nobody to answer
         return await super()._handle_method(request)
+
+    def unconfirmed_updates(self) -> int:
+        """Updates the bot has not confirmed (with a later getUpdates offset): Telegram would send them again."""
+        return sum(1 for update in self._updates if update["update_id"] >= self.highest_offset)
 
     async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.highest_offset = max(self.highest_offset, int(params.get("offset") or 0))
