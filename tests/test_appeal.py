@@ -12,7 +12,6 @@ from inference.appeal import APPEAL_FEATURE_NAMES, AppealModel
 from inference.encoder import ImageEncoder
 from inference.photo import decode_photo, hand_features
 from likepredict.datasets import DatasetError
-from likepredict.paths import DEMO_SAMPLES
 from models.card import load_card
 from models.training.appeal import evaluate_appeal, pairwise_accuracy, ranking_metrics, train_appeal
 from models.training.photo_dataset import read_labels
@@ -112,15 +111,17 @@ def test_evaluate_reports_the_committed_models_ranking_on_a_folder(trained):
 # ---- the committed model ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sample", ["valley.jpg", "sunset_beach.jpg", "skyline.jpg"])
-def test_the_committed_model_scores_a_photo_above_a_blurred_noisy_copy(sample):
+@pytest.mark.parametrize("sample", ["china.jpg", "flower.jpg"])
+def test_the_committed_model_scores_a_real_photo_far_above_a_blurred_noisy_copy(sample):
+    """scikit-learn's two bundled photographs, against copies blurred, noised and compressed hard."""
     from PIL import Image
+    from sklearn.datasets import load_sample_image
 
-    original = Image.open(DEMO_SAMPLES / sample).convert("RGB")
+    original = Image.fromarray(load_sample_image(sample))
     photos = [decode_photo(jpeg_bytes(original)), decode_photo(jpeg_bytes(degraded(original, blur=6.0, noise=30.0), quality=30))]
     hand = np.stack([hand_features(photo) for photo in photos])
     good, bad = AppealModel().score(hand, ImageEncoder().embed(photos))
-    assert bad < good
+    assert bad < good - 20
 
 
 def test_the_committed_model_refuses_inputs_of_the_wrong_shape():

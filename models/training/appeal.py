@@ -3,8 +3,7 @@
 Features are the serving ones (hand features without the size, and the mean embedding over the encoder's
 views). Target: the mean opinion score, mapped linearly so the training labels' lowest is 0 and highest
 100. The regressor (standardised ridge; alpha chosen by 5-fold cross-validation on the training split only)
-is fitted on one row per encoder view (each view carries its photo's rating) and served on the mean
-view; it is fitted on the training split and shipped as it is, so the held-out figures describe the shipped model.
+is fitted on the training split and shipped as it is, so the held-out figures describe the shipped model.
 Baselines on the same held-out photos: ridge on the hand features alone, ridge on a single 224 px view
 (what one resize of the photo sees), and sharpness alone.
 """
@@ -18,7 +17,7 @@ import numpy as np
 import onnxruntime
 from scipy.stats import pearsonr, spearmanr
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -77,37 +76,15 @@ def ridge(alpha: float) -> Pipeline:
     return make_pipeline(StandardScaler(), Ridge(alpha=alpha))
 
 
-def fit_on_views(view_inputs: np.ndarray, target: np.ndarray, alpha: float) -> Pipeline:
-    """A ridge fitted on one row per view (each view carries its photo's rating), as patch-based quality models do.
-
-    The model is affine, so its prediction for a photo's mean view equals the mean of its views' predictions:
-    serving feeds the mean embedding.
-    """
-    photos, views, width = view_inputs.shape
-    return ridge(alpha).fit(view_inputs.reshape(photos * views, width), np.repeat(target, views))
-
-
-def choose_ridge(view_inputs: np.ndarray, target: np.ndarray, alphas: tuple[float, ...], seed: int) -> tuple[Pipeline, dict[str, float]]:
-    """The ridge whose Spearman, cross-validated over photos, is highest, refitted on all of them.
-
-    `view_inputs` is (photos, views, features); a photo's views always stay in the same fold.
-    """
-    folds = list(KFold(min(CV_FOLDS, len(target)), shuffle=True, random_state=seed).split(target))
+def choose_ridge(features: np.ndarray, target: np.ndarray, alphas: tuple[float, ...], seed: int) -> tuple[Pipeline, dict[str, float]]:
+    """The ridge whose cross-validated Spearman on (`features`, `target`) is highest, refitted on all of them."""
+    folds = KFold(min(CV_FOLDS, len(target)), shuffle=True, random_state=seed)
     scores = {}
     for alpha in alphas:
-        predicted = np.empty(len(target))
-        for fit_rows, check_rows in folds:
-            model = fit_on_views(view_inputs[fit_rows], target[fit_rows], alpha)
-            predicted[check_rows] = model.predict(view_inputs[check_rows].mean(axis=1))
+        predicted = cross_val_predict(ridge(alpha), features, target, cv=folds)
         scores[alpha] = ranking_metrics(predicted, target)["spearman"]
     best = max(alphas, key=lambda alpha: np.nan_to_num(scores[alpha], nan=-1.0))
-    return fit_on_views(view_inputs, target, best), {f"cv_spearman_alpha_{alpha:g}": score for alpha, score in scores.items()}
-
-
-def view_inputs(features: PhotoFeatures, views: slice = slice(None)) -> np.ndarray:
-    """(photos, views, features): the appeal model's input row for each of a photo's encoder views."""
-    chosen = features.view_embeddings[:, views]
-    return np.stack([appeal_inputs(features.hand, chosen[:, view]) for view in range(chosen.shape[1])], axis=1)
+    return ridge(best).fit(features, target), {f"cv_spearman_alpha_{alpha:g}": score for alpha, score in scores.items()}
 
 
 def export_onnx(model: Pipeline, n_features: int, path: Path) -> None:
@@ -139,7 +116,7 @@ def train_appeal(photos_dir: Path, models_dir: Path = MODELS_DIR, seed: int = 0,
     train_rows, test_rows = held_out_split(len(target), seed)
     inputs = appeal_inputs(features.hand, features.embeddings)
 
-    model, cv_scores = choose_ridge(view_inputs(features)[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
+    model, cv_scores = choose_ridge(inputs[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
     held_out = ranking_metrics(model.predict(inputs[test_rows]), target[test_rows])
     metrics: dict[str, Any] = {f"held_out_{k}": v for k, v in held_out.items()}
     metrics.update(baseline_metrics(features, target, train_rows, test_rows, seed))
@@ -153,8 +130,7 @@ def train_appeal(photos_dir: Path, models_dir: Path = MODELS_DIR, seed: int = 0,
         path, APPEAL_FEATURE_NAMES, APPEAL_FEATURES_VERSION, metrics=metrics,
         data={"photos": photos_dir.name, "rated_photos": len(target), "train": len(train_rows),
               "held_out": len(test_rows), "seed": seed, "mos_low": low, "mos_high": high},
-        notes=("standardised ridge on hand features + EfficientNet-Lite0 embedding, fitted on each of 6 views, "
-               "served on their mean; "
+        notes=("standardised ridge on hand features + mean EfficientNet-Lite0 embedding over 6 views; "
                "score = predicted rating mapped so the training labels' min..max is 0..100; fitted on the training split only"),
     )
     update_card({"appeal": entry}, models_dir)
@@ -168,9 +144,9 @@ def baseline_metrics(features: PhotoFeatures, target: np.ndarray, train_rows: np
                      seed: int) -> dict[str, float]:
     hand_columns = [HAND_FEATURE_NAMES.index(name) for name in APPEAL_HAND_FEATURES]
     hand = features.hand[:, hand_columns]
-    hand_model, _ = choose_ridge(hand[train_rows, None], target[train_rows], HAND_RIDGE_ALPHAS, seed)
+    hand_model, _ = choose_ridge(hand[train_rows], target[train_rows], HAND_RIDGE_ALPHAS, seed)
     single_view = appeal_inputs(features.hand, features.view_embeddings[:, 0])
-    single_model, _ = choose_ridge(single_view[train_rows, None], target[train_rows], RIDGE_ALPHAS, seed)
+    single_model, _ = choose_ridge(single_view[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
     sharpness = features.hand[test_rows, HAND_FEATURE_NAMES.index(SHARPNESS)]
     metrics = {}
     for name, predicted in (("hand", hand_model.predict(hand[test_rows])),
