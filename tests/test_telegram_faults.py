@@ -57,6 +57,16 @@ class FaultyBotApi(LocalBotApi):
         message.update(message_id=message_id, edit_date=message["date"])
         self._queue({"edited_message": message})
 
+    def send_reply_to_id(self, chat_id: int, text: str, message_id: int) -> int:
+        """A user in `chat_id` replies to message `message_id` of that chat, whatever this server sent there:
+        message ids are per chat in Telegram, so another chat's id can name a message here."""
+        message = self._user_message(chat_id, text=text)
+        message["reply_to_message"] = {"message_id": message_id, "date": message["date"], "chat": message["chat"],
+                                       "text": "an earlier message"}
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self._queue_message(message)
+
     async def _handle_method(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         if self._drops_left > 0 and (self._drop_methods is None or method in self._drop_methods):
