@@ -15,12 +15,13 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-PHOTO_FEATURES_VERSION = "photo-v2"
+PHOTO_FEATURES_VERSION = "photo-v3"
 WORKING_LONG_SIDE = 512
-# Faces are looked for at this size: twice as fast as at 512, and a face under ~6 % of the photo's long
-# side (20 px here) says little about what the photo is anyway.
-FACE_LONG_SIDE = 320
+# Faces are looked for at this size, with coarse scale steps: a quarter of the cost at 512 px with steps
+# of 1.1, and a face under ~8 % of the photo's long side (20 px here) says little about the photo anyway.
+FACE_LONG_SIDE = 256
 FACE_MIN_SIDE = 20
+FACE_SCALE_STEP = 1.15
 
 _BANDS = ("red", "green", "blue")
 _BAND_STATS = ("mean", "std", "p10", "p50", "p90")
@@ -65,7 +66,7 @@ def detect_faces(gray: np.ndarray) -> tuple[np.ndarray, float]:
     if scale < 1.0:
         gray = cv2.resize(gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)), interpolation=cv2.INTER_AREA)
     with _cascade_lock:
-        boxes = _face_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
+        boxes = _face_cascade().detectMultiScale(gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=5,
                                                  minSize=(FACE_MIN_SIDE, FACE_MIN_SIDE))
     boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
     covered = float((boxes[:, 2] * boxes[:, 3]).sum()) / float(gray.size)
