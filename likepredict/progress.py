@@ -8,8 +8,10 @@ from typing import Iterable, Iterator, TextIO, TypeVar
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], label: str, total: int | None = None, stream: TextIO = sys.stderr) -> Iterator[T]:
+def progress(items: Iterable[T], label: str, total: int | None = None, stream: TextIO | None = None) -> Iterator[T]:
     """Yield `items`, redrawing `label [#####     ] n/total` as they pass; a plain count without a total."""
+    # Looked up per call, not bound at import: sys.stderr may have been swapped (pytest's capsys) since.
+    stream = stream if stream is not None else sys.stderr
     done = 0
     width = 30
     for item in items:
