@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
-from tests.botapi import LocalBotApi, running_bot
+from tests.botapi import LocalBotApi, StoredFile, running_bot
 from tests.test_bot import bot_settings
 
 CHATS = [7101, 7102, 7103]
@@ -56,6 +56,16 @@ class FaultyBotApi(LocalBotApi):
         message = self._user_message(chat_id, text=text)
         message.update(message_id=message_id, edit_date=message["date"])
         self._queue({"edited_message": message})
+
+    def add_file(self, data: bytes, file_path: str) -> StoredFile:
+        # Telegram names stored files itself ("documents/file_12.jpg"); a user's file name never reaches the path.
+        folder, name = file_path.split("/", 1)[0], file_path.rsplit("/", 1)[-1]
+        suffix = "." + name.rsplit(".", 1)[1] if "." in name and name.rsplit(".", 1)[1].isalnum() else ""
+        return super().add_file(data, f"{folder}/file_{len(self.files_added)}{suffix}")
+
+    @property
+    def files_added(self) -> list[str]:
+        return list(self._files)
 
     def send_reply_to_id(self, chat_id: int, text: str, message_id: int) -> int:
         """A user in `chat_id` replies to message `message_id` of that chat, whatever this server sent there:
