@@ -70,9 +70,11 @@ async def _measure(settings: Settings, drafts: int, repeats: int, side: int) -> 
             "analyse_one_call_each": summary_ms(one_by_one), "analyse_one_batched_call": summary_ms(batched)}
 
 
-def measure(drafts: int = 10, repeats: int = 3, side: int = 1080) -> dict[str, Any]:
+def measure(drafts: int = 10, repeats: int = 3, side: int = 1080, folder: Path | None = None) -> dict[str, Any]:
+    """`folder` holds the store (a temporary one by default; tests pass one already warmed)."""
     with tempfile.TemporaryDirectory(prefix="likepredict-bench-") as tmp:
-        return asyncio.run(_measure(benchmark_settings(Path(tmp), max_drafts=max(drafts, 10)), drafts, repeats, side))
+        settings = benchmark_settings(folder or Path(tmp), max_drafts=max(drafts, 10))
+        return asyncio.run(_measure(settings, drafts, repeats, side))
 
 
 def table(result: dict[str, Any]) -> str:

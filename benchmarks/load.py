@@ -36,9 +36,10 @@ from benchmarks.common import (
     summary_ms,
     synthetic_photo,
 )
+from benchmarks.service_setup import benchmark_settings
 from bot.context import bot_state
 from likepredict.paths import DEMO_HANDLE
-from likepredict.settings import Settings, SourceSetting
+from likepredict.settings import Settings
 from tests.botapi import BotMessage, LocalBotApi, running_bot, telegram_photo_sizes
 
 NAME = "load"
@@ -67,9 +68,8 @@ class TimedBotApi(LocalBotApi):
 
 
 def load_settings(server: LocalBotApi, folder: Path) -> Settings:
-    return Settings(telegram_bot_token=server.token, telegram_api_base_url=server.base_url,
-                    telegram_file_base_url=server.file_base_url, db_path=folder / "likepredict.sqlite3",
-                    data_dir=folder / "data", source=SourceSetting("demo"), log_level="WARNING")
+    return benchmark_settings(folder, telegram_bot_token=server.token, telegram_api_base_url=server.base_url,
+                              telegram_file_base_url=server.file_base_url, log_level="WARNING")
 
 
 def _instrument(application: Any) -> tuple[CallTimer, int]:
@@ -97,13 +97,13 @@ async def _one_photo(server: TimedBotApi, chat: int, sizes: list, timer: CallTim
     return done - started, _inference_between(timer, started, done)
 
 
-async def _measure(chats: int, singles: int, side: int) -> dict[str, Any]:
+async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> dict[str, Any]:
     chat_ids = [FIRST_CHAT + i for i in range(chats)]
     single_chat = FIRST_CHAT - 1
     photos = [telegram_photo_sizes(synthetic_photo(side, side, seed=i)) for i in range(chats + singles + 1)]
     with tempfile.TemporaryDirectory(prefix="likepredict-bench-") as tmp:
         async with TimedBotApi() as server:
-            async with running_bot(load_settings(server, Path(tmp))) as application:
+            async with running_bot(load_settings(server, folder or Path(tmp))) as application:
                 timer, workers = _instrument(application)
                 for chat in [single_chat, *chat_ids]:
                     server.send_text(chat, f"/handle {DEMO_HANDLE}")
@@ -141,8 +141,9 @@ async def _measure(chats: int, singles: int, side: int) -> dict[str, Any]:
     }
 
 
-def measure(chats: int = 200, singles: int = 5, side: int = 1080) -> dict[str, Any]:
-    return asyncio.run(_measure(chats, singles, side))
+def measure(chats: int = 200, singles: int = 5, side: int = 1080, folder: Path | None = None) -> dict[str, Any]:
+    """`folder` holds the bot's store (a temporary one by default; tests pass one already warmed)."""
+    return asyncio.run(_measure(chats, singles, side, folder))
 
 
 def table(result: dict[str, Any]) -> str:

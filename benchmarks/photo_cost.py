@@ -28,12 +28,14 @@ def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def measure(photos_per_size: int = 5, repeats: int = 6, sizes: Sequence[tuple[int, int]] = SIZES) -> dict[str, Any]:
+def measure(photos_per_size: int = 5, repeats: int = 6, sizes: Sequence[tuple[int, int]] = SIZES,
+            folder: Path | None = None) -> dict[str, Any]:
+    """`folder` holds the store (a temporary one by default; tests pass one already warmed)."""
     from inference.encoder import ImageEncoder
     from inference.photo import decode_photo
     from likepredict.paths import MODELS_DIR
 
-    with demo_service() as (service, account):
+    with demo_service(folder) as (service, account):
         analyzer, predictor, hashtags = service.analyzer, service.predictor, service.hashtags
         encoder = getattr(analyzer, "encoder", None) or ImageEncoder(MODELS_DIR)
         max_pixels, n_tags = service.settings.max_image_pixels, service.settings.hashtag_count

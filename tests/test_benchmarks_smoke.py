@@ -1,0 +1,85 @@
+"""Every benchmark command still runs, at tiny sizes. Nothing here asserts a time: only that each one
+measures what it says (answers counted, requests counted, models written) and writes its JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import best, cache, load, photo_cost, readme_figures, training
+from benchmarks.common import busy_time
+from benchmarks.service_setup import benchmark_settings
+from tests.botapi import warm_database
+from tests.likes_data import synthetic_accounts, write_influencers
+
+
+@pytest.fixture
+def warm_folder(tmp_path: Path) -> Path:
+    """A folder whose store already holds the demo accounts and their photo vectors (as the bot tests use)."""
+    warm_database(benchmark_settings(tmp_path))
+    return tmp_path
+
+
+def test_cache_command_counts_zero_requests_for_a_cached_handle_and_writes_its_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cache.main(["--posts", "3", "--repeats", "5"], results_dir=tmp_path) == 0
+    result = json.loads((tmp_path / "cache.json").read_text())
+    assert result["http_requests_first"] == 1 + 3  # the profile, then each post's photo
+    assert result["http_requests_cached"] == 0
+    assert result["store_get_account"]["n"] == 5 and result["store_get_account"]["median_ms"] > 0
+    assert "store.get_account" in capsys.readouterr().out
+
+
+def test_photo_cost_measures_decode_encoder_and_the_full_prediction(warm_folder: Path) -> None:
+    result = photo_cost.measure(photos_per_size=1, repeats=1, sizes=((640, 480),), folder=warm_folder)
+    row = result["sizes"]["640x480"]
+    assert row["decode"]["n"] == row["embed"]["n"] == row["full"]["n"] == 1
+    assert row["full"]["median_ms"] > row["embed"]["median_ms"]  # the full prediction includes the encoder
+    assert row["ratio_median"] > 1
+    assert "(c)/(a+b)" in photo_cost.table(result)
+
+
+def test_best_ranks_the_drafts_warm_and_cold(warm_folder: Path) -> None:
+    result = best.measure(drafts=2, repeats=1, side=320, folder=warm_folder)
+    assert result["warm"]["n"] == result["cold"]["n"] == 1
+    assert result["analyse_one_batched_call"]["median_ms"] > 0
+    assert "/best of 2" in best.table(result)
+
+
+def test_load_gets_every_chat_answered_through_the_local_bot_api(warm_folder: Path) -> None:
+    result = load.measure(chats=3, singles=1, side=320, folder=warm_folder)
+    assert result["answered"] == 3
+    assert result["update_to_reply"]["n"] == 3
+    assert 0 <= result["overhead_burst_busy"] <= 1 and result["longest_stall_ms"] >= 0
+    assert "answered | 3 / 3" in load.table(result)
+
+
+def test_training_times_each_step_into_a_copy_of_the_models(tmp_path: Path) -> None:
+    influencers = write_influencers(synthetic_accounts(30, seed=3), tmp_path / "tiny.jsonl")
+    result = training.measure(influencers, photos=None, data=None)
+    assert result["steps"]["likes"]["seconds"] > 0
+    assert result["steps"]["appeal"]["seconds"] is None  # skipped: no photos given
+    assert {"likes", "likes_q10", "likes_q90"} <= set(result["models_written"])
+
+
+def test_busy_time_counts_overlapping_intervals_once() -> None:
+    assert busy_time([(0, 2), (1, 3), (5, 6)]) == 4
+    assert busy_time([(0, 10)], start=2, end=4) == 2
+    assert busy_time([]) == 0
+
+
+def test_readme_figures_come_from_the_result_files_and_replace_only_the_marked_section(tmp_path: Path) -> None:
+    assert cache.main(["--posts", "2", "--repeats", "3"], results_dir=tmp_path) == 0
+    requests = json.loads((tmp_path / "cache.json").read_text())["http_requests_first"]
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n\nbefore\n\n{readme_figures.START}\nold figures\n{readme_figures.END}\n\nafter\n")
+    readme_figures.main(readme, tmp_path)
+    text = readme.read_text()
+    assert "old figures" not in text and text.startswith("# title\n\nbefore") and text.endswith("after\n")
+    assert f"| first request (fetch + photos) | {requests} |" in text
+    assert "python -m benchmarks.cache" in text and "Not measured yet: `python -m benchmarks.load`" in text
+    readme_figures.main(readme, tmp_path)
+    assert readme.read_text() == text  # a second run changes nothing
