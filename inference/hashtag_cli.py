@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.onnx_model import ModelMismatchError
-from inference.hashtags import MAX_COUNT, HashtagAdvice, HashtagEngine
+from inference.hashtags import MAX_COUNT, PRIOR_POSTS, HashtagAdvice, HashtagEngine
 from likepredict.datasets import read_accounts_jsonl, read_any
 from likepredict.paths import DEMO_DATA, MODELS_DIR
 from likepredict.records import Account
@@ -37,6 +37,11 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
     measure = evaluate.add_parser("hashtags", help="recall@N and engagement lift of the hashtag engine on real data")
     measure.add_argument("--influencers", type=Path, required=True, help="influencers-2017.jsonl or data like it")
     measure.add_argument("--count", type=int, default=10, help="suggestions per held-out post (default 10)")
+    measure.add_argument("--half", choices=("a", "b"), default=None,
+                         help="measure only the accounts of one half (split by a hash of the handle): choose "
+                              "on half a, report on half b")
+    measure.add_argument("--prior-posts", type=float, default=PRIOR_POSTS,
+                         help=f"weight of a tag's prior in its fit, in posts (default {PRIOR_POSTS:g})")
     measure.add_argument("--json", action="store_true", help="print one JSON object")
     measure.set_defaults(func=evaluate_command)
 
@@ -153,7 +158,8 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     from inference.hashtag_eval import evaluate_hashtags, format_report
 
     accounts = list(read_any(args.influencers))
-    metrics = evaluate_hashtags(accounts, n=min(max(args.count, 1), MAX_COUNT))
+    metrics = evaluate_hashtags(accounts, n=min(max(args.count, 1), MAX_COUNT), half=args.half,
+                                prior_posts=max(args.prior_posts, 0.0))
     metrics = {"data": str(args.influencers), **metrics}
     print(json.dumps(metrics, sort_keys=False) if args.json else format_report(metrics))
     return 0

@@ -4,22 +4,31 @@ Protocol (`evaluate_hashtags`): every account's most recent post is held out. Th
 from all other posts, so a held-out account is new to the engine except for its own earlier posts.
 
 * **recall@N**: for each held-out post that had tags, the share of its tags among the engine's N
-  suggestions for its account; averaged over those posts. The baseline suggests the account's N most used
-  tags (over the same earlier posts the engine sees; ties alphabetical). `hit_rate` is the share of posts
-  with at least one tag right.
-* **engagement lift, high vs low**: each held-out post with tags gets a score: the mean engine score
-  (shrunk lift) of the tags it really used, tags unknown to the store scoring 0. Its outcome is
-  likes / (median likes of the account's earlier posts) - 1. Posts scoring above the median score form the
-  high half, those below it the low half (posts exactly at the median are left out, so ties do not
-  decide a side). Reported: the mean outcome of each half and the gap (high - low). A useful score has a
-  positive gap. The baseline scores a post by how familiar its tags are (mean share of the account's
-  earlier posts that used each tag), the signal behind "use your usual tags". Each gap comes with a 90%
-  bootstrap interval (posts resampled with replacement, seeded), because a few hundred posts leave a gap
-  of a few percent well inside the noise.
+  suggestions for its account; averaged over those posts. Measured for each of the engine's rankings
+  (`RANKINGS`: fit x (1 + lift), and lift alone); `engine_*` keys are the engine's default ranking. The
+  baseline suggests the account's N most used tags (over the same earlier posts the engine sees; ties
+  alphabetical). `hit_rate` is the share of posts with at least one tag right.
+* **engagement lift, high vs low**: each held-out post with tags gets a score from the tags it really
+  used. Its outcome is likes / (median likes of the account's earlier posts) - 1. Posts scoring above the
+  median score form the high half, those below it the low half (posts exactly at the median are left out,
+  so ties do not decide a side). Reported: the mean outcome of each half and the gap (high - low). A
+  useful score has a positive gap. Three scores: `engine_*` the mean shrunk lift of the tags (tags unknown
+  to the store 0): what the expected engagement rests on, the same under either ranking;
+  `expected_value_*` the mean fit x (1 + lift) the default ranking sorts by (tags that are no candidate
+  fit 0); `baseline_*` how familiar the tags are (mean share of the account's earlier posts that used each
+  tag), the signal behind "use your usual tags". Each gap comes with a 90% bootstrap interval (posts
+  resampled with replacement, seeded), because a few hundred posts leave a gap of a few percent well inside
+  the noise.
+
+**Halves** (`half="a"` or `"b"`): accounts are split in two by a hash of the handle; only held-out posts of
+that half's accounts are measured (the store still holds every account's earlier posts, as it would in
+use). Choices about the engine (its default ranking, any constant) are made on half "a" and reported on
+half "b", so the reported numbers are not the ones the choice was fitted to.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tempfile
 from collections import defaultdict
@@ -30,9 +39,11 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from inference.account_stats import account_stats
+from inference.account_stats import account_stats, previous_posts
 from inference.hashtags import (
     DEFAULT_COUNT,
+    PRIOR_POSTS,
+    RANKINGS,
     HashtagEngine,
     engagement_rate,
     estimate_shrinkage,
@@ -68,6 +79,14 @@ def hold_out_newest(accounts: Iterable[Account]) -> tuple[list[Account], list[He
         if len(posts) > 1:
             held_out.append(HeldOut(posts[0], history))
     return remaining, held_out
+
+
+HALVES = ("a", "b")
+
+
+def half_of(handle: str) -> str:
+    """"a" or "b" by the first byte of the handle's SHA-256: stable across runs, machines and data order."""
+    return HALVES[hashlib.sha256(handle.encode("utf-8")).digest()[0] % 2]
 
 
 def recall(suggested: Sequence[str], actual: set[str]) -> float:
@@ -146,56 +165,74 @@ def build_store(accounts: Iterable[Account], directory: Path) -> Store:
     return store
 
 
-def evaluate_hashtags(accounts: Sequence[Account], n: int = DEFAULT_COUNT) -> dict[str, Any]:
-    """Run the protocol in the module docstring on `accounts`; returns the metrics by name."""
+def recall_metrics(name: str, recalls: Sequence[float], n: int) -> dict[str, float | None]:
+    return {f"{name}_recall_at_{n}": _mean(recalls), f"{name}_hit_rate_at_{n}": _mean([float(r > 0) for r in recalls])}
+
+
+def gap_metrics(name: str, scored: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    """The high-vs-low split of (score, outcome) pairs under `name`_... keys."""
+    split = split_halves(scored)
+    return {
+        f"{name}_lift_high_half": split["high_mean"],
+        f"{name}_lift_low_half": split["low_mean"],
+        f"{name}_lift_gap": split["gap"],
+        f"{name}_lift_gap_ci90": bootstrap_gap(scored),
+        f"{name}_high_half_posts": split["high_n"],
+        f"{name}_low_half_posts": split["low_n"],
+    }
+
+
+def evaluate_hashtags(
+    accounts: Sequence[Account], n: int = DEFAULT_COUNT, half: str | None = None, prior_posts: float = PRIOR_POSTS
+) -> dict[str, Any]:
+    """Run the protocol in the module docstring on `accounts` (on one `half` of them when given)."""
+    if half is not None and half not in HALVES:
+        raise ValueError(f"half must be one of {HALVES}, not {half!r}")
     remaining, held_out = hold_out_newest(accounts)
-    tagged = [h for h in held_out if h.tags]
+    measured = [h for h in held_out if half is None or half_of(h.history.handle) == half]
+    tagged = [h for h in measured if h.tags]
+    recalls: dict[str, list[float]] = {name: [] for name in (*RANKINGS, "baseline")}
+    scored: dict[str, list[tuple[float, float]]] = {"engine": [], "expected_value": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="likepredict-hashtag-eval-") as tmp:
         store = build_store(remaining, Path(tmp))
         try:
-            engine = HashtagEngine(store)
-            engine_recalls, baseline_recalls = [], []
-            engine_scored, baseline_scored = [], []
+            engine = HashtagEngine(store, prior_posts=prior_posts)
             for held in tagged:
-                advice = engine.suggest(held.history, n=n)
-                engine_recalls.append(recall([s.tag for s in advice.suggestions], held.tags))
-                baseline_recalls.append(recall(most_used_tags(held.history, n), held.tags))
+                candidates = engine.candidates(held.history)
+                assessed = engine.assess(candidates, len(previous_posts(held.history.posts)))
+                for ranking in RANKINGS:
+                    recalls[ranking].append(recall([r.tag for r in engine.choose(assessed, n, ranking)], held.tags))
+                recalls["baseline"].append(recall(most_used_tags(held.history, n), held.tags))
                 outcome = outcome_lift(held)
                 if outcome is None:
                     continue
-                scores = engine.score_tags(held.tags)
-                engine_scored.append((sum(scores[t].lift for t in held.tags) / len(held.tags), outcome))
-                baseline_scored.append((tag_familiarity(held.history, held.tags), outcome))
+                lifts = {t: s.lift for t, s in engine.score_tags(held.tags).items()}
+                values = [(assessed[t].fit if t in assessed else 0.0) * (1.0 + lifts[t]) for t in held.tags]
+                scored["engine"].append((_mean(list(lifts.values())), outcome))
+                scored["expected_value"].append((_mean(values), outcome))
+                scored["baseline"].append((tag_familiarity(held.history, held.tags), outcome))
         finally:
             store.close()
-    engine_split, baseline_split = split_halves(engine_scored), split_halves(baseline_scored)
-    estimated_k = estimate_shrinkage(lifts_by_tag(remaining))
-    return {
+    metrics: dict[str, Any] = {
         "accounts": len(accounts),
+        "half": half,
         "posts_in_store": sum(len(a.posts) for a in remaining),
-        "held_out_posts": len(held_out),
+        "held_out_posts": len(measured),
         "held_out_posts_with_tags": len(tagged),
         "n": n,
-        f"engine_recall_at_{n}": _mean(engine_recalls),
-        f"baseline_recall_at_{n}": _mean(baseline_recalls),
-        f"engine_hit_rate_at_{n}": _mean([1.0 if r > 0 else 0.0 for r in engine_recalls]),
-        f"baseline_hit_rate_at_{n}": _mean([1.0 if r > 0 else 0.0 for r in baseline_recalls]),
-        "posts_scored_for_lift": len(engine_scored),
-        "engine_lift_high_half": engine_split["high_mean"],
-        "engine_lift_low_half": engine_split["low_mean"],
-        "engine_lift_gap": engine_split["gap"],
-        "engine_lift_gap_ci90": bootstrap_gap(engine_scored),
-        "engine_high_half_posts": engine_split["high_n"],
-        "engine_low_half_posts": engine_split["low_n"],
-        "baseline_lift_high_half": baseline_split["high_mean"],
-        "baseline_lift_low_half": baseline_split["low_mean"],
-        "baseline_lift_gap": baseline_split["gap"],
-        "baseline_lift_gap_ci90": bootstrap_gap(baseline_scored),
-        "baseline_high_half_posts": baseline_split["high_n"],
-        "baseline_low_half_posts": baseline_split["low_n"],
-        "shrinkage_k_used": engine.shrinkage,
-        "shrinkage_k_estimated": estimated_k,
+        "ranking": engine.ranking,
+        "prior_posts": prior_posts,
+        **recall_metrics("engine", recalls[engine.ranking], n),
+        **recall_metrics("baseline", recalls["baseline"], n),
     }
+    for ranking in RANKINGS:
+        metrics.update(recall_metrics(f"{ranking}_ranking", recalls[ranking], n))
+    metrics["posts_scored_for_lift"] = len(scored["engine"])
+    for name, pairs in scored.items():
+        metrics.update(gap_metrics(name, pairs))
+    metrics["shrinkage_k_used"] = engine.shrinkage
+    metrics["shrinkage_k_estimated"] = estimate_shrinkage(lifts_by_tag(remaining))
+    return metrics
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -203,7 +240,7 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def format_report(metrics: dict[str, Any]) -> str:
-    """The metrics as a small table: engine beside baseline."""
+    """The metrics as a small table: each ranking of the engine beside the baseline."""
     n = metrics["n"]
 
     def show(value: Any, pct: bool = False) -> str:
@@ -216,30 +253,41 @@ def format_report(metrics: dict[str, Any]) -> str:
     def interval(bounds: Any) -> str:
         return "n/a" if bounds is None else f"{show(bounds[0], True)} to {show(bounds[1], True)}"
 
+    # each column: (recall key prefix, gap key prefix): a ranking is judged by the score it sorts by
+    columns = {"fit x (1+lift)": ("expected_ranking", "expected_value"), "lift alone": ("lift_ranking", "engine"),
+               "baseline (most used tags)": ("baseline", "baseline")}
+
+    def row(label: str, cell: Any) -> tuple[str, ...]:
+        return (label, *(cell(recall_key, gap_key) for recall_key, gap_key in columns.values()))
+
     rows = [
-        ("metric", "engine", "baseline (most used tags)"),
-        (f"recall@{n}", show(metrics[f"engine_recall_at_{n}"]), show(metrics[f"baseline_recall_at_{n}"])),
-        (f"hit rate@{n}", show(metrics[f"engine_hit_rate_at_{n}"]), show(metrics[f"baseline_hit_rate_at_{n}"])),
-        ("likes vs usual, high-score half", show(metrics["engine_lift_high_half"], True),
-         show(metrics["baseline_lift_high_half"], True)),
-        ("likes vs usual, low-score half", show(metrics["engine_lift_low_half"], True),
-         show(metrics["baseline_lift_low_half"], True)),
-        ("gap (high - low)", show(metrics["engine_lift_gap"], True), show(metrics["baseline_lift_gap"], True)),
-        ("gap, 90% bootstrap interval", interval(metrics["engine_lift_gap_ci90"]),
-         interval(metrics["baseline_lift_gap_ci90"])),
-        ("posts in halves (high/low)", f"{metrics['engine_high_half_posts']}/{metrics['engine_low_half_posts']}",
-         f"{metrics['baseline_high_half_posts']}/{metrics['baseline_low_half_posts']}"),
+        ("metric", *columns),
+        row(f"recall@{n}", lambda r, g: show(metrics[f"{r}_recall_at_{n}"])),
+        row(f"hit rate@{n}", lambda r, g: show(metrics[f"{r}_hit_rate_at_{n}"])),
+        row("likes vs usual, high-score half", lambda r, g: show(metrics[f"{g}_lift_high_half"], True)),
+        row("likes vs usual, low-score half", lambda r, g: show(metrics[f"{g}_lift_low_half"], True)),
+        row("gap (high - low)", lambda r, g: show(metrics[f"{g}_lift_gap"], True)),
+        row("gap, 90% bootstrap interval", lambda r, g: interval(metrics[f"{g}_lift_gap_ci90"])),
+        row("posts in halves (high/low)", lambda r, g: f"{metrics[f'{g}_high_half_posts']}/{metrics[f'{g}_low_half_posts']}"),
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    half = metrics.get("half")
+    scope = f"accounts of half {half!r} (by a hash of the handle): " if half else ""
     lines = [
-        f"{metrics['accounts']} accounts, {metrics['posts_in_store']} posts in the store; "
+        f"{metrics['accounts']} accounts, {metrics['posts_in_store']} posts in the store; {scope}"
         f"{metrics['held_out_posts']} newest posts held out, {metrics['held_out_posts_with_tags']} of them with tags",
         "",
     ]
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for index, cells in enumerate(rows):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
-    lines += ["", f"shrinkage k used {show(metrics['shrinkage_k_used'])}, "
-                  f"estimated from the data {show(metrics['shrinkage_k_estimated'])}"]
+    lines += [
+        "",
+        "Posts are split by the score each column ranks by; the expected engagement rests on the tags' lift "
+        "(the 'lift alone' column's split) under either ranking.",
+        f"engine default ranking: {metrics['ranking']}; prior weight {show(metrics['prior_posts'])} posts; "
+        f"shrinkage k used {show(metrics['shrinkage_k_used'])}, estimated from the data "
+        f"{show(metrics['shrinkage_k_estimated'])}",
+    ]
     return "\n".join(lines)

@@ -636,6 +636,28 @@ class Store:
         )
         return [(r["tag"], r["shared"], r["partner"], r["partner_shared"]) for r in rows]
 
+    # ---- hashtag ranking verbs (owner: HASHTAG follow-up engineer, inference/hashtags.py) -------
+
+    @_locked
+    def shared_post_counts(self, tags: Iterable[str], partners: Iterable[str]) -> dict[tuple[str, str], int]:
+        """Posts carrying both tags, for every (tag, partner) pair that shares at least one post."""
+        tag_list = sorted({t.lower() for t in tags if t})
+        partner_list = sorted({t.lower() for t in partners if t})
+        if not tag_list or not partner_list:
+            return {}
+        rows = self._rows(
+            """WITH wanted(tag) AS (SELECT value FROM json_each(:tags)),
+               partners(tag) AS (SELECT value FROM json_each(:partners))
+               SELECT a.tag AS tag, b.tag AS partner, count(*) AS shared
+               FROM wanted JOIN post_hashtags a ON a.tag = wanted.tag
+               JOIN post_hashtags b ON b.post_id = a.post_id
+               JOIN partners ON partners.tag = b.tag
+               WHERE a.tag <> b.tag
+               GROUP BY a.tag, b.tag""",
+            {"tags": json.dumps(tag_list), "partners": json.dumps(partner_list)},
+        )
+        return {(r["tag"], r["partner"]): r["shared"] for r in rows}
+
 
 def _post_from_row(row: dict[str, Any]) -> Post:
     return Post(

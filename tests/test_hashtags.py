@@ -7,9 +7,13 @@ import pytest
 
 from inference.hashtags import (
     DEFAULT_SHRINKAGE_POSTS,
+    PRIOR_POSTS,
     EvidencePost,
     HashtagEngine,
+    RankedTag,
     TagScore,
+    combine_priors,
+    cooccurrence_prior,
     estimate_shrinkage,
     expected_engagement,
     load_banned_tags,
@@ -17,6 +21,7 @@ from inference.hashtags import (
     rank_tags,
     score_tag,
     similarity_weights,
+    tag_fit,
 )
 from likepredict.records import Account, Post
 from likepredict.store import Store
@@ -118,6 +123,42 @@ def test_ranking_breaks_ties_by_posts_then_alphabet_and_drops_case_variants_and_
     assert [s.tag for s in rank_tags(list(reversed(scores)), n=2, blocked={"l4l"})] == ["top", "c"]
 
 
+def test_fit_is_the_share_of_recent_posts_smoothed_toward_the_prior():
+    assert PRIOR_POSTS == 1.0
+    assert tag_fit(uses=6, recent_posts=20, prior=0.0) == pytest.approx(6 / 21)
+    assert tag_fit(uses=0, recent_posts=20, prior=0.5) == pytest.approx(0.5 / 21)
+    assert tag_fit(uses=20, recent_posts=20, prior=1.0) == pytest.approx(1.0)
+    assert tag_fit(uses=0, recent_posts=0, prior=0.3) == pytest.approx(0.3)  # no posts: the prior alone
+    assert tag_fit(uses=2, recent_posts=4, prior=0.5, prior_posts=4.0) == pytest.approx((2 + 2) / 8)
+    # one use in 20 posts outweighs any prior of a tag never used
+    assert tag_fit(1, 20, prior=0.0) > tag_fit(0, 20, prior=1.0) * (1 - 1e-9)
+
+
+def test_cooccurrence_prior_mixes_each_own_tags_neighbours_by_how_often_the_account_uses_it():
+    uses = {"beach": 3, "food": 1}
+    shared = {("sea", "beach"): 5, ("sea", "food"): 1, ("pasta", "food"): 4}
+    posts_under = {"beach": 10, "food": 8}
+    prior = cooccurrence_prior(uses, shared, posts_under)
+    assert prior["sea"] == pytest.approx(0.75 * 5 / 10 + 0.25 * 1 / 8)
+    assert prior["pasta"] == pytest.approx(0.25 * 4 / 8)
+    assert cooccurrence_prior({}, shared, posts_under) == {}
+
+
+def test_priors_from_two_sources_combine_as_either_one_leading_to_the_tag():
+    assert combine_priors(0.5, 0.5) == pytest.approx(0.75)
+    assert combine_priors(0.2) == pytest.approx(0.2) and combine_priors() == 0.0
+    assert combine_priors(1.5, -1.0) == 1.0  # out-of-range chances are clipped
+
+
+def test_expected_value_ranking_weighs_fit_against_lift():
+    steady = RankedTag(TagScore("steady", 0.05, 0.05, 40, 40), fit=0.9)
+    flashy = RankedTag(TagScore("flashy", 0.8, 0.8, 40, 40), fit=0.05)
+    assert steady.expected_value == pytest.approx(0.9 * 1.05) and steady.tag == "steady" and steady.posts_seen == 40
+    by_value = rank_tags([flashy, steady], n=2, key=lambda r: r.expected_value)
+    assert [r.tag for r in by_value] == ["steady", "flashy"]
+    assert [r.tag for r in rank_tags([steady, flashy], n=2, key=lambda r: r.score.lift)] == ["flashy", "steady"]
+
+
 def test_expected_engagement_is_followers_times_rate_times_one_plus_mean_lift():
     engagement, rate = expected_engagement(2000, 0.05, [0.1, 0.3])
     assert rate == pytest.approx(0.05 * 1.2)
@@ -134,12 +175,12 @@ def test_banned_list_holds_known_spam_tags_not_popular_ones_and_takes_extra_tags
 # ---- the engine on constructed stores ---------------------------------------------------------------
 
 
-def test_a_tag_whose_posts_clearly_out_perform_comes_first(store):
+def test_by_lift_alone_a_tag_whose_posts_clearly_out_perform_comes_first(store):
     for handle in ("n1", "n2", "n3", "n4", "n5"):
         store.save_account(neighbour(handle))
     me = creator()
     store.save_account(me)
-    advice = HashtagEngine(store).suggest(me)
+    advice = HashtagEngine(store, ranking="lift").suggest(me)
     assert tags_of(advice)[0] == "winner"
     assert tags_of(advice).index("usual") < tags_of(advice).index("meh")
     winner = advice.suggestions[0]
@@ -148,18 +189,54 @@ def test_a_tag_whose_posts_clearly_out_perform_comes_first(store):
     assert "used with your #usual on 20 posts" in winner.reason
 
 
-def test_a_tag_seen_once_on_a_lucky_post_does_not_top_the_list(store):
+def test_by_lift_alone_a_tag_seen_once_on_a_lucky_post_does_not_top_the_list(store):
     for handle in ("n1", "n2", "n3", "n4", "n5"):
         store.save_account(neighbour(handle))
     me = creator([post("me-lucky", 1, 900, ("usual", "lucky"))])
     store.save_account(me)
-    advice = HashtagEngine(store).suggest(me)
+    advice = HashtagEngine(store, ranking="lift").suggest(me)
     lucky = next(s for s in advice.suggestions if s.tag == "lucky")
     assert tags_of(advice)[0] == "winner"
     assert lucky.posts_seen == 1 and 0 < lucky.lift < advice.suggestions[0].lift
     assert "1 post, so pulled toward 0" in lucky.reason and "you used it in 1 of your last 10 posts" in lucky.reason
-    unshrunk = HashtagEngine(store, shrinkage=0.0).suggest(me)
+    unshrunk = HashtagEngine(store, shrinkage=0.0, ranking="lift").suggest(me)
     assert tags_of(unshrunk)[0] == "lucky"  # what the shrinkage protects against
+
+
+def test_a_tag_on_most_of_the_accounts_posts_beats_a_never_used_tag_with_a_big_lift(store):
+    for handle in ("n1", "n2", "n3", "n4", "n5"):
+        store.save_account(neighbour(handle))
+    # my own #usual posts do a little better than my other posts
+    me = creator([post(f"me-plain-{i}", 40 + i, 80) for i in range(3)])
+    store.save_account(me)
+    advice = HashtagEngine(store).suggest(me)
+    usual, winner = (next(s for s in advice.suggestions if s.tag == t) for t in ("usual", "winner"))
+    assert 0 < usual.lift < 0.1 < 0.2 < winner.lift
+    assert tags_of(advice)[:2] == ["usual", "winner"]
+    assert usual.fit == pytest.approx(9 / 13) and 0 < winner.fit < 1 / 13
+    assert "you used it in 9 of your last 12 posts" in usual.reason
+    assert tags_of(HashtagEngine(store, ranking="lift").suggest(me))[0] == "winner"  # what lift alone does
+
+
+def test_a_tag_often_used_with_the_accounts_tags_beats_one_rarely_seen_with_them(store):
+    # #close comes with #usual on all 8 posts; #far does better but is met with #usual on 2 of its 12 posts
+    posts = [post(f"c{i}", i, 100, ("usual", "close")) for i in range(8)]
+    posts += [post(f"f{i}", 10 + i, 100, ("usual", "far")) for i in range(2)]
+    store.save_account(account("neighbour", 1000, posts))
+    store.save_account(account("far_away", 1000, [post(f"x{i}", i, 150 if i < 10 else 100, ("far",))
+                                                   for i in range(20)]))
+    me = creator()
+    store.save_account(me)
+    advice = HashtagEngine(store).suggest(me)
+    close, far = (next(s for s in advice.suggestions if s.tag == t) for t in ("close", "far"))
+    assert far.lift > close.lift and close.fit > far.fit
+    assert tags_of(advice) == ["usual", "close", "far"]
+    assert tags_of(HashtagEngine(store, ranking="lift").suggest(me))[0] == "far"
+
+
+def test_an_unknown_ranking_is_refused(store):
+    with pytest.raises(ValueError):
+        HashtagEngine(store, ranking="popularity")
 
 
 def test_banned_and_excluded_tags_are_never_suggested_however_well_they_do(store):

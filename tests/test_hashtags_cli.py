@@ -36,7 +36,8 @@ def test_hashtags_json_has_suggestions_and_the_figures(tmp_path):
     assert result.returncode == 0, result.stderr
     advice = json.loads(result.stdout)
     assert advice["handle"] == "kitchen_notes" and len(advice["suggestions"]) == 4
-    assert {"tag", "lift", "posts_seen", "reason"} == set(advice["suggestions"][0])
+    assert {"tag", "lift", "posts_seen", "reason", "fit"} == set(advice["suggestions"][0])
+    assert all(0 < s["fit"] <= 1 for s in advice["suggestions"])
     assert advice["expected_engagement"] > 0 and advice["account_rate"] > 0
 
 

@@ -5,7 +5,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from inference.hashtag_eval import evaluate_hashtags, format_report, hold_out_newest, most_used_tags, split_halves
+from inference.hashtag_eval import (
+    evaluate_hashtags,
+    format_report,
+    half_of,
+    hold_out_newest,
+    most_used_tags,
+    split_halves,
+)
 from likepredict.records import Account, Post
 
 T0 = datetime(2017, 5, 1, 12, tzinfo=timezone.utc)
@@ -90,3 +97,37 @@ def test_bootstrap_interval_brackets_a_clear_gap_and_needs_a_few_posts():
     low, high = bootstrap_gap(pairs, draws=200)
     assert 0.5 < low <= split_halves(pairs)["gap"] <= high < 1.1
     assert bootstrap_gap(pairs[:3]) is None
+
+
+def habits_and_a_flashy_tag() -> list[Account]:
+    """Six accounts that reuse #mine on every post; #flashy does well on a stranger's posts but nobody reuses it."""
+    accounts = [account(f"creator{i}", *(post(d, 100, ("mine", f"own{i}")) for d in range(1, 8))) for i in range(6)]
+    flashy = [post(d, 300 if d % 2 else 100, ("flashy", "mine") if d % 2 else ("mine",)) for d in range(1, 12)]
+    return accounts + [account("stranger", *flashy)]
+
+
+def test_the_expected_value_ranking_finds_the_tags_people_reuse_where_lift_alone_does_not():
+    metrics = evaluate_hashtags(habits_and_a_flashy_tag(), n=1)
+    assert metrics["ranking"] == "expected"
+    assert metrics["expected_ranking_recall_at_1"] == pytest.approx(0.5)  # #mine or #ownN: both used every time
+    assert metrics["lift_ranking_recall_at_1"] == pytest.approx(1 / 14)  # #flashy is right only for the stranger
+    assert metrics["engine_recall_at_1"] == metrics["expected_ranking_recall_at_1"]
+    text = format_report(metrics)
+    assert "fit x (1+lift)" in text and "lift alone" in text and "engine default ranking: expected" in text
+
+
+def test_halves_split_accounts_by_a_stable_hash_and_measure_only_their_own_posts():
+    handles = [f"acct{i}" for i in range(200)]
+    halves = [half_of(h) for h in handles]
+    assert set(halves) == {"a", "b"} and 60 < halves.count("a") < 140
+    assert [half_of(h) for h in handles] == halves
+    data = habits_and_a_flashy_tag()
+    whole = evaluate_hashtags(data, n=1)
+    parts = {half: evaluate_hashtags(data, n=1, half=half) for half in ("a", "b")}
+    assert parts["a"]["held_out_posts"] + parts["b"]["held_out_posts"] == whole["held_out_posts"] == 7
+    assert parts["a"]["posts_in_store"] == parts["b"]["posts_in_store"] == whole["posts_in_store"]
+    in_a = sum(half_of(a.handle) == "a" for a in data)
+    assert parts["a"]["held_out_posts"] == in_a and parts["a"]["half"] == "a"
+    assert "accounts of half 'a'" in format_report(parts["a"])
+    with pytest.raises(ValueError):
+        evaluate_hashtags(data, half="c")

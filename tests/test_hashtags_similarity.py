@@ -120,6 +120,20 @@ def test_a_tag_only_similar_images_use_is_suggested_for_a_photo_like_them(tmp_pa
     assert [s.tag for s in engine.suggest(me).suggestions] == ["mine"]  # no photo: no neighbours to find
 
 
+def test_a_tag_on_more_of_the_posts_like_the_photo_fits_it_better(tmp_path, store, similarity):
+    me, kinds = build(tmp_path, store)
+    engine = HashtagEngine(store, similarity=similarity)
+    cache_vectors(store, engine, similarity, kinds)
+    context = engine.photo_context(photo_like(BEACH, similarity))
+    assert context.similar_share["surfspot"] == pytest.approx(1.0)  # on every beach post
+    assert 0.3 < context.similar_share["mixed"] < 0.7  # on every other one
+    assert "brunchspot" not in context.similar_share
+    advice = engine.suggest(me, photo_like(BEACH, similarity))
+    fits = {s.tag: s.fit for s in advice.suggestions}
+    assert fits["mine"] > fits["surfspot"] > fits["mixed"] > 0  # own habit first, then what photos like it use
+    assert [s.tag for s in advice.suggestions] == ["mine", "surfspot", "mixed"]
+
+
 def test_similarity_weights_judge_a_tag_by_the_posts_whose_images_look_like_the_photo(tmp_path, store, similarity):
     me, kinds = build(tmp_path, store)
     engine = HashtagEngine(store, similarity=similarity)

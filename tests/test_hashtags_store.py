@@ -46,3 +46,11 @@ def test_cooccurring_with_partner_names_the_strongest_partner_and_drops_one_off_
     assert rows == [("sun", 3, "beach", 2), ("waves", 2, "sea", 2)]
     assert ("once", 1, "beach", 1) in store.cooccurring_with_partner(["beach"], limit=10)
     assert store.cooccurring_with_partner([]) == []
+
+
+def test_shared_post_counts_counts_posts_carrying_both_tags_per_pair(store):
+    posts = [post("1", 1, 1, ("beach", "Sun")), post("2", 2, 1, ("beach", "sun", "sea")), post("3", 3, 1, ("sea",))]
+    store.save_account(Account("a", 100, 1, 3, posts=tuple(posts)))
+    counts = store.shared_post_counts(["sun", "sea", "absent"], ["BEACH", "sea"])
+    assert counts == {("sun", "beach"): 2, ("sun", "sea"): 1, ("sea", "beach"): 1}
+    assert store.shared_post_counts([], ["beach"]) == {} and store.shared_post_counts(["sun"], []) == {}
