@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
     measure.add_argument("--prior-posts", type=float, default=PRIOR_POSTS,
                          help=f"weight of a tag's prior in its fit, in posts (default {PRIOR_POSTS:g})")
     measure.add_argument("--json", action="store_true", help="print one JSON object")
+    measure.add_argument("--output", type=Path, default=None,
+                         help="also write the metrics, with the command that made them, to this JSON file")
     measure.set_defaults(func=evaluate_command)
 
 
@@ -161,5 +164,13 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     metrics = evaluate_hashtags(accounts, n=min(max(args.count, 1), MAX_COUNT), half=args.half,
                                 prior_posts=max(args.prior_posts, 0.0))
     metrics = {"data": str(args.influencers), **metrics}
+    if args.output is not None:
+        command = ["likepredict", "evaluate", "hashtags", "--influencers", str(args.influencers),
+                   "--count", str(args.count), *(["--half", args.half] if args.half else []),
+                   *(["--prior-posts", f"{args.prior_posts:g}"] if args.prior_posts != PRIOR_POSTS else [])]
+        record = {"command": " ".join(command), "taken_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  **metrics}
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(metrics, sort_keys=False) if args.json else format_report(metrics))
     return 0

@@ -50,8 +50,8 @@ DEFAULT_SHRINKAGE_POSTS = 10.0
 MAX_POST_LIFT = 2.0
 POSTS_PER_TAG = 50
 # Co-occurring tags widen the choice beyond the account's habits; a tag met on one shared post is a
-# coincidence, not a neighbourhood. More of them trades recall of the tags people really use for discovery
-# (see `likepredict evaluate hashtags`).
+# coincidence, not a neighbourhood. Ranked by lift alone, more of them trade recall of the tags people really
+# use for discovery; ranked by expected value they mostly fill places the account's own tags leave empty.
 COOCCURRING_CANDIDATES = 20
 MIN_SHARED_POSTS = 2
 SIMILAR_POSTS = 20
@@ -218,8 +218,9 @@ RANKINGS: dict[str, Callable[[RankedTag], float]] = {
     "expected": lambda ranked: ranked.expected_value,
     "lift": lambda ranked: ranked.score.lift,
 }
-# Chosen by recall and engagement gap on the accounts of half "a" of influencers-2017 (split by a hash of
-# the handle), reported on half "b": `likepredict evaluate hashtags --half a|b`.
+# Chosen on the accounts of half "a" of influencers-2017 (split by a hash of the handle): far higher recall
+# than lift alone, engagement gaps within noise of each other; reported on half "b". Both written by
+# `likepredict evaluate hashtags --half a|b --output inference/hashtag_results/half-a|b.json`.
 DEFAULT_RANKING = "expected"
 
 

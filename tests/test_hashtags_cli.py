@@ -65,5 +65,9 @@ def test_evaluate_hashtags_json_names_each_metric_and_the_baseline(tmp_path):
                 "engine_lift_high_half", "engine_lift_low_half", "held_out_posts_with_tags"):
         assert key in metrics
     assert metrics["held_out_posts_with_tags"] == 3 and metrics["baseline_recall_at_10"] == 1.0
-    table = run_cli("evaluate", "hashtags", "--influencers", str(data), data_dir=tmp_path)
-    assert table.returncode == 0 and "recall@10" in table.stdout
+    table = run_cli("evaluate", "hashtags", "--influencers", str(data), "--half", "a", "--output",
+                    str(tmp_path / "report.json"), data_dir=tmp_path)
+    assert table.returncode == 0 and "recall@10" in table.stdout and "accounts of half 'a'" in table.stdout
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["command"].endswith(f"--influencers {data} --count 10 --half a") and report["half"] == "a"
+    assert {"expected_ranking_recall_at_10", "lift_ranking_recall_at_10", "baseline_recall_at_10"} <= set(report)
