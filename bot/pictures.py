@@ -1,4 +1,5 @@
-"""The bot's two pictures, drawn with Pillow: the /best ranking and the /stats chart. PNG bytes out."""
+"""The bot's two pictures, drawn with Pillow: the /best ranking (JPEG: it is made of photos) and the /stats
+chart (PNG: flat colours and text)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
         return ImageFont.load_default()
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    # A collage of photos as PNG took over a second to encode (benchmarks/best.py) and was 8x larger.
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
 
 
 def _png(image: Image.Image) -> bytes:
@@ -54,7 +62,7 @@ def ranking_picture(photos: Sequence[Path], labels: Sequence[str]) -> bytes:
         if index == 0:
             draw.rectangle((left - 4, top - 4, left + TILE + 3, top + TILE + 3), outline=ACCENT, width=4)
         draw.text((left + 4, top + TILE + 12), label, fill=ACCENT if index == 0 else INK, font=font)
-    return _png(canvas)
+    return _jpeg(canvas)
 
 
 def likes_chart(likes: Sequence[int], title: str, width: int = 900, height: int = 420) -> bytes:
