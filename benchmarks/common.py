@@ -8,6 +8,7 @@ import io
 import json
 import os
 import platform
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -132,6 +133,7 @@ class CallTimer:
 
     def __init__(self) -> None:
         self.calls: dict[str, list[tuple[float, float]]] = {}
+        self._threads: list[tuple[int, float, float]] = []  # (thread, start, end) of every call
 
     def wrap(self, target: object, method: str, label: str | None = None) -> None:
         original = getattr(target, method)
@@ -142,12 +144,19 @@ class CallTimer:
             try:
                 return original(*args, **kwargs)
             finally:
-                calls.append((started, time.perf_counter()))  # list.append is atomic under the GIL
+                finished = time.perf_counter()
+                calls.append((started, finished))  # list.append is atomic under the GIL
+                self._threads.append((threading.get_ident(), started, finished))
 
         setattr(target, method, timed)
 
     def intervals(self) -> list[tuple[float, float]]:
         return [interval for calls in self.calls.values() for interval in calls]
+
+    def busy_per_thread(self, start: float, end: float) -> float:
+        """Summed over threads, the time each spent inside a timed call (a call inside another counts once)."""
+        threads = {thread for thread, _, _ in self._threads}
+        return sum(busy_time([(s, e) for t, s, e in self._threads if t == thread], start, end) for thread in threads)
 
     def total(self, label: str) -> float:
         return sum(end - start for start, end in self.calls.get(label, []))

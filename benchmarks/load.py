@@ -11,7 +11,8 @@ Bot overhead, three ways (inference = time inside the photo analyser, the likes 
 engine, measured by wrapping those methods of the running bot's service):
 - single: one photo at a time, (update-to-reply - its inference) / update-to-reply, median;
 - burst, busy: (burst wall time - time when any inference was running) / burst wall time;
-- burst, capacity: 1 - summed inference / (inference threads x burst wall time).
+- burst, capacity: 1 - inference time summed over the inference threads (nested calls counted once)
+  / (inference threads x burst wall time).
 Goal: overhead <= 20 %, no stall > 50 ms.
 """
 
@@ -36,7 +37,7 @@ from benchmarks.common import (
     summary_ms,
     synthetic_photo,
 )
-from benchmarks.service_setup import benchmark_settings
+from benchmarks.service_setup import benchmark_settings, index_stored_photos
 from bot.context import bot_state
 from likepredict.paths import DEMO_HANDLE
 from likepredict.settings import Settings
@@ -103,7 +104,9 @@ async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> 
     photos = [telegram_photo_sizes(synthetic_photo(side, side, seed=i)) for i in range(chats + singles + 1)]
     with tempfile.TemporaryDirectory(prefix="likepredict-bench-") as tmp:
         async with TimedBotApi() as server:
-            async with running_bot(load_settings(server, folder or Path(tmp))) as application:
+            settings = load_settings(server, folder or Path(tmp))
+            await asyncio.to_thread(index_stored_photos, settings)
+            async with running_bot(settings) as application:
                 timer, workers = _instrument(application)
                 for chat in [single_chat, *chat_ids]:
                     server.send_text(chat, f"/handle {DEMO_HANDLE}")
@@ -113,10 +116,10 @@ async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> 
                 single = [await _one_photo(server, single_chat, photos[chats + i], timer) for i in range(singles)]
 
                 server.mark()
+                started = time.perf_counter()
+                for chat, sizes in zip(chat_ids, photos):  # before the ticker starts: queueing is the test's work
+                    server.send_photo(chat, b"", sizes=sizes)
                 async with LoopStallMonitor() as monitor:
-                    started = time.perf_counter()
-                    for chat, sizes in zip(chat_ids, photos):
-                        server.send_photo(chat, b"", sizes=sizes)
                     await server.wait_until(
                         lambda: all(c in server.first_replies for c in chat_ids), timeout=1800,
                         describe=lambda: f"replies to all {chats} chats")
@@ -126,14 +129,13 @@ async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> 
     answered = sum(1 for r in replies if r is not None and ANSWER_MARK in r.plain_text)
     wall = finished - started
     burst_intervals = [i for i in timer.intervals() if i[0] >= started]
-    summed = sum(end - begin for begin, end in burst_intervals)
     return {
         "chats": chats, "photo_side": side, "answered": answered, "inference_threads": workers,
         "update_to_reply": summary_ms(latencies), "burst_wall_ms": wall * 1000,
         "overhead_single_median": median((lat - inf) / lat for lat, inf in single) if single else float("nan"),
         "single_update_to_reply": summary_ms([lat for lat, _ in single]),
         "overhead_burst_busy": (wall - busy_time(burst_intervals, started, finished)) / wall,
-        "overhead_burst_capacity": 1 - summed / (workers * wall),
+        "overhead_burst_capacity": 1 - timer.busy_per_thread(started, finished) / (workers * wall),
         "longest_stall_ms": monitor.longest_stall * 1000,
         "stall_p99_ms": percentile(monitor.stalls, 99) * 1000,
         "stalls_over_50ms": sum(1 for s in monitor.stalls if s > 0.050),
