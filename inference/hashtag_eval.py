@@ -39,7 +39,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from inference.account_stats import account_stats, previous_posts
+from inference.account_stats import account_stats
 from inference.hashtags import (
     DEFAULT_COUNT,
     PRIOR_POSTS,
@@ -199,7 +199,7 @@ def evaluate_hashtags(
             engine = HashtagEngine(store, prior_posts=prior_posts)
             for held in tagged:
                 candidates = engine.candidates(held.history)
-                assessed = engine.assess(candidates, len(previous_posts(held.history.posts)))
+                assessed = engine.assess(candidates)
                 for ranking in RANKINGS:
                     recalls[ranking].append(recall([r.tag for r in engine.choose(assessed, n, ranking)], held.tags))
                 recalls["baseline"].append(recall(most_used_tags(held.history, n), held.tags))

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from inference.account_stats import account_stats
+from inference.account_stats import account_stats, previous_posts
 from likepredict.errors import LikepredictError
-from likepredict.records import Account
+from likepredict.records import Account, Post
 from likepredict.settings import Settings
 from likepredict.store import Store, TagPost
 
@@ -265,6 +265,8 @@ class Candidate:
     shared_posts: int = 0
     similar_posts: int = 0
     prior: float = 0.0  # the chance of the tag before counting the account's own uses (see `tag_fit`)
+    own_uses_like_photo: int | None = None  # of `own_uses`, posts whose photo is like this one (None: not compared)
+    fit: float = 0.0  # `tag_fit` of the account's uses (weighted by their photos' likeness when compared)
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,10 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
         performance = f"{who} under {tag} {trend} ({score.posts_seen} {plural}{shrunk})"
     if candidate.own_uses:
         origin = f"you used it in {candidate.own_uses} of your last {recent_posts} posts"
+        if candidate.own_uses_like_photo is not None:
+            alike = candidate.own_uses_like_photo
+            origin += f", {alike or 'none'} of them on photos like this one" if alike < candidate.own_uses else (
+                ", all on photos like this one")
     elif candidate.similar_posts:
         origin = f"on {candidate.similar_posts} of the stored posts most like your photo"
     elif candidate.cooccurs_with:
@@ -418,9 +424,11 @@ class HashtagEngine:
         likes_prediction: "LikesPrediction | None" = None,
     ) -> HashtagAdvice:
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
-        context = self.photo_context(photo)
+        own_images = self.store.post_image_shas(account.handle)
+        context = self.photo_context(photo, first=[own_images[p.shortcode] for p in previous_posts(account.posts)
+                                                   if p.shortcode in own_images])
         candidates = self.candidates(account, context)
-        chosen = self.choose(self.assess(candidates, stats.n_posts, context), n)
+        chosen = self.choose(self.assess(candidates, context), n)
         suggestions = [
             TagSuggestion(r.tag, r.score.lift, r.posts_seen, reason_for(r.score, candidates[r.tag], stats.n_posts), r.fit)
             for r in chosen
@@ -437,12 +445,10 @@ class HashtagEngine:
                      f"photos so far (the rest are embedded over the next requests)")
         return HashtagAdvice(suggestions, engagement, rate, stats.engagement_rate, note, len(candidates))
 
-    def assess(self, candidates: Mapping[str, Candidate], recent_posts: int,
-               context: PhotoContext | None = None) -> dict[str, RankedTag]:
-        """Every candidate's lift score and fit (its uses among the account's `recent_posts` newest posts)."""
+    def assess(self, candidates: Mapping[str, Candidate], context: PhotoContext | None = None) -> dict[str, RankedTag]:
+        """Every candidate's lift score beside its fit."""
         scores = self.score_tags(candidates, context)
-        return {tag: RankedTag(scores[tag], tag_fit(c.own_uses, recent_posts, c.prior, self.prior_posts))
-                for tag, c in candidates.items()}
+        return {tag: RankedTag(scores[tag], c.fit) for tag, c in candidates.items()}
 
     def choose(self, assessed: Mapping[str, RankedTag], n: int, ranking: str | None = None) -> list[RankedTag]:
         """The top `n` (at most Instagram's 30) by the engine's ranking, or `ranking` when given."""
@@ -450,13 +456,25 @@ class HashtagEngine:
         return rank_tags(assessed.values(), max(1, min(int(n), MAX_COUNT)), self.banned | self.excluded, key)
 
     def candidates(self, account: Account, context: PhotoContext | None = None) -> dict[str, Candidate]:
-        """Own tags, tags co-occurring with them, and tags of stored posts like the photo, each with its prior."""
-        stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
+        """Own tags, tags co-occurring with them, and tags of stored posts like the photo, each with its fit.
+
+        With a photo compared with the account's own stored photos, each of the account's recent posts
+        counts in the fit as much as its photo is like this one (`PhotoContext.weight`): a tag the account
+        puts on food photos fits a beach photo less than its beach tags do, however often it is used.
+        """
+        recent = previous_posts(account.posts)
+        weights = self.own_post_weights(account, recent, context)
+        # the reasons count posts "like this one" only where some are: else the weights only rank degrees of unlike
+        some_alike = any(w >= MIN_SIMILARITY for w in weights)
         found: dict[str, Candidate] = {}
-        for tag, uses in stats.hashtags:
-            key = normalize_tag(tag)
-            if key:
-                found.setdefault(key, Candidate(key)).own_uses += uses
+        weighted_uses: Counter = Counter()
+        for post, weight in zip(recent, weights or [1.0] * len(recent)):
+            for key in {normalize_tag(t) for t in post.hashtags} - {""}:
+                candidate = found.setdefault(key, Candidate(key, own_uses_like_photo=0 if some_alike else None))
+                candidate.own_uses += 1
+                weighted_uses[key] += weight
+                if some_alike and weight >= MIN_SIMILARITY:
+                    candidate.own_uses_like_photo += 1
         own_uses = {tag: c.own_uses for tag, c in found.items()}
         for tag, _, partner, with_partner in self.store.cooccurring_with_partner(
             list(found), COOCCURRING_CANDIDATES, MIN_SHARED_POSTS
@@ -469,9 +487,21 @@ class HashtagEngine:
             for tag, count in context.similar_tags.items():
                 found.setdefault(tag, Candidate(tag)).similar_posts = count
         similar = context.similar_share if context is not None else {}
+        posts_counted = sum(weights) if weights else len(recent)
         for tag, candidate in found.items():
             candidate.prior = combine_priors(cooccurrence.get(tag, 0.0), similar.get(tag, 0.0))
+            candidate.fit = tag_fit(weighted_uses[tag], posts_counted, candidate.prior, self.prior_posts)
         return found
+
+    def own_post_weights(self, account: Account, recent: Sequence[Post], context: PhotoContext | None) -> list[float]:
+        """How alike each recent post's photo is to this one; [] when none of them was compared."""
+        if context is None or not context.weights:
+            return []
+        images = self.store.post_image_shas(account.handle)
+        shas = [images.get(post.shortcode) for post in recent]
+        if not any(sha in context.weights for sha in shas):
+            return []
+        return [context.weight(sha) for sha in shas]
 
     def score_tags(self, tags: Iterable[str], context: PhotoContext | None = None) -> dict[str, TagScore]:
         """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
@@ -491,13 +521,16 @@ class HashtagEngine:
 
     # ---- image similarity ----------------------------------------------------------------------
 
-    def photo_context(self, photo: "PhotoAnalysis | None") -> PhotoContext | None:
-        """The photo's similarity to every stored image (None without a photo or a similarity model)."""
+    def photo_context(self, photo: "PhotoAnalysis | None", first: Sequence[str] = ()) -> PhotoContext | None:
+        """The photo's similarity to every stored image (None without a photo or a similarity model).
+
+        Images not yet embedded are embedded within the budget, those in `first` (the account's own) first.
+        """
         vector = getattr(photo, "similarity_vector", None)
         if photo is None or self.similarity is None or vector is None:
             return None
         stored = self.store.posts_with_images()
-        newest_first = list(dict.fromkeys(sha for _, sha, _ in reversed(stored)))
+        newest_first = list(dict.fromkeys([*first, *(sha for _, sha, _ in reversed(stored))]))
         vectors = self.stored_vectors(newest_first, self.embed_budget)
         if not vectors:
             return PhotoContext(stored_images=len(newest_first))

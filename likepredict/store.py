@@ -658,6 +658,13 @@ class Store:
         )
         return {(r["tag"], r["partner"]): r["shared"] for r in rows}
 
+    @_locked
+    def post_image_shas(self, handle: str) -> dict[str, str]:
+        """Shortcode -> image sha256 of the account's stored posts that have a photo."""
+        rows = self._rows("SELECT shortcode, image_sha256 FROM posts WHERE handle = ? AND image_sha256 IS NOT NULL",
+                          [handle])
+        return {r["shortcode"]: r["image_sha256"] for r in rows}
+
 
 def _post_from_row(row: dict[str, Any]) -> Post:
     return Post(

@@ -180,3 +180,21 @@ def test_a_request_embeds_only_a_few_new_stored_photos_and_indexing_does_the_res
     assert "compared with 2 of 6 stored photos so far" in advice.note
     assert engine.index_stored_images() == 6
     assert "stored photos so far" not in engine.suggest(store.get_account(demo.handle).account, photo).note
+
+
+def test_own_tags_count_by_how_alike_their_photos_are_to_this_one(tmp_path, store, similarity):
+    build(tmp_path, store)
+    mine = scene_account(tmp_path, "me2", BEACH, lambda i: ("sand",) if i < 3 else ("pasta",), [40] * 8)
+    store.save_account(mine)
+    engine = HashtagEngine(store, similarity=similarity)
+    kinds = {sha: BEACH if {"surfspot", "sand"} & set(tags) else FOOD for _, sha, tags in store.posts_with_images()}
+    cache_vectors(store, engine, similarity, kinds)
+    me = store.get_account("me2").account
+    plain = engine.suggest(me)
+    assert [s.tag for s in plain.suggestions][:2] == ["pasta", "sand"]  # 5 uses against 3
+    for_beach = {s.tag: s for s in engine.suggest(me, photo_like(BEACH, similarity)).suggestions}
+    assert for_beach["sand"].fit > for_beach["pasta"].fit
+    assert "you used it in 3 of your last 8 posts, all on photos like this one" in for_beach["sand"].reason
+    assert "you used it in 5 of your last 8 posts, none of them on photos like this one" in for_beach["pasta"].reason
+    order = [s.tag for s in engine.suggest(me, photo_like(BEACH, similarity)).suggestions]
+    assert order.index("sand") < order.index("pasta")
