@@ -8,6 +8,7 @@
    account is to use the tag on this photo (see `tag_fit`); drop banned, excluded and case-duplicate
    tags, keep the top N. Ranking by lift alone (`ranking="lift"`, the first version) suggests tags that
    out-perform but that the creator would rarely use; `likepredict evaluate hashtags` measures both.
+   With a photo, the account's posts count toward a tag's fit by how alike their photos are to it.
 4. Expected engagement = followers x (account rate + account rate x mean lift of the chosen tags).
 5. Each tag carries a one-line reason.
 
@@ -160,13 +161,14 @@ def load_banned_tags(path: Path = BANNED_TAGS_FILE, extra: Iterable[str] = ()) -
     return frozenset(tags | {normalize_tag(t) for t in extra if normalize_tag(t)})
 
 
-def tag_fit(uses: int, recent_posts: int, prior: float, prior_posts: float = PRIOR_POSTS) -> float:
+def tag_fit(uses: float, recent_posts: float, prior: float, prior_posts: float = PRIOR_POSTS) -> float:
     """How likely the account is to use the tag on its next post: (uses + m x prior) / (recent posts + m).
 
     The mean of the Beta posterior after seeing the tag on `uses` of the account's `recent_posts` posts,
     from a Beta prior with mean `prior` (co-occurrence with the account's tags, tags of posts like the
     photo: `cooccurrence_prior`, `combine_priors`) and weight m = `prior_posts` posts: add-k smoothing
-    with k spread by the prior rather than evenly. With no posts it is the prior.
+    with k spread by the prior rather than evenly. With no posts it is the prior. Uses and posts may be
+    weighted counts (posts counted by how alike their photos are to this one, see `HashtagEngine.candidates`).
     """
     denominator = recent_posts + prior_posts
     return (uses + prior_posts * prior) / denominator if denominator > 0 else 0.0

@@ -54,3 +54,16 @@ def test_shared_post_counts_counts_posts_carrying_both_tags_per_pair(store):
     counts = store.shared_post_counts(["sun", "sea", "absent"], ["BEACH", "sea"])
     assert counts == {("sun", "beach"): 2, ("sun", "sea"): 1, ("sea", "beach"): 1}
     assert store.shared_post_counts([], ["beach"]) == {} and store.shared_post_counts(["sun"], []) == {}
+
+
+def test_post_image_shas_maps_an_accounts_posts_with_photos_to_their_images(store, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "p.jpg"
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(photo)
+    with_photo = Post("x", T0, 1, hashtags=("sea",), image_path=photo)
+    store.save_account(Account("a", 100, 1, 2, posts=(with_photo, post("y", 1, 1))))
+    store.save_account(Account("b", 100, 1, 1, posts=(Post("z", T0, 1, image_path=photo),)))
+    shas = store.post_image_shas("a")
+    assert list(shas) == ["x"] and store.image_path(shas["x"]).is_file()
+    assert store.post_image_shas("nobody") == {}
