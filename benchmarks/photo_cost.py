@@ -86,7 +86,7 @@ def table(result: dict[str, Any]) -> str:
                "(c)/(a+b) p50", "(c)/(a+b) p95"]
     steps = "; ".join(f"{size}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in r["full_steps_median_ms"].items())
                       for size, r in result["sizes"].items())
-    return format_table(headers, rows) + f"\n(c) by step, medians: {steps}"
+    return format_table(headers, rows) + f"\n\n(c) by step, medians: {steps}"
 
 
 def main(argv: Sequence[str] | None = None, results_dir: Path = RESULTS_DIR) -> int:

@@ -27,8 +27,9 @@ def _benchmarks() -> dict[str, Any]:
 
 def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DIR / "card.json") -> str:
     """The Markdown between the markers: each benchmark's table with its command, when and where taken."""
-    parts = ["Written by `python -m benchmarks.readme_figures` from the latest `python -m benchmarks` run; "
-             "the robustness tests (`tests/test_fuzz_bot.py`, `test_crash_safety.py`, `test_source_faults.py`, "
+    parts = ["Each benchmark is one command and prints its table (`python -m benchmarks` runs them all); this "
+             "section is written by `python -m benchmarks.readme_figures` from their latest results. "
+             "The robustness tests (`tests/test_fuzz_bot.py`, `test_crash_safety.py`, `test_source_faults.py`, "
              "`test_telegram_faults.py`, `test_isolation.py`) run in `make test`."]
     for name, module in _benchmarks().items():
         path = results_dir / f"{name}.json"
@@ -42,11 +43,14 @@ def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DI
                      f"at start); goal: {result.get('goal', 'none stated')}.\n\n{module.table(result)}")
     if card_path.is_file():
         card = json.loads(card_path.read_text(encoding="utf-8"))
-        models = ", ".join(f"`{name}` ({entry.get('bytes', 0) / 1e6:.1f} MB)"
-                           for name, entry in sorted(card.get("models", {}).items()))
+        models = ", ".join(f"`{name}` ({_size(entry.get('bytes', 0))})" for name, entry in sorted(card.get("models", {}).items()))
         parts.append(f"Models measured (`models/card.json`, updated {card.get('updated', '?')}): {models}. "
                      "Their accuracy is in `models/MODEL_CARD.md`.")
     return "\n\n".join(parts)
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.1f} kB"
 
 
 def rewrite(readme_text: str, section: str) -> str:
