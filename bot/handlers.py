@@ -12,12 +12,13 @@ import re
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import pictures, texts
 from bot.albums import PendingAlbum
 from bot.context import BotState, bot_state
+from bot.flood import NETWORK_RETRY_DELAYS
 from bot.media import image_suffix, is_image_document, pick_photo_size
 from likepredict.errors import LikepredictError
 
@@ -126,7 +127,16 @@ async def _download(bot: Bot, file_id: str, limit: int) -> bytes:
     telegram_file = await bot.get_file(file_id)
     if telegram_file.file_size is not None and telegram_file.file_size > limit:
         raise LikepredictError(texts.file_too_large(telegram_file.file_size, limit))
-    return bytes(await telegram_file.download_as_bytearray())
+    # File downloads bypass the rate limiter's retries; a GET is safe to repeat, even after a time-out.
+    for pause in (*NETWORK_RETRY_DELAYS, None):
+        try:
+            return bytes(await telegram_file.download_as_bytearray())
+        except NetworkError as error:
+            if isinstance(error, BadRequest) or pause is None:
+                raise
+            log.warning("downloading a file failed (%s); retrying in %.1f s", error, pause)
+            await asyncio.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 async def _send_advice(bot: Bot, state: BotState, chat_id: int, draft_id: int, reply_to: Message | None = None) -> None:

@@ -41,8 +41,18 @@ class FaultyBotApi(LocalBotApi):
         self._status_failures[method].extend([status] * times)
 
     def drop_next(self, times: int, methods: set[str] | None = None) -> None:
-        """Close the connection of the next `times` calls (of `methods`, or of any method) without an answer."""
+        """Close the connection of the next `times` calls (of `methods`, or of any method; "file" names the
+        file downloads) without an answer."""
         self._drops_left, self._drop_methods = times, methods
+
+    def _dropped(self, request: web.Request, method: str) -> bool:
+        if self._drops_left <= 0 or (self._drop_methods is not None and method not in self._drop_methods):
+            return False
+        self._drops_left -= 1
+        self.dropped.append(method)
+        assert request.transport is not None
+        request.transport.close()
+        return True
 
     def hold(self, method: str) -> None:
         """The next call of `method` waits, unanswered and not acted on, until `release(method)`."""
@@ -79,11 +89,7 @@ class FaultyBotApi(LocalBotApi):
 
     async def _handle_method(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
-        if self._drops_left > 0 and (self._drop_methods is None or method in self._drop_methods):
-            self._drops_left -= 1
-            self.dropped.append(method)
-            assert request.transport is not None
-            request.transport.close()
+        if self._dropped(request, method):
             return web.Response()  # never written: the connection is gone
         if self._status_failures.get(method):
             status = self._status_failures[method].pop(0)
@@ -97,6 +103,11 @@ class FaultyBotApi(LocalBotApi):
             if request.transport is None or request.transport.is_closing():
                 return web.Response()  # the bot is gone: nothing was acted on, nobody to answer
         return await super()._handle_method(request)
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        if self._dropped(request, "file"):
+            return web.Response()
+        return await super()._handle_file(request)
 
     def unconfirmed_updates(self) -> int:
         """Updates the bot has not confirmed (with a later getUpdates offset): Telegram would send them again."""
@@ -178,4 +189,17 @@ async def test_dropped_connections_lose_no_update_and_send_nothing_twice(
         server.drop_next(3, methods={"sendMessage"})
         server.send_text(CHATS[1], "/help")
         await answers_once(server, CHATS[1], "/best")
+    assert handler_failures(caplog) == []
+
+
+async def test_a_photo_download_cut_off_twice_is_fetched_again_and_answered(
+    server: FaultyBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(bot_settings(server, tmp_path)):
+        server.send_text(CHATS[0], f"/handle {DEMO_HANDLE}")
+        await server.next_messages(CHATS[0])
+        server.drop_next(2, methods={"file"})
+        server.send_photo(CHATS[0], PHOTO)
+        await answers_once(server, CHATS[0], "this photo should get about")
+    assert server.dropped == ["file", "file"]
     assert handler_failures(caplog) == []
