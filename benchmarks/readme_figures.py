@@ -16,7 +16,8 @@ from likepredict.paths import MODELS_DIR, PROJECT_ROOT
 
 START = "<!-- figures:start -->"
 END = "<!-- figures:end -->"
-HEADING = "## Speed and robustness figures"
+HEADING = "## Measured figures"
+HASHTAG_RESULTS_DIR = PROJECT_ROOT / "inference" / "hashtag_results"
 
 
 def _benchmarks() -> dict[str, Any]:
@@ -43,9 +44,67 @@ def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DI
                      f"at start); goal: {result.get('goal', 'none stated')}.\n\n{module.table(result)}")
     if card_path.is_file():
         card = json.loads(card_path.read_text(encoding="utf-8"))
+        parts.append(accuracy_section(card))
         models = ", ".join(f"`{name}` ({_size(entry.get('bytes', 0))})" for name, entry in sorted(card.get("models", {}).items()))
         parts.append(f"Models measured (`models/card.json`, updated {card.get('updated', '?')}): {models}. "
                      "Their accuracy is in `models/MODEL_CARD.md`.")
+    return "\n\n".join(parts)
+
+
+def _row(label: str, values: list[Any]) -> str:
+    return "| " + " | ".join([label, *(_cell(v) for v in values)]) + " |"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_DIR) -> str:
+    """Held-out accuracy as the pipeline wrote it to the card, and the hashtag evaluation's saved results."""
+    models = card.get("models", {})
+    parts = ["### accuracy (held-out data)"]
+    likes = models.get("likes", {}).get("metrics", {})
+    if likes:
+        rows = [("median absolute % error", "mdape"), ("MAE of log-likes", "mae_log"),
+                ("share within ±20 %", "within_20pct"), ("share within ±30 likes", "within_30_likes"),
+                ("80 % range coverage", "coverage_80")]
+        parts.append("Likes model, `likepredict train` (held-out accounts of influencers-2017; written to the card "
+                     "by the pipeline):\n\n| metric | GBR (shipped) | MLP | baseline: account's median |\n"
+                     "| --- | --- | --- | --- |\n" + "\n".join(
+                         _row(label, [likes.get(f"gbr_{key}"), likes.get(f"mlp_{key}"), likes.get(f"baseline_{key}")])
+                         for label, key in rows))
+    appeal = models.get("appeal", {}).get("metrics", {})
+    if appeal:
+        parts.append("Appeal model, `likepredict train --photos DIR` (held-out CLIVE photos):\n\n"
+                     "| model | Spearman | pairwise accuracy |\n| --- | --- | --- |\n" + "\n".join([
+                         _row("shipped (6 views + hand features)", [appeal.get("held_out_spearman"),
+                                                                    appeal.get("held_out_pairwise_accuracy")]),
+                         _row("one 224 px view", [appeal.get("baseline_single_view_spearman"),
+                                                  appeal.get("baseline_single_view_pairwise_accuracy")]),
+                         _row("hand features alone", [appeal.get("baseline_hand_spearman"),
+                                                      appeal.get("baseline_hand_pairwise_accuracy")]),
+                         _row("sharpness alone", [appeal.get("baseline_sharpness_spearman"),
+                                                  appeal.get("baseline_sharpness_pairwise_accuracy")])]))
+    for name in ("half-b", "all"):
+        path = hashtag_dir / f"{name}.json"
+        if not path.is_file():
+            continue
+        result = json.loads(path.read_text(encoding="utf-8"))
+        parts.append(
+            f"Hashtags, `{result.get('command', '?')}` ({result.get('held_out_posts_with_tags', '?')} hidden posts "
+            "with tags):\n\n| ranking | recall@10 | hit rate@10 | likes gap, high- vs low-scored tags |\n"
+            "| --- | --- | --- | --- |\n" + "\n".join([
+                _row("engine (fit × value)", [result.get("expected_ranking_recall_at_10"),
+                                              result.get("expected_ranking_hit_rate_at_10"),
+                                              result.get("expected_value_lift_gap")]),
+                _row("lift alone (the score the expected engagement uses)",
+                     [result.get("lift_ranking_recall_at_10"), result.get("lift_ranking_hit_rate_at_10"),
+                      result.get("engine_lift_gap")]),
+                _row("baseline: account's most used tags", [result.get("baseline_recall_at_10"),
+                                                            result.get("baseline_hit_rate_at_10"),
+                                                            result.get("baseline_lift_gap")])]))
     return "\n\n".join(parts)
 
 
