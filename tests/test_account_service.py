@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fake_instagram import (
+from tests.fake_instagram import (
     Fault,
     RecordedSleep,
     graph_node,

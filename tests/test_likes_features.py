@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from likes_data import FETCHED_AT, synthetic_account
+from tests.likes_data import FETCHED_AT, synthetic_account
 
 from inference.likes_features import (
     LIKES_FEATURE_NAMES,

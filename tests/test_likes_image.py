@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from likes_data import synthetic_accounts
+from tests.likes_data import synthetic_accounts
 
 from inference.likes_features import IMAGE_LIKES_FEATURE_NAMES, PHOTO_TRAITS, TagPopularity, photo_vs_recent
 from models.training.image_likes import (

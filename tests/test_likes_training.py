@@ -7,7 +7,7 @@ import json
 import numpy as np
 import onnxruntime as ort
 import pytest
-from likes_data import synthetic_accounts
+from tests.likes_data import synthetic_accounts
 
 from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, TagPopularity
 from models.card import CARD_JSON, MODELS_DIR, sha256_of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from likes_data import synthetic_accounts, write_influencers
+from tests.likes_data import synthetic_accounts, write_influencers
 
 from inference.likes_features import LIKES_FEATURE_NAMES
 from likepredict.cli import main

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_instagram import graph_node, jpeg_bytes
+from tests.fake_instagram import graph_node, jpeg_bytes
 from likepredict.paths import DEMO_DATA
 from likepredict.store import Store
 from scraping.base import AccountSource

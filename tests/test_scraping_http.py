@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fake_instagram import Fault, RecordedSleep, make_client, running_fake_instagram
+from tests.fake_instagram import Fault, RecordedSleep, make_client, running_fake_instagram
 from scraping.errors import RateLimited, SourceUnavailable
 from scraping.http import HttpClient, RateLimiter, RetryPolicy, retry_after_seconds
 

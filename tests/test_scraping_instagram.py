@@ -2,7 +2,7 @@
 
 import pytest
 
-from fake_instagram import (
+from tests.fake_instagram import (
     Fault,
     RecordedSleep,
     graph_node,
