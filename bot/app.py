@@ -47,7 +47,7 @@ def build_application(settings: Settings) -> Application:
             await handlers.album_done(application.bot, bot_state(application), album)
 
         state = BotState(settings, service, SlidingWindowLimit(settings.photos_per_minute),
-                         AlbumCollector(album_done), ordering)
+                         AlbumCollector(album_done, settings.album_wait_seconds), ordering)
         application.bot_data[STATE_KEY] = state
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
         unfinished = await service.unfinished_best_requests()

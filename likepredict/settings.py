@@ -52,6 +52,7 @@ class Settings:
     max_drafts: int = 10
     max_image_pixels: int = 40_000_000
     max_file_bytes: int = 20 * 1024 * 1024
+    album_wait_seconds: float = 1.0
 
     @property
     def images_dir(self) -> Path:
@@ -91,6 +92,9 @@ class Settings:
             hashtag_count=int(_number(get("LIKEPREDICT_HASHTAG_COUNT"), 10, "LIKEPREDICT_HASHTAG_COUNT", 1, 30)),
             photos_per_minute=int(_number(get("LIKEPREDICT_PHOTOS_PER_MINUTE"), 10, "LIKEPREDICT_PHOTOS_PER_MINUTE", 1)),
             max_drafts=int(_number(get("LIKEPREDICT_MAX_DRAFTS"), 10, "LIKEPREDICT_MAX_DRAFTS", 1, 50)),
+            album_wait_seconds=_number(
+                get("LIKEPREDICT_ALBUM_WAIT_SECONDS"), 1.0, "LIKEPREDICT_ALBUM_WAIT_SECONDS", 0.1, 30
+            ),
             max_image_pixels=int(
                 _number(get("LIKEPREDICT_MAX_IMAGE_PIXELS"), 40_000_000, "LIKEPREDICT_MAX_IMAGE_PIXELS", 10_000)
             ),

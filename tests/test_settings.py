@@ -31,6 +31,7 @@ def test_every_documented_variable_is_read():
             "LIKEPREDICT_SOURCE": "instaloader:/srv/insta",
             "LIKEPREDICT_CACHE_HOURS": "2.5",
             "LIKEPREDICT_LOG_LEVEL": "debug",
+            "LIKEPREDICT_ALBUM_WAIT_SECONDS": "2.5",
         }
     )
     assert settings.telegram_bot_token == "123:abc"
@@ -40,6 +41,7 @@ def test_every_documented_variable_is_read():
     assert settings.source == SourceSetting("instaloader", Path("/srv/insta"))
     assert settings.cache_hours == 2.5
     assert settings.log_level == "DEBUG"
+    assert settings.album_wait_seconds == 2.5
 
 
 def test_token_never_appears_in_repr():
