@@ -42,6 +42,7 @@ def build_application(settings: Settings) -> Application:
 
     async def post_init(application: Application) -> None:
         service = await Service.open(settings)
+        service.index_in_background()
 
         async def album_done(album: PendingAlbum) -> None:
             await handlers.album_done(application.bot, bot_state(application), album)

@@ -46,6 +46,7 @@ async def _conversation(settings: Settings, out: TextIO) -> None:
         return
     try:
         await service.forget(DEMO_CHAT)
+        await service.index_stored_photos()  # so every answer compares with all stored photos (cached after)
 
         def user(action: str) -> None:
             out.write(f"\n> {action}\n")

@@ -190,6 +190,8 @@ class Service:
         self.hashtags = hashtags
         self._cpu = ThreadPoolExecutor(max_workers=cpu_workers, thread_name_prefix="likepredict-cpu")
         self._analyses: OrderedDict[str, "PhotoAnalysis"] = OrderedDict()
+        self._indexing: asyncio.Task[int] | None = None
+        self._closing = False
 
     @classmethod
     async def open(cls, settings: Settings) -> "Service":
@@ -220,12 +222,45 @@ class Service:
         return cls(settings, store, accounts, analyzer, predictor, hashtags)
 
     async def aclose(self) -> None:
+        self._closing = True
+        if self._indexing is not None:
+            await asyncio.gather(self._indexing, return_exceptions=True)
         await self.accounts.aclose()
         self._cpu.shutdown(wait=True, cancel_futures=True)
         await asyncio.to_thread(self.store.close)
 
     async def _on_cpu(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._cpu, partial(function, *args, **kwargs))
+
+    # ---- stored photos for the hashtag engine ----------------------------------------------------
+
+    async def index_stored_photos(self, chunk: int = 16) -> int:
+        """Embed every stored post photo not embedded yet; returns how many were looked at.
+
+        Hashtag answers compare the user's photo with stored posts' photos; without this, each answer
+        embeds only a few more, and the first answers after an import compare with a sample. Runs in
+        small chunks off the event loop and stops between chunks when the service closes.
+        """
+        rows = await asyncio.to_thread(self.store.posts_with_images)
+        shas = list(dict.fromkeys(sha for _, sha, _ in rows))
+        for start in range(0, len(shas), chunk):
+            if self._closing:
+                break
+            await asyncio.to_thread(self.hashtags.stored_vectors, shas[start:start + chunk], None)
+        return len(shas)
+
+    def index_in_background(self) -> None:
+        """Start `index_stored_photos` unless it is already running (after start-up and each fetch)."""
+        if self._closing or (self._indexing is not None and not self._indexing.done()):
+            return
+        self._indexing = asyncio.get_running_loop().create_task(self._index_quietly())
+
+    async def _index_quietly(self) -> int:
+        try:
+            return await self.index_stored_photos()
+        except Exception:  # a background nicety: a failure must not surface as a user's error
+            log.exception("indexing stored photos failed")
+            return 0
 
     # ---- accounts -----------------------------------------------------------------------------
 
@@ -238,6 +273,7 @@ class Service:
 
         cached = await self.accounts.get_account(text)
         await asyncio.to_thread(self.store.set_chat_handle, chat_id, cached.handle)
+        self.index_in_background()  # a first fetch brings new photos
         a = cached.account
         stats = account_stats(a.posts, a.followers, a.following, a.posts_count)
         return AccountSummary(a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at,

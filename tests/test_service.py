@@ -171,3 +171,24 @@ async def test_image_and_model_work_runs_off_the_event_loop(settings: Settings) 
     assert analyzer.threads and predictor.threads
     assert all(name != loop_thread and name.startswith("likepredict-cpu") for name in
                analyzer.threads + predictor.threads)
+
+
+async def test_indexing_embeds_every_stored_photo_once_for_the_hashtag_engine(tmp_path: Path) -> None:
+    demo = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
+    small = replace(demo, posts=demo.posts[:5])
+    data_file = tmp_path / "small.jsonl"
+    from likepredict.datasets import write_accounts_jsonl
+
+    write_accounts_jsonl([small], data_file)
+    settings = Settings(db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data",
+                        source=SourceSetting("dataset", data_file))
+    opened = await Service.open(settings)
+    try:
+        await opened.set_handle(CHAT, DEMO_HANDLE)
+        shas = {sha for _, sha, _ in opened.store.posts_with_images()}
+        assert len(shas) == 5
+        assert await opened.index_stored_photos() == 5
+        version = opened.hashtags.vector_version
+        assert all(opened.store.cached_embedding(sha, version) is not None for sha in shas)
+    finally:
+        await opened.aclose()  # also waits for the indexing set_handle started in the background
