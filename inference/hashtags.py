@@ -548,10 +548,19 @@ class HashtagEngine:
         share = {tag: sum(w for w, tags in alike if tag in tags) / total for tag in similar_tags} if total else {}
         return PhotoContext(weights, similar_tags, share, len(newest_first))
 
-    def index_stored_images(self) -> int:
-        """Embed every stored image not yet cached (a one-off, e.g. after an import); returns how many are cached."""
+    def index_stored_images(self, should_stop: Callable[[], bool] | None = None) -> int:
+        """Embed every stored image not yet cached (after an import or a fetch); returns how many are cached.
+
+        Works in batches and, when `should_stop` is given, asks it between batches, so a closing service
+        is not held up by a long backlog.
+        """
         shas = list(dict.fromkeys(sha for _, sha, _ in self.store.posts_with_images()))
-        return len(self.stored_vectors(shas, budget=None))
+        cached = 0
+        for start in range(0, len(shas), EMBED_BATCH):
+            if should_stop is not None and should_stop():
+                break
+            cached += len(self.stored_vectors(shas[start:start + EMBED_BATCH], budget=None))
+        return cached
 
     @property
     def vector_version(self) -> str:

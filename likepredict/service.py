@@ -234,20 +234,14 @@ class Service:
 
     # ---- stored photos for the hashtag engine ----------------------------------------------------
 
-    async def index_stored_photos(self, chunk: int = 16) -> int:
-        """Embed every stored post photo not embedded yet; returns how many were looked at.
+    async def index_stored_photos(self) -> int:
+        """Embed every stored post photo not embedded yet; returns how many are embedded.
 
         Hashtag answers compare the user's photo with stored posts' photos; without this, each answer
-        embeds only a few more, and the first answers after an import compare with a sample. Runs in
-        small chunks off the event loop and stops between chunks when the service closes.
+        embeds only a few more, and the first answers after an import compare with a sample. Runs off the
+        event loop and stops between batches when the service closes.
         """
-        rows = await asyncio.to_thread(self.store.posts_with_images)
-        shas = list(dict.fromkeys(sha for _, sha, _ in rows))
-        for start in range(0, len(shas), chunk):
-            if self._closing:
-                break
-            await asyncio.to_thread(self.hashtags.stored_vectors, shas[start:start + chunk], None)
-        return len(shas)
+        return await asyncio.to_thread(self.hashtags.index_stored_images, lambda: self._closing)
 
     def index_in_background(self) -> None:
         """Start `index_stored_photos` unless it is already running (after start-up and each fetch)."""
