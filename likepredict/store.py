@@ -139,6 +139,11 @@ class Store:
     @_locked
     def save_image(self, data: bytes, suffix: str = ".jpg") -> str:
         """Store image bytes once by content hash; returns the sha256."""
+        with self.db.atomic():
+            return self._insert_image(data, suffix)
+
+    def _insert_image(self, data: bytes, suffix: str) -> str:
+        # Callers hold the lock and a transaction: the file goes to disk first, its row with the transaction.
         sha = hashlib.sha256(data).hexdigest()
         if self._rows("SELECT 1 FROM images WHERE sha256 = ?", [sha]):
             return sha
@@ -148,11 +153,10 @@ class Store:
             partial = target.with_suffix(target.suffix + ".part")
             partial.write_bytes(data)
             partial.replace(target)
-        with self.db.atomic():
-            self.db.execute(
-                "INSERT OR IGNORE INTO images (sha256, path, bytes, created_at) VALUES (?, ?, ?, ?)",
-                [sha, str(target), len(data), to_iso(utcnow())],
-            )
+        self.db.execute(
+            "INSERT OR IGNORE INTO images (sha256, path, bytes, created_at) VALUES (?, ?, ?, ?)",
+            [sha, str(target), len(data), to_iso(utcnow())],
+        )
         return sha
 
     @_locked
@@ -194,7 +198,8 @@ class Store:
             for post in account.posts:
                 image_sha = None
                 if post.image_path is not None and Path(post.image_path).is_file():
-                    image_sha = self._save_image_file(Path(post.image_path))
+                    image = Path(post.image_path)
+                    image_sha = self._insert_image(image.read_bytes(), image.suffix.lower() or ".jpg")
                 tags = sorted({t.lower() for t in post.hashtags if t})
                 self.db.execute(
                     """INSERT INTO posts (handle, shortcode, taken_at, likes, comments, hashtags, mentions,
@@ -216,21 +221,6 @@ class Store:
                 self.db.execute("DELETE FROM post_hashtags WHERE post_id = ?", [post_id])
                 for tag in tags:
                     self.db.execute("INSERT INTO post_hashtags (post_id, tag) VALUES (?, ?)", [post_id, tag])
-
-    def _save_image_file(self, path: Path) -> str:
-        # Called inside save_account's transaction: the file goes to disk first, its row with the account.
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        if not self._rows("SELECT 1 FROM images WHERE sha256 = ?", [sha]):
-            target = self.images_dir / sha[:2] / f"{sha}{path.suffix.lower() or '.jpg'}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                target.write_bytes(data)
-            self.db.execute(
-                "INSERT OR IGNORE INTO images (sha256, path, bytes, created_at) VALUES (?, ?, ?, ?)",
-                [sha, str(target), len(data), to_iso(utcnow())],
-            )
-        return sha
 
     @_locked
     def get_account(self, handle: str, posts: int = 20) -> CachedAccount | None:
@@ -268,55 +258,7 @@ class Store:
     def account_handles(self) -> list[str]:
         return [r["handle"] for r in self._rows("SELECT handle FROM accounts ORDER BY handle")]
 
-    @_locked
-    def delete_account(self, handle: str) -> None:
-        with self.db.atomic():
-            self.db.execute("DELETE FROM accounts WHERE handle = ?", [handle])
-
     # ---- hashtags -------------------------------------------------------------------------------
-
-    @_locked
-    def tag_posts(self, tag: str, limit: int = 50, exclude_handle: str | None = None) -> list[TagPost]:
-        """Posts carrying `tag`, most liked relative to their account first (a tag's "top posts")."""
-        rows = self._rows(
-            """WITH account_rates AS (
-                   SELECT p.handle, avg((p.likes + coalesce(p.comments, 0)) * 1.0 / max(a.followers, 1)) AS mean_rate
-                   FROM posts p JOIN accounts a ON a.handle = p.handle
-                   WHERE p.handle IN (SELECT p2.handle FROM post_hashtags h2 JOIN posts p2 ON p2.id = h2.post_id
-                                      WHERE h2.tag = :tag)
-                   GROUP BY p.handle)
-               SELECT p.id, p.handle, p.likes, coalesce(p.comments, 0) AS comments, a.followers,
-                      p.image_sha256, r.mean_rate
-               FROM post_hashtags h
-               JOIN posts p ON p.id = h.post_id
-               JOIN accounts a ON a.handle = p.handle
-               JOIN account_rates r ON r.handle = p.handle
-               WHERE h.tag = :tag AND (:exclude IS NULL OR p.handle <> :exclude)
-               ORDER BY (p.likes + coalesce(p.comments, 0)) * 1.0 / max(a.followers, 1) DESC, p.id
-               LIMIT :limit""",
-            {"tag": tag.lower(), "exclude": exclude_handle, "limit": limit},
-        )
-        return [
-            TagPost(r["id"], r["handle"], r["likes"], r["comments"], r["followers"], r["image_sha256"],
-                    float(r["mean_rate"] or 0.0))
-            for r in rows
-        ]
-
-    @_locked
-    def cooccurring_tags(self, tags: Iterable[str], limit: int = 50) -> list[tuple[str, int]]:
-        """Tags that appear on the same posts as any of `tags`, with how many posts they share."""
-        tag_list = sorted({t.lower() for t in tags})
-        if not tag_list:
-            return []
-        placeholders = ", ".join("?" for _ in tag_list)
-        rows = self._rows(
-            f"""SELECT b.tag AS tag, count(DISTINCT a.post_id) AS shared
-                FROM post_hashtags a JOIN post_hashtags b ON a.post_id = b.post_id
-                WHERE a.tag IN ({placeholders}) AND b.tag NOT IN ({placeholders})
-                GROUP BY b.tag ORDER BY shared DESC, b.tag LIMIT ?""",
-            [*tag_list, *tag_list, limit],
-        )
-        return [(r["tag"], r["shared"]) for r in rows]
 
     @_locked
     def tag_post_counts(self, tags: Iterable[str]) -> dict[str, int]:
@@ -432,14 +374,6 @@ class Store:
     @_locked
     def count_drafts(self, chat_id: int) -> int:
         return self._rows("SELECT count(*) AS n FROM drafts WHERE chat_id = ?", [chat_id])[0]["n"]
-
-    @_locked
-    def save_draft_features(self, chat_id: int, draft_id: int, features: dict[str, float]) -> None:
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE drafts SET features = ? WHERE chat_id = ? AND id = ?",
-                [json.dumps(features), chat_id, draft_id],
-            )
 
     @_locked
     def clear_drafts(self, chat_id: int) -> int:
@@ -569,8 +503,8 @@ class Store:
     def tag_evidence(self, tags: Iterable[str], per_tag: int = 50) -> dict[str, list[TagPost]]:
         """For each tag, its `per_tag` most recent posts with their accounts' mean rates, in one query.
 
-        Posts are chosen by recency, not by how well they did: ranking by outcome (as `tag_posts` does)
-        would make every popular tag look like it out-performs.
+        Posts are chosen by recency, not by how well they did: ranking by outcome would make every
+        popular tag look like it out-performs.
         """
         tag_list = sorted({t.lower() for t in tags if t})
         if not tag_list:
@@ -607,7 +541,7 @@ class Store:
     def cooccurring_with_partner(
         self, tags: Iterable[str], limit: int = 50, min_shared: int = 1
     ) -> list[tuple[str, int, str, int]]:
-        """Like `cooccurring_tags` (only tags sharing `min_shared`+ posts), plus each one's strongest partner.
+        """Tags that share `min_shared`+ posts with any of `tags`, each with its strongest partner.
 
         Rows are (tag, posts shared with any of `tags`, the partner it shares most posts with, how many).
         """

@@ -33,12 +33,6 @@ def make_post(code: str, days_ago: float, likes: int, tags=(), image: Path | Non
     return Post(code, T0 - timedelta(days=days_ago), likes, comments=None if likes is None else likes // 10, hashtags=tuple(tags), image_path=image)
 
 
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path / "db.sqlite3", tmp_path / "images")
-    yield opened
-    opened.close()
-
 
 def test_sql_statements_keeps_semicolons_inside_strings():
     assert sql_statements("CREATE TABLE a (x TEXT DEFAULT ';');\n-- note\nINSERT INTO a VALUES ('b;c');\n") == [
@@ -120,8 +114,8 @@ def test_cooccurring_tags_follow_the_posts(store):
     posts = (make_post("a", 1, 10, ["beach", "sea"]), make_post("b", 2, 10, ["beach", "sea", "sun"]),
              make_post("c", 3, 10, ["city"]))
     store.save_account(Account("demo", 100, 1, 3, posts=posts))
-    assert store.cooccurring_tags(["beach"]) == [("sea", 2), ("sun", 1)]
-    assert [p.handle for p in store.tag_posts("beach")] == ["demo", "demo"]
+    assert [(tag, shared) for tag, shared, _, _ in store.cooccurring_with_partner(["beach"])] == [("sea", 2), ("sun", 1)]
+    assert [p.handle for p in store.tag_evidence(["beach"])["beach"]] == ["demo", "demo"]
 
 
 def test_images_are_stored_once_by_content(store):
