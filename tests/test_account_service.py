@@ -64,12 +64,6 @@ async def fake():
         yield server
 
 
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path / "cache.sqlite3", tmp_path / "images")
-    yield opened
-    opened.close()
-
 
 @pytest.fixture
 def clock():

@@ -24,7 +24,6 @@ from inference.hashtags import (
     tag_fit,
 )
 from likepredict.records import Account, Post
-from likepredict.store import Store
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
 
@@ -36,12 +35,6 @@ def post(code: str, days_ago: float, likes: int, tags=(), comments: int = 0) -> 
 def account(handle: str, followers: int, posts) -> Account:
     return Account(handle, followers, 100, len(posts), posts=tuple(posts), fetched_at=T0)
 
-
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path / "db.sqlite3", tmp_path / "images")
-    yield opened
-    opened.close()
 
 
 def neighbour(handle: str, tags_that_win=("winner",)) -> Account:

@@ -63,12 +63,6 @@ def similarity(tmp_path):
     return SimilarityModel(models_dir)
 
 
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path / "db.sqlite3", tmp_path / "images")
-    yield opened
-    opened.close()
-
 
 def image_file(folder, name: str, colour: tuple[int, int, int]):
     path = folder / f"{name}.jpg"

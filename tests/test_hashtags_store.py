@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from likepredict.records import Account, Post
-from likepredict.store import Store
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
 
@@ -13,12 +12,6 @@ T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
 def post(code: str, days_ago: float, likes: int, tags=(), comments=None) -> Post:
     return Post(code, T0 - timedelta(days=days_ago), likes, comments=comments, hashtags=tuple(tags))
 
-
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path / "db.sqlite3", tmp_path / "images")
-    yield opened
-    opened.close()
 
 
 def test_tag_evidence_takes_the_most_recent_posts_not_the_best_ones(store):

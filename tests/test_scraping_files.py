@@ -9,7 +9,6 @@ import pytest
 
 from tests.fake_instagram import graph_node, jpeg_bytes
 from likepredict.paths import DEMO_DATA
-from likepredict.store import Store
 from scraping.base import AccountSource
 from scraping.dataset_source import DatasetSource
 from scraping.errors import AccountNotFound, MalformedResponse
@@ -50,12 +49,6 @@ def instaloader_root(tmp_path):
                               [graph_node("w1", 1, 300, caption="#fog #sea"), graph_node("w2", 2, 20, caption="#fog")])
     return root
 
-
-@pytest.fixture
-def store(tmp_path):
-    opened = Store.open(tmp_path / "db.sqlite3", tmp_path / "images")
-    yield opened
-    opened.close()
 
 
 def test_file_sources_implement_the_source_protocol(instaloader_root):
