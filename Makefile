@@ -18,7 +18,12 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/likepredict run
 
+# Checks first (seconds), then the suite. pytest's exit 5 ("no tests ran") is a failure here too.
 test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 clean:

@@ -14,15 +14,17 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from app.service import Service
+from app.services import open_services
 from benchmarks.common import RESULTS_DIR, format_table, report, summary_ms, synthetic_photo
 from benchmarks.service_setup import benchmark_settings, index_stored_photos
 from bot import pictures, texts
-from likepredict.paths import DEMO_HANDLE
-from likepredict.service import Service
-from likepredict.settings import Settings
+from core.paths import DEMO_HANDLE
+from core.settings import Settings
 
 NAME = "best"
 CHAT = 4242
@@ -39,7 +41,7 @@ async def _timed_best(service: Service) -> float:
 
 async def _measure(settings: Settings, drafts: int, repeats: int, side: int) -> dict[str, Any]:
     photos = [synthetic_photo(side, side, seed=100 + i) for i in range(drafts)]
-    service = await Service.open(settings)
+    service = await open_services(settings)
     try:
         await service.set_handle(CHAT, DEMO_HANDLE)
         for number, data in enumerate(photos):
@@ -60,14 +62,20 @@ async def _measure(settings: Settings, drafts: int, repeats: int, side: int) -> 
         await service.aclose()
     cold = []
     for _ in range(repeats):
-        restarted = await Service.open(settings)  # an empty analysis cache, as after a restart
+        restarted = await open_services(settings)  # an empty analysis cache, as after a restart
         try:
             cold.append(await _timed_best(restarted))
         finally:
             await restarted.aclose()
-    return {"drafts": drafts, "repeats": repeats, "photo_side": side,
-            "warm": summary_ms(warm), "cold": summary_ms(cold),
-            "analyse_one_call_each": summary_ms(one_by_one), "analyse_one_batched_call": summary_ms(batched)}
+    return {
+        "drafts": drafts,
+        "repeats": repeats,
+        "photo_side": side,
+        "warm": summary_ms(warm),
+        "cold": summary_ms(cold),
+        "analyse_one_call_each": summary_ms(one_by_one),
+        "analyse_one_batched_call": summary_ms(batched),
+    }
 
 
 def measure(drafts: int = 10, repeats: int = 3, side: int = 1080, folder: Path | None = None) -> dict[str, Any]:
@@ -80,12 +88,20 @@ def measure(drafts: int = 10, repeats: int = 3, side: int = 1080, folder: Path |
 
 def table(result: dict[str, Any]) -> str:
     n = result["drafts"]
-    rows = [[f"/best of {n}, drafts just received (warm)", result["warm"]["median_ms"], result["warm"]["p95_ms"]],
-            [f"/best of {n}, after a restart (cold)", result["cold"]["median_ms"], result["cold"]["p95_ms"]],
-            [f"analyse {n} drafts, one call each", result["analyse_one_call_each"]["median_ms"],
-             result["analyse_one_call_each"]["p95_ms"]],
-            [f"analyse {n} drafts, one batched call", result["analyse_one_batched_call"]["median_ms"],
-             result["analyse_one_batched_call"]["p95_ms"]]]
+    rows = [
+        [f"/best of {n}, drafts just received (warm)", result["warm"]["median_ms"], result["warm"]["p95_ms"]],
+        [f"/best of {n}, after a restart (cold)", result["cold"]["median_ms"], result["cold"]["p95_ms"]],
+        [
+            f"analyse {n} drafts, one call each",
+            result["analyse_one_call_each"]["median_ms"],
+            result["analyse_one_call_each"]["p95_ms"],
+        ],
+        [
+            f"analyse {n} drafts, one batched call",
+            result["analyse_one_batched_call"]["median_ms"],
+            result["analyse_one_batched_call"]["p95_ms"],
+        ],
+    ]
     return format_table(["what", "median ms", "p95 ms"], rows)
 
 

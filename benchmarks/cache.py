@@ -13,13 +13,14 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from benchmarks.common import RESULTS_DIR, format_table, report, summary_ms
-from likepredict.store import Store
 from scraping.http import HttpClient
 from scraping.service import AccountService
+from store import Store
 from tests.fake_instagram import graph_node, jpeg_bytes, profile_json, running_fake_instagram, web_source
 
 NAME = "cache"
@@ -31,12 +32,16 @@ async def _measure(posts: int, repeats: int, folder: Path) -> dict[str, Any]:
         nodes = []
         for i in range(posts):
             fake.images[f"p{i}"] = jpeg_bytes((i * 7 % 256, 90, 160), size=64)
-            nodes.append(graph_node(f"p{i}", days_ago=i, likes=300 + i, caption=f"#tag{i % 5} #daily",
-                                    image=fake.image_url(f"p{i}")))
+            nodes.append(
+                graph_node(
+                    f"p{i}", days_ago=i, likes=300 + i, caption=f"#tag{i % 5} #daily", image=fake.image_url(f"p{i}")
+                )
+            )
         fake.profiles[HANDLE] = profile_json(HANDLE, 12_000, 300, 400, nodes)
         store = Store.open(folder / "cache.sqlite3", folder / "images")
-        accounts = AccountService(web_source(fake, HttpClient(requests_per_minute=6000, media_requests_per_minute=6000)),
-                                  store)
+        accounts = AccountService(
+            web_source(fake, HttpClient(requests_per_minute=6000, media_requests_per_minute=6000)), store
+        )
         try:
             started = time.perf_counter()
             first = await accounts.get_account(HANDLE)
@@ -55,10 +60,16 @@ async def _measure(posts: int, repeats: int, folder: Path) -> dict[str, Any]:
             await accounts.aclose()
             store.close()
     assert cached.from_cache and len(first.account.posts) == posts
-    return {"posts": posts, "repeats": repeats, "first_fetch_ms": first_fetch * 1000,
-            "http_requests_first": requests_first, "http_requests_cached": requests_cached,
-            "store_get_account": summary_ms(through_store), "service_get_account_cached": summary_ms(through_service),
-            "goal": "a cached handle costs 0 HTTP requests and < 1 ms in the store"}
+    return {
+        "posts": posts,
+        "repeats": repeats,
+        "first_fetch_ms": first_fetch * 1000,
+        "http_requests_first": requests_first,
+        "http_requests_cached": requests_cached,
+        "store_get_account": summary_ms(through_store),
+        "service_get_account_cached": summary_ms(through_service),
+        "goal": "a cached handle costs 0 HTTP requests and < 1 ms in the store",
+    }
 
 
 def measure(posts: int = 20, repeats: int = 2000) -> dict[str, Any]:
@@ -68,10 +79,12 @@ def measure(posts: int = 20, repeats: int = 2000) -> dict[str, Any]:
 
 def table(result: dict[str, Any]) -> str:
     store, service = result["store_get_account"], result["service_get_account_cached"]
-    rows = [["first request (fetch + photos)", result["http_requests_first"], result["first_fetch_ms"], ""],
-            [f"cached handle, x{result['repeats']}", result["http_requests_cached"], "", ""],
-            ["  store.get_account", "", store["median_ms"], store["p95_ms"]],
-            ["  AccountService.get_account (incl. thread hop)", "", service["median_ms"], service["p95_ms"]]]
+    rows = [
+        ["first request (fetch + photos)", result["http_requests_first"], result["first_fetch_ms"], ""],
+        [f"cached handle, x{result['repeats']}", result["http_requests_cached"], "", ""],
+        ["  store.get_account", "", store["median_ms"], store["p95_ms"]],
+        ["  AccountService.get_account (incl. thread hop)", "", service["median_ms"], service["p95_ms"]],
+    ]
     return format_table(["what", "HTTP requests", "median ms", "p95 ms"], rows)
 
 

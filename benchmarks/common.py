@@ -10,10 +10,11 @@ import os
 import platform
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -28,22 +29,34 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
     """Median, p95 and max of durations given in seconds, in milliseconds."""
-    return {"n": len(seconds), "median_ms": percentile(seconds, 50) * 1000, "p95_ms": percentile(seconds, 95) * 1000,
-            "max_ms": (max(seconds) * 1000) if seconds else float("nan")}
+    return {
+        "n": len(seconds),
+        "median_ms": percentile(seconds, 50) * 1000,
+        "p95_ms": percentile(seconds, 95) * 1000,
+        "max_ms": (max(seconds) * 1000) if seconds else float("nan"),
+    }
 
 
 def machine() -> dict[str, Any]:
     """Where the numbers were taken: they mean little without it."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "load_average_1m_at_start": round(load[0], 2)}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_1m_at_start": round(load[0], 2),
+    }
 
 
 def write_result(name: str, result: dict[str, Any], results_dir: Path = RESULTS_DIR) -> Path:
     """`results_dir/<name>.json` with the result, when and where it was taken, and the command."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "taken_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "machine": machine(), **result}
+    payload = {
+        "benchmark": name,
+        "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        **result,
+    }
     path = results_dir / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
     return path
@@ -51,6 +64,7 @@ def write_result(name: str, result: dict[str, Any], results_dir: Path = RESULTS_
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A Markdown table (it reads as well in a terminal as in the README)."""
+
     def cell(value: Any) -> str:
         if isinstance(value, float):
             return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
@@ -66,11 +80,14 @@ def synthetic_photo(width: int, height: int, seed: int = 0, quality: int = 90) -
     rng = np.random.default_rng(seed)
     small_w, small_h = max(8, width // 8), max(8, height // 8)
     y, x = np.mgrid[0:small_h, 0:small_w].astype(np.float32)
-    base = np.stack([
-        128 + 100 * np.sin(x / small_w * rng.uniform(2, 6) + rng.uniform(0, 6)),
-        128 + 100 * np.cos(y / small_h * rng.uniform(2, 6) + rng.uniform(0, 6)),
-        128 + 60 * np.sin((x + y) / (small_w + small_h) * rng.uniform(4, 9)),
-    ], axis=-1)
+    base = np.stack(
+        [
+            128 + 100 * np.sin(x / small_w * rng.uniform(2, 6) + rng.uniform(0, 6)),
+            128 + 100 * np.cos(y / small_h * rng.uniform(2, 6) + rng.uniform(0, 6)),
+            128 + 60 * np.sin((x + y) / (small_w + small_h) * rng.uniform(4, 9)),
+        ],
+        axis=-1,
+    )
     for _ in range(12):  # a few blobs, like objects in a scene
         cx, cy, r = rng.uniform(0, small_w), rng.uniform(0, small_h), rng.uniform(3, small_w / 4)
         mask = ((x - cx) ** 2 + (y - cy) ** 2) < r * r
@@ -99,7 +116,7 @@ class LoopStallMonitor:
             await asyncio.sleep(self.interval)
             self.stalls.append(max(0.0, time.perf_counter() - before - self.interval))
 
-    async def __aenter__(self) -> "LoopStallMonitor":
+    async def __aenter__(self) -> LoopStallMonitor:
         self._task = asyncio.get_running_loop().create_task(self._tick(), name="loop stall monitor")
         return self
 
@@ -113,7 +130,9 @@ class LoopStallMonitor:
         return max(self.stalls, default=0.0)
 
 
-def busy_time(intervals: Sequence[tuple[float, float]], start: float = float("-inf"), end: float = float("inf")) -> float:
+def busy_time(
+    intervals: Sequence[tuple[float, float]], start: float = float("-inf"), end: float = float("inf")
+) -> float:
     """Length of the union of (start, end) intervals, clipped to [start, end]: time when at least one ran."""
     total, covered_until = 0.0, start
     for begin, finish in sorted(intervals):

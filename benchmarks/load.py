@@ -22,9 +22,10 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import median
-from typing import Any, Sequence
+from typing import Any
 
 from benchmarks.common import (
     RESULTS_DIR,
@@ -32,15 +33,15 @@ from benchmarks.common import (
     LoopStallMonitor,
     busy_time,
     format_table,
-    report,
     percentile,
+    report,
     summary_ms,
     synthetic_photo,
 )
 from benchmarks.service_setup import benchmark_settings, index_stored_photos
 from bot.context import bot_state
-from likepredict.paths import DEMO_HANDLE
-from likepredict.settings import Settings
+from core.paths import DEMO_HANDLE
+from core.settings import Settings
 from tests.botapi import BotMessage, LocalBotApi, running_bot, telegram_photo_sizes
 
 NAME = "load"
@@ -69,8 +70,13 @@ class TimedBotApi(LocalBotApi):
 
 
 def load_settings(server: LocalBotApi, folder: Path) -> Settings:
-    return benchmark_settings(folder, telegram_bot_token=server.token, telegram_api_base_url=server.base_url,
-                              telegram_file_base_url=server.file_base_url, log_level="WARNING")
+    return benchmark_settings(
+        folder,
+        telegram_bot_token=server.token,
+        telegram_api_base_url=server.base_url,
+        telegram_file_base_url=server.file_base_url,
+        log_level="WARNING",
+    )
 
 
 def _instrument(application: Any) -> tuple[CallTimer, int]:
@@ -110,8 +116,9 @@ async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> 
                 timer, workers = _instrument(application)
                 for chat in [single_chat, *chat_ids]:
                     server.send_text(chat, f"/handle {DEMO_HANDLE}")
-                await server.wait_until(lambda: all(server.messages_to(c) for c in [single_chat, *chat_ids]),
-                                        timeout=600)
+                await server.wait_until(
+                    lambda: all(server.messages_to(c) for c in [single_chat, *chat_ids]), timeout=600
+                )
                 await _one_photo(server, single_chat, photos[-1], timer)  # warms the caches
                 single = [await _one_photo(server, single_chat, photos[chats + i], timer) for i in range(singles)]
 
@@ -121,8 +128,10 @@ async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> 
                     server.send_photo(chat, b"", sizes=sizes)
                 async with LoopStallMonitor() as monitor:
                     await server.wait_until(
-                        lambda: all(c in server.first_replies for c in chat_ids), timeout=1800,
-                        describe=lambda: f"replies to all {chats} chats")
+                        lambda: all(c in server.first_replies for c in chat_ids),
+                        timeout=1800,
+                        describe=lambda: f"replies to all {chats} chats",
+                    )
                     finished = time.perf_counter()
     replies = [server.first_replies.get(c) for c in chat_ids]
     latencies = [server.arrived_at[r.message_id] - started for r in replies if r is not None]
@@ -130,8 +139,12 @@ async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> 
     wall = finished - started
     burst_intervals = [i for i in timer.intervals() if i[0] >= started]
     return {
-        "chats": chats, "photo_side": side, "answered": answered, "inference_threads": workers,
-        "update_to_reply": summary_ms(latencies), "burst_wall_ms": wall * 1000,
+        "chats": chats,
+        "photo_side": side,
+        "answered": answered,
+        "inference_threads": workers,
+        "update_to_reply": summary_ms(latencies),
+        "burst_wall_ms": wall * 1000,
         "overhead_single_median": median((lat - inf) / lat for lat, inf in single) if single else float("nan"),
         "single_update_to_reply": summary_ms([lat for lat, _ in single]),
         "overhead_burst_busy": (wall - busy_time(burst_intervals, started, finished)) / wall,
@@ -150,14 +163,19 @@ def measure(chats: int = 200, singles: int = 5, side: int = 1080, folder: Path |
 
 def table(result: dict[str, Any]) -> str:
     lat = result["update_to_reply"]
-    rows = [["answered", f"{result['answered']} / {result['chats']}"],
-            ["update to reply p50 / p95 / max (ms)", f"{lat['median_ms']:,.0f} / {lat['p95_ms']:,.0f} / {lat['max_ms']:,.0f}"],
-            ["burst wall time (ms)", f"{result['burst_wall_ms']:,.0f}"],
-            ["bot overhead, single photo (median)", f"{result['overhead_single_median']:.1%}"],
-            ["bot overhead, burst (wall not covered by inference)", f"{result['overhead_burst_busy']:.1%}"],
-            ["bot overhead, burst (capacity not spent on inference)", f"{result['overhead_burst_capacity']:.1%}"],
-            ["longest event-loop stall (ms)", f"{result['longest_stall_ms']:.1f}"],
-            ["event-loop stalls > 50 ms", str(result["stalls_over_50ms"])]]
+    rows = [
+        ["answered", f"{result['answered']} / {result['chats']}"],
+        [
+            "update to reply p50 / p95 / max (ms)",
+            f"{lat['median_ms']:,.0f} / {lat['p95_ms']:,.0f} / {lat['max_ms']:,.0f}",
+        ],
+        ["burst wall time (ms)", f"{result['burst_wall_ms']:,.0f}"],
+        ["bot overhead, single photo (median)", f"{result['overhead_single_median']:.1%}"],
+        ["bot overhead, burst (wall not covered by inference)", f"{result['overhead_burst_busy']:.1%}"],
+        ["bot overhead, burst (capacity not spent on inference)", f"{result['overhead_burst_capacity']:.1%}"],
+        ["longest event-loop stall (ms)", f"{result['longest_stall_ms']:.1f}"],
+        ["event-loop stalls > 50 ms", str(result["stalls_over_50ms"])],
+    ]
     return format_table(["measure", "value"], rows)
 
 

@@ -10,10 +10,10 @@ is (c) / ((a) + (b)) <= 1.5.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from benchmarks.common import RESULTS_DIR, format_table, report, summary_ms, synthetic_photo
 from benchmarks.service_setup import demo_service
@@ -28,12 +28,13 @@ def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def measure(photos_per_size: int = 5, repeats: int = 6, sizes: Sequence[tuple[int, int]] = SIZES,
-            folder: Path | None = None) -> dict[str, Any]:
+def measure(
+    photos_per_size: int = 5, repeats: int = 6, sizes: Sequence[tuple[int, int]] = SIZES, folder: Path | None = None
+) -> dict[str, Any]:
     """`folder` holds the store (a temporary one by default; tests pass one already warmed)."""
+    from core.paths import MODELS_DIR
     from inference.encoder import ImageEncoder
     from inference.photo import decode_photo
-    from likepredict.paths import MODELS_DIR
 
     with demo_service(folder) as (service, account):
         analyzer, predictor, hashtags = service.analyzer, service.predictor, service.hashtags
@@ -67,25 +68,55 @@ def measure(photos_per_size: int = 5, repeats: int = 6, sizes: Sequence[tuple[in
             whole = summary_ms(full)
             rows[f"{width}x{height}"] = {
                 "bytes": round(sum(len(p) for p in photos) / len(photos)),
-                "decode": summary_ms(decode), "embed": summary_ms(embed), "full": whole, "floor": floor,
+                "decode": summary_ms(decode),
+                "embed": summary_ms(embed),
+                "full": whole,
+                "floor": floor,
                 "ratio_median": whole["median_ms"] / floor["median_ms"],
                 "ratio_p95": whole["p95_ms"] / floor["p95_ms"],
                 "full_steps_median_ms": {k: summary_ms(v)["median_ms"] for k, v in steps.items()},
             }
-    return {"sizes": rows, "photos_per_size": photos_per_size, "repeats": repeats,
-            "encoder_views_per_photo": int(decoded.encoder_views.shape[0]), "first_call_ms": first_call * 1000,
-            "goal": "ratio (c)/((a)+(b)) <= 1.5"}
+    return {
+        "sizes": rows,
+        "photos_per_size": photos_per_size,
+        "repeats": repeats,
+        "encoder_views_per_photo": int(decoded.encoder_views.shape[0]),
+        "first_call_ms": first_call * 1000,
+        "goal": "ratio (c)/((a)+(b)) <= 1.5",
+    }
 
 
 def table(result: dict[str, Any]) -> str:
     rows = []
     for size, r in result["sizes"].items():
-        rows.append([size, r["decode"]["median_ms"], r["decode"]["p95_ms"], r["embed"]["median_ms"], r["embed"]["p95_ms"],
-                     r["full"]["median_ms"], r["full"]["p95_ms"], r["ratio_median"], r["ratio_p95"]])
-    headers = ["photo", "(a) decode p50 ms", "(a) p95", "(b) encoder p50 ms", "(b) p95", "(c) full p50 ms", "(c) p95",
-               "(c)/(a+b) p50", "(c)/(a+b) p95"]
-    steps = "; ".join(f"{size}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in r["full_steps_median_ms"].items())
-                      for size, r in result["sizes"].items())
+        rows.append(
+            [
+                size,
+                r["decode"]["median_ms"],
+                r["decode"]["p95_ms"],
+                r["embed"]["median_ms"],
+                r["embed"]["p95_ms"],
+                r["full"]["median_ms"],
+                r["full"]["p95_ms"],
+                r["ratio_median"],
+                r["ratio_p95"],
+            ]
+        )
+    headers = [
+        "photo",
+        "(a) decode p50 ms",
+        "(a) p95",
+        "(b) encoder p50 ms",
+        "(b) p95",
+        "(c) full p50 ms",
+        "(c) p95",
+        "(c)/(a+b) p50",
+        "(c)/(a+b) p95",
+    ]
+    steps = "; ".join(
+        f"{size}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in r["full_steps_median_ms"].items())
+        for size, r in result["sizes"].items()
+    )
     return format_table(headers, rows) + f"\n\n(c) by step, medians: {steps}"
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import RESULTS_DIR
-from likepredict.paths import MODELS_DIR, PROJECT_ROOT
+from core.paths import HASHTAG_RESULTS_DIR, MODELS_DIR
 
 START = "<!-- figures:start -->"
 END = "<!-- figures:end -->"
 HEADING = "## Measured figures"
-HASHTAG_RESULTS_DIR = PROJECT_ROOT / "inference" / "hashtag_results"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _benchmarks() -> dict[str, Any]:
@@ -28,10 +28,12 @@ def _benchmarks() -> dict[str, Any]:
 
 def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DIR / "card.json") -> str:
     """The Markdown between the markers: each benchmark's table with its command, when and where taken."""
-    parts = ["Each benchmark is one command and prints its table (`python -m benchmarks` runs them all); this "
-             "section is written by `python -m benchmarks.readme_figures` from their latest results. "
-             "The robustness tests (`tests/test_fuzz_bot.py`, `test_crash_safety.py`, `test_source_faults.py`, "
-             "`test_telegram_faults.py`, `test_isolation.py`) run in `make test`."]
+    parts = [
+        "Each benchmark is one command and prints its table (`python -m benchmarks` runs them all); this "
+        "section is written by `python -m benchmarks.readme_figures` from their latest results. "
+        "The robustness tests (`tests/test_fuzz_bot.py`, `test_crash_safety.py`, `test_source_faults.py`, "
+        "`test_telegram_faults.py`, `test_isolation.py`) run in `make test`."
+    ]
     for name, module in _benchmarks().items():
         path = results_dir / f"{name}.json"
         if not path.is_file():
@@ -39,15 +41,21 @@ def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DI
             continue
         result = json.loads(path.read_text(encoding="utf-8"))
         where = result.get("machine", {})
-        parts.append(f"### {name}\n\n`python -m benchmarks.{name}` — taken {result.get('taken_at', '?')} on "
-                     f"{where.get('cpus', '?')} CPUs (load average {where.get('load_average_1m_at_start', '?')} "
-                     f"at start); goal: {result.get('goal', 'none stated')}.\n\n{module.table(result)}")
+        parts.append(
+            f"### {name}\n\n`python -m benchmarks.{name}` — taken {result.get('taken_at', '?')} on "
+            f"{where.get('cpus', '?')} CPUs (load average {where.get('load_average_1m_at_start', '?')} "
+            f"at start); goal: {result.get('goal', 'none stated')}.\n\n{module.table(result)}"
+        )
     if card_path.is_file():
         card = json.loads(card_path.read_text(encoding="utf-8"))
         parts.append(accuracy_section(card))
-        models = ", ".join(f"`{name}` ({_size(entry.get('bytes', 0))})" for name, entry in sorted(card.get("models", {}).items()))
-        parts.append(f"Models measured (`models/card.json`, updated {card.get('updated', '?')}): {models}. "
-                     "Their accuracy is in `models/MODEL_CARD.md`.")
+        models = ", ".join(
+            f"`{name}` ({_size(entry.get('bytes', 0))})" for name, entry in sorted(card.get("models", {}).items())
+        )
+        parts.append(
+            f"Models measured (`models/card.json`, updated {card.get('updated', '?')}): {models}. "
+            "Their accuracy is in `models/MODEL_CARD.md`."
+        )
     return "\n\n".join(parts)
 
 
@@ -67,26 +75,51 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
     parts = ["### accuracy (held-out data)"]
     likes = models.get("likes", {}).get("metrics", {})
     if likes:
-        rows = [("median absolute % error", "mdape"), ("MAE of log-likes", "mae_log"),
-                ("share within ±20 %", "within_20pct"), ("share within ±30 likes", "within_30_likes"),
-                ("80 % range coverage", "coverage_80")]
-        parts.append("Likes model, `likepredict train` (held-out accounts of influencers-2017; written to the card "
-                     "by the pipeline):\n\n| metric | GBR (shipped) | MLP | baseline: account's median |\n"
-                     "| --- | --- | --- | --- |\n" + "\n".join(
-                         _row(label, [likes.get(f"gbr_{key}"), likes.get(f"mlp_{key}"), likes.get(f"baseline_{key}")])
-                         for label, key in rows))
+        rows = [
+            ("median absolute % error", "mdape"),
+            ("MAE of log-likes", "mae_log"),
+            ("share within ±20 %", "within_20pct"),
+            ("share within ±30 likes", "within_30_likes"),
+            ("80 % range coverage", "coverage_80"),
+        ]
+        parts.append(
+            "Likes model, `likepredict train` (held-out accounts of influencers-2017; written to the card "
+            "by the pipeline):\n\n| metric | GBR (shipped) | MLP | baseline: account's median |\n"
+            "| --- | --- | --- | --- |\n"
+            + "\n".join(
+                _row(label, [likes.get(f"gbr_{key}"), likes.get(f"mlp_{key}"), likes.get(f"baseline_{key}")])
+                for label, key in rows
+            )
+        )
     appeal = models.get("appeal", {}).get("metrics", {})
     if appeal:
-        parts.append("Appeal model, `likepredict train --photos DIR` (held-out CLIVE photos):\n\n"
-                     "| model | Spearman | pairwise accuracy |\n| --- | --- | --- |\n" + "\n".join([
-                         _row("shipped (6 views + hand features)", [appeal.get("held_out_spearman"),
-                                                                    appeal.get("held_out_pairwise_accuracy")]),
-                         _row("one 224 px view", [appeal.get("baseline_single_view_spearman"),
-                                                  appeal.get("baseline_single_view_pairwise_accuracy")]),
-                         _row("hand features alone", [appeal.get("baseline_hand_spearman"),
-                                                      appeal.get("baseline_hand_pairwise_accuracy")]),
-                         _row("sharpness alone", [appeal.get("baseline_sharpness_spearman"),
-                                                  appeal.get("baseline_sharpness_pairwise_accuracy")])]))
+        parts.append(
+            "Appeal model, `likepredict train --photos DIR` (held-out CLIVE photos):\n\n"
+            "| model | Spearman | pairwise accuracy |\n| --- | --- | --- |\n"
+            + "\n".join(
+                [
+                    _row(
+                        "shipped (6 views + hand features)",
+                        [appeal.get("held_out_spearman"), appeal.get("held_out_pairwise_accuracy")],
+                    ),
+                    _row(
+                        "one 224 px view",
+                        [
+                            appeal.get("baseline_single_view_spearman"),
+                            appeal.get("baseline_single_view_pairwise_accuracy"),
+                        ],
+                    ),
+                    _row(
+                        "hand features alone",
+                        [appeal.get("baseline_hand_spearman"), appeal.get("baseline_hand_pairwise_accuracy")],
+                    ),
+                    _row(
+                        "sharpness alone",
+                        [appeal.get("baseline_sharpness_spearman"), appeal.get("baseline_sharpness_pairwise_accuracy")],
+                    ),
+                ]
+            )
+        )
     for name in ("half-b", "all"):
         path = hashtag_dir / f"{name}.json"
         if not path.is_file():
@@ -95,16 +128,36 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
         parts.append(
             f"Hashtags, `{result.get('command', '?')}` ({result.get('held_out_posts_with_tags', '?')} hidden posts "
             "with tags):\n\n| ranking | recall@10 | hit rate@10 | likes gap, high- vs low-scored tags |\n"
-            "| --- | --- | --- | --- |\n" + "\n".join([
-                _row("engine (fit × value)", [result.get("expected_ranking_recall_at_10"),
-                                              result.get("expected_ranking_hit_rate_at_10"),
-                                              result.get("expected_value_lift_gap")]),
-                _row("lift alone (the score the expected engagement uses)",
-                     [result.get("lift_ranking_recall_at_10"), result.get("lift_ranking_hit_rate_at_10"),
-                      result.get("engine_lift_gap")]),
-                _row("baseline: account's most used tags", [result.get("baseline_recall_at_10"),
-                                                            result.get("baseline_hit_rate_at_10"),
-                                                            result.get("baseline_lift_gap")])]))
+            "| --- | --- | --- | --- |\n"
+            + "\n".join(
+                [
+                    _row(
+                        "engine (fit × value)",
+                        [
+                            result.get("expected_ranking_recall_at_10"),
+                            result.get("expected_ranking_hit_rate_at_10"),
+                            result.get("expected_value_lift_gap"),
+                        ],
+                    ),
+                    _row(
+                        "lift alone (the score the expected engagement uses)",
+                        [
+                            result.get("lift_ranking_recall_at_10"),
+                            result.get("lift_ranking_hit_rate_at_10"),
+                            result.get("engine_lift_gap"),
+                        ],
+                    ),
+                    _row(
+                        "baseline: account's most used tags",
+                        [
+                            result.get("baseline_recall_at_10"),
+                            result.get("baseline_hit_rate_at_10"),
+                            result.get("baseline_lift_gap"),
+                        ],
+                    ),
+                ]
+            )
+        )
     return "\n\n".join(parts)
 
 

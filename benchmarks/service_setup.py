@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
-from likepredict.paths import DEMO_HANDLE
-from likepredict.records import Account
-from likepredict.service import Service
-from likepredict.settings import Settings, SourceSetting
+from app.service import Service
+from app.services import build_services
+from core.paths import DEMO_HANDLE
+from core.records import Account
+from core.settings import Settings, SourceSetting
 
 
 def benchmark_settings(folder: Path, **overrides: object) -> Settings:
-    settings = Settings(db_path=folder / "likepredict.sqlite3", data_dir=folder / "data", source=SourceSetting("demo"),
-                        photos_per_minute=10_000)
+    settings = Settings(
+        db_path=folder / "likepredict.sqlite3",
+        data_dir=folder / "data",
+        source=SourceSetting("demo"),
+        photos_per_minute=10_000,
+    )
     return replace(settings, **overrides)  # type: ignore[arg-type]
 
 
 def index_stored_photos(settings: Settings) -> None:
     """Embed the stored demo photos once, as a bot that has run a while has them: the hashtag engine
     otherwise embeds a few per request, and the first requests would measure that instead."""
-    service = Service.open_sync(settings)
+    service = build_services(settings)
     try:
         service.hashtags.index_stored_images()
     finally:
@@ -41,7 +46,7 @@ def demo_service(folder: Path | None = None) -> Iterator[tuple[Service, Account]
     with tempfile.TemporaryDirectory(prefix="likepredict-bench-") as tmp:
         settings = benchmark_settings(folder or Path(tmp))
         index_stored_photos(settings)
-        service = Service.open_sync(settings)
+        service = build_services(settings)
         try:
             account = asyncio.run(service.accounts.get_account(DEMO_HANDLE)).account
             yield service, account

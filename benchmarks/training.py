@@ -15,11 +15,12 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from benchmarks.common import RESULTS_DIR, format_table, report
-from likepredict.paths import DEMO_DATA, MODELS_DIR
+from core.paths import DEMO_DATA, MODELS_DIR
 
 NAME = "training"
 STEP_LINE = re.compile(r"^\[(?P<step>[^\]]+)\] (?P<what>training on|skipped|done in)")
@@ -32,7 +33,9 @@ def copy_models(target: Path) -> None:
             shutil.copy2(path, target / path.name)
 
 
-def measure(influencers: Path | None, photos: Path | None, data: Path | None, seed: int | None = None) -> dict[str, Any]:
+def measure(
+    influencers: Path | None, photos: Path | None, data: Path | None, seed: int | None = None
+) -> dict[str, Any]:
     from models.training.pipeline import DEFAULT_SEED, TrainingInputs, run_pipeline
 
     steps: dict[str, dict[str, Any]] = {}
@@ -57,14 +60,20 @@ def measure(influencers: Path | None, photos: Path | None, data: Path | None, se
         started = time.perf_counter()
         card = run_pipeline(inputs, models_dir, seed if seed is not None else DEFAULT_SEED, log)
         wall = time.perf_counter() - started
-    return {"wall_seconds": wall, "steps": steps, "models_written": sorted((card or {}).get("models", {})),
-            "inputs": {k: str(v) if v else None for k, v in vars(inputs).items()},
-            "goal": "full pipeline < 300 s on 2 cores"}
+    return {
+        "wall_seconds": wall,
+        "steps": steps,
+        "models_written": sorted((card or {}).get("models", {})),
+        "inputs": {k: str(v) if v else None for k, v in vars(inputs).items()},
+        "goal": "full pipeline < 300 s on 2 cores",
+    }
 
 
 def table(result: dict[str, Any]) -> str:
-    rows = [[step, "skipped" if info["seconds"] is None else f"{info['seconds']:.1f}", info["note"]]
-            for step, info in result["steps"].items()]
+    rows = [
+        [step, "skipped" if info["seconds"] is None else f"{info['seconds']:.1f}", info["note"]]
+        for step, info in result["steps"].items()
+    ]
     rows.append(["whole pipeline", f"{result['wall_seconds']:.1f}", ", ".join(result["models_written"])])
     return format_table(["step", "seconds", "note / models written"], rows)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from bot.app import run_bot
-from likepredict.cli import configure_logging
-from likepredict.errors import LikepredictError
-from likepredict.settings import Settings
+from core.errors import LikepredictError
+from core.logs import configure_logging
+from core.settings import Settings
 
 
 def main() -> int:
@@ -15,8 +15,11 @@ def main() -> int:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
         if not settings.telegram_bot_token:
-            print("TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, then "
-                  "`TELEGRAM_BOT_TOKEN=... python -m bot`; `likepredict demo` runs offline.", file=sys.stderr)
+            print(
+                "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, then "
+                "`TELEGRAM_BOT_TOKEN=... python -m bot`; `likepredict demo` runs offline.",
+                file=sys.stderr,
+            )
             return 2
         run_bot(settings)
     except LikepredictError as error:

@@ -17,14 +17,14 @@ from telegram.ext import (
     filters,
 )
 
+from app.services import open_services
 from bot import handlers, texts
 from bot.albums import AlbumCollector, PendingAlbum
 from bot.context import STATE_KEY, BotState, bot_state
 from bot.flood import RetryAfterLimiter
 from bot.limits import SlidingWindowLimit
 from bot.ordering import PerChatUpdateProcessor
-from likepredict.service import Service
-from likepredict.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,19 @@ def build_application(settings: Settings) -> Application:
     ordering = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
 
     async def post_init(application: Application) -> None:
-        service = await Service.open(settings)
+        service = await open_services(settings)
         service.index_in_background()
 
         async def album_done(album: PendingAlbum) -> None:
             await handlers.album_done(application.bot, bot_state(application), album)
 
-        state = BotState(settings, service, SlidingWindowLimit(settings.photos_per_minute),
-                         AlbumCollector(album_done, settings.album_wait_seconds), ordering)
+        state = BotState(
+            settings,
+            service,
+            SlidingWindowLimit(settings.photos_per_minute),
+            AlbumCollector(album_done, settings.album_wait_seconds),
+            ordering,
+        )
         application.bot_data[STATE_KEY] = state
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
         unfinished = await service.unfinished_best_requests()
@@ -97,16 +102,23 @@ def register_handlers(application: Application) -> None:
     """Handlers in the order they are tried; the first that matches an update handles it."""
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
     commands = [
-        ("start", handlers.start), ("help", handlers.help_command), ("handle", handlers.handle_command),
-        ("best", handlers.best), ("stats", handlers.stats), ("actual", handlers.actual),
-        ("clear", handlers.clear), ("forget", handlers.forget),
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("handle", handlers.handle_command),
+        ("best", handlers.best),
+        ("stats", handlers.stats),
+        ("actual", handlers.actual),
+        ("clear", handlers.clear),
+        ("forget", handlers.forget),
     ]
     for name, callback in commands:
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(handlers.hashtags_button, pattern=handlers.HASHTAGS_CALLBACK))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))
     application.add_handler(MessageHandler(new & filters.PHOTO, handlers.photo))
-    application.add_handler(MessageHandler(new & filters.ANIMATION, handlers.animation))  # before documents: a GIF is both
+    application.add_handler(
+        MessageHandler(new & filters.ANIMATION, handlers.animation)
+    )  # before documents: a GIF is both
     application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document))
     application.add_handler(MessageHandler(new & (filters.VIDEO | filters.VIDEO_NOTE), handlers.video))
     application.add_handler(MessageHandler(new & filters.Sticker.ALL, handlers.sticker))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from likepredict.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
+    from app.service import Service
     from bot.albums import AlbumCollector
     from bot.limits import SlidingWindowLimit
     from bot.ordering import PerChatUpdateProcessor
-    from likepredict.service import Service
 
 STATE_KEY = "likepredict"
 
@@ -19,10 +19,10 @@ STATE_KEY = "likepredict"
 @dataclass
 class BotState:
     settings: Settings
-    service: "Service"
-    photo_limit: "SlidingWindowLimit"
-    albums: "AlbumCollector"
-    ordering: "PerChatUpdateProcessor"
+    service: Service
+    photo_limit: SlidingWindowLimit
+    albums: AlbumCollector
+    ordering: PerChatUpdateProcessor
 
 
 def bot_state(context: Any) -> BotState:

@@ -10,8 +10,9 @@ import asyncio
 import logging
 import time
 import warnings
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any, Callable, Coroutine
+from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter

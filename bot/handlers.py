@@ -20,7 +20,7 @@ from bot.albums import PendingAlbum
 from bot.context import BotState, bot_state
 from bot.flood import NETWORK_RETRY_DELAYS
 from bot.media import image_suffix, is_image_document, pick_photo_size
-from likepredict.errors import LikepredictError
+from core.errors import LikepredictError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ async def _reply(update: Update, text: str) -> Message:
 
 
 # ---- /start, /help, /handle ------------------------------------------------------------------------
+
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     handle = await bot_state(context).service.handle(_chat_id(update))
@@ -73,6 +74,7 @@ async def _set_account(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
 
 # ---- photos ------------------------------------------------------------------------------------
 
+
 async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     assert message is not None and message.photo
@@ -91,8 +93,12 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _receive_image(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, file_id: str, file_unique_id: str,
-    file_size: int | None, suffix: str,
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    file_id: str,
+    file_unique_id: str,
+    file_size: int | None,
+    suffix: str,
 ) -> None:
     """Limits first, then the download, then the draft; an album photo is answered with its album."""
     state, chat_id = bot_state(context), _chat_id(update)
@@ -156,6 +162,7 @@ async def album_done(bot: Bot, state: BotState, album: PendingAlbum) -> None:
 
 # ---- /best and its button --------------------------------------------------------------------------
 
+
 async def best(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await run_best(context.bot, bot_state(context), _chat_id(update))
 
@@ -180,10 +187,13 @@ async def run_best(bot: Bot, state: BotState, chat_id: int, request_id: int | No
 
         ranking = await service.rank_drafts(chat_id, report)
         labels = [texts.ranking_label(r.rank, r.prediction.likes) for r in ranking.drafts]
-        picture = await asyncio.to_thread(pictures.ranking_picture, [r.draft.image_path for r in ranking.drafts], labels)
+        picture = await asyncio.to_thread(
+            pictures.ranking_picture, [r.draft.image_path for r in ranking.drafts], labels
+        )
         button = InlineKeyboardButton(texts.all_hashtags_button(), callback_data=f"tags:{ranking.winner.draft.id}")
-        sent = await bot.send_photo(chat_id, picture, caption=texts.ranking_caption(ranking),
-                                    reply_markup=InlineKeyboardMarkup([[button]]))
+        sent = await bot.send_photo(
+            chat_id, picture, caption=texts.ranking_caption(ranking), reply_markup=InlineKeyboardMarkup([[button]])
+        )
         await service.set_prediction_message(chat_id, ranking.prediction_id, sent.message_id)
     finally:
         # Cancelled means shutting down: the request stays open and is answered after the restart.
@@ -229,6 +239,7 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 # ---- /actual, /stats, /clear, /forget --------------------------------------------------------------
 
+
 async def actual(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = " ".join(context.args or [])
     if not text:
@@ -266,6 +277,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # ---- everything else ---------------------------------------------------------------------------
 
+
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if message is not None and message.text and LOOKS_LIKE_HANDLE.match(message.text):
@@ -302,6 +314,7 @@ async def other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # ---- the one error handler -------------------------------------------------------------------------
+
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A user's mistake gets its plain message; anything else is logged and the user told it went wrong."""

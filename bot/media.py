@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 MIN_USEFUL_SIDE = 640  # the encoder sees 224 px views and the hand features 512 px: more is wasted bytes
-IMAGE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
-                  "image/bmp": ".bmp", "image/tiff": ".tif"}
+IMAGE_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tif",
+}
 
 
 class Sized(Protocol):
@@ -31,7 +38,15 @@ def is_image_document(mime_type: str | None, file_name: str | None) -> bool:
         return True
     if mime_type and mime_type.lower() not in ("application/octet-stream", "binary/octet-stream"):
         return False
-    return bool(file_name) and file_name.lower().rsplit(".", 1)[-1] in {"jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"}
+    return bool(file_name) and file_name.lower().rsplit(".", 1)[-1] in {
+        "jpg",
+        "jpeg",
+        "png",
+        "webp",
+        "bmp",
+        "tif",
+        "tiff",
+    }
 
 
 def image_suffix(mime_type: str | None) -> str:

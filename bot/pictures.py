@@ -4,9 +4,9 @@ chart (PNG: flat colours and text)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import median
-from typing import Sequence
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 

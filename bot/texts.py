@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import singledispatch
+from typing import TYPE_CHECKING
+
+from core.errors import LikepredictError
 
 if TYPE_CHECKING:
-    from likepredict.service import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
+    from app.service import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
 
 # (command, what it does) in menu order; set with set_my_commands and listed by /help.
 COMMANDS: list[tuple[str, str]] = [
@@ -26,6 +30,16 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 SHOWN_TAGS_IN_ANSWER = 5
+
+
+@singledispatch
+def explain(error: LikepredictError) -> str:
+    """The plain sentence a user reads for an error they caused.
+
+    Each error type carries data and registers its sentence here (`@explain.register`), so the words live in
+    this module; a type with no registered sentence falls back to its message.
+    """
+    return str(error)
 
 
 def plain(text: str) -> str:
@@ -48,10 +62,11 @@ def likes(value: float) -> str:
 
 
 def date(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%d %b %Y %H:%M UTC")
+    return moment.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
 
 
 # ---- /start, /help ------------------------------------------------------------------------------
+
 
 def welcome(handle: str | None) -> str:
     lines = [
@@ -76,12 +91,13 @@ def help_text() -> str:
 
 # ---- /handle --------------------------------------------------------------------------------------
 
+
 def handle_usage(current: str | None) -> str:
     now = f"Your account here is @{e(current)}.\n" if current else ""
     return now + "Send /handle followed by your Instagram username, like <code>/handle demo_creator</code>."
 
 
-def account_summary(summary: "AccountSummary") -> str:
+def account_summary(summary: AccountSummary) -> str:
     lines = [f"Got it: <b>@{e(summary.handle)}</b>", f"Followers: {summary.followers:,}"]
     if summary.n_posts:
         lines.append(f"Median likes of the last {summary.n_posts} posts: {likes(summary.median_likes)}")
@@ -97,7 +113,8 @@ def drafts_waiting(count: int) -> str:
 
 # ---- photos ---------------------------------------------------------------------------------------
 
-def photo_advice(advice: "PhotoAdvice") -> str:
+
+def photo_advice(advice: PhotoAdvice) -> str:
     p = advice.prediction
     lines = [
         f"📸 For @{e(advice.handle)} this photo should get about <b>{likes(p.likes)} likes</b>.",
@@ -187,6 +204,7 @@ def unknown_command(command: str) -> str:
 
 # ---- /best ----------------------------------------------------------------------------------------
 
+
 def best_progress(done: int, total: int) -> str:
     if done >= total:
         return f"Scored all {total} drafts. ✅"
@@ -197,10 +215,12 @@ def best_resumed() -> str:
     return "I restarted while ranking your drafts; here is the answer you asked for."
 
 
-def ranking_caption(ranking: "Ranking") -> str:
+def ranking_caption(ranking: Ranking) -> str:
     winner = ranking.drafts[0]
-    lines = [f"<b>Post #1</b>: about {likes(winner.prediction.likes)} likes for @{e(ranking.handle)} "
-             f"(range {likes(winner.prediction.low)}–{likes(winner.prediction.high)})."]
+    lines = [
+        f"<b>Post #1</b>: about {likes(winner.prediction.likes)} likes for @{e(ranking.handle)} "
+        f"(range {likes(winner.prediction.low)}–{likes(winner.prediction.high)})."
+    ]
     for ranked in ranking.drafts[1:4]:
         lines.append(f"#{ranked.rank}: about {likes(ranked.prediction.likes)} likes")
     if len(ranking.drafts) > 4:
@@ -226,24 +246,31 @@ HASHTAGS_SENT = "Here you go."
 
 # ---- /actual, /stats, /clear, /forget -------------------------------------------------------------
 
+
 def actual_usage() -> str:
-    return ("Send /actual with the real likes, like <code>/actual 420</code>; reply to one of my predictions "
-            "to say which, or I use the last one.")
+    return (
+        "Send /actual with the real likes, like <code>/actual 420</code>; reply to one of my predictions "
+        "to say which, or I use the last one."
+    )
 
 
-def actual_recorded(result: "ActualResult") -> str:
+def actual_recorded(result: ActualResult) -> str:
     p = result.prediction
     inside = "inside" if p.low <= result.actual <= p.high else "outside"
-    return (f"Noted: {likes(result.actual)} real likes against {likes(p.predicted_likes)} predicted "
-            f"({result.error:+.0%}; {inside} the range {likes(p.low)}–{likes(p.high)}). Thanks, /stats shows my record.")
+    return (
+        f"Noted: {likes(result.actual)} real likes against {likes(p.predicted_likes)} predicted "
+        f"({result.error:+.0%}; {inside} the range {likes(p.low)}–{likes(p.high)}). Thanks, /stats shows my record."
+    )
 
 
-def stats_caption(stats: "ChatStats") -> str:
+def stats_caption(stats: ChatStats) -> str:
     s = stats.stats
     lines = [f"<b>@{e(stats.handle)}</b>: {s.followers:,} followers"]
     if s.n_posts:
-        lines.append(f"Last {s.n_posts} posts: median {likes(s.likes_median)} likes, "
-                     f"range {likes(s.likes_min)}–{likes(s.likes_max)}.")
+        lines.append(
+            f"Last {s.n_posts} posts: median {likes(s.likes_median)} likes, "
+            f"range {likes(s.likes_min)}–{likes(s.likes_max)}."
+        )
     else:
         lines.append("No posts to chart yet.")
     if stats.checked:

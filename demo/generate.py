@@ -16,20 +16,20 @@ from __future__ import annotations
 import math
 import shutil
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from likepredict.datasets import write_accounts_jsonl  # noqa: E402
-from likepredict.records import Account, Post  # noqa: E402
+from core.records import Account, Post
+from scraping.datasets import write_accounts_jsonl
 
 DEMO_DIR = Path(__file__).resolve().parent
 IMAGE_SIZE = 320
 SAMPLE_SIZE = 1080
-LAST_POST = datetime(2026, 11, 20, 18, 0, tzinfo=timezone.utc)
+LAST_POST = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 
 NEIGHBOURHOODS: dict[str, list[str]] = {
     "beach": ["beach", "sea", "summer", "sunset", "travel", "waves"],
@@ -83,8 +83,10 @@ def draw_scene(scene: str, rng: np.random.Generator, size: int) -> Image.Image:
             draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour(245, 245, 240))
             for _ in range(8):
                 fx, fy, fr = cx + rng.normal(0, r / 3), cy + rng.normal(0, r / 3), r * rng.uniform(0.08, 0.2)
-                draw.ellipse([fx - fr, fy - fr, fx + fr, fy + fr],
-                             fill=colour(*[(220, 60, 40), (90, 170, 60), (240, 200, 60)][int(rng.integers(0, 3))]))
+                draw.ellipse(
+                    [fx - fr, fy - fr, fx + fr, fy + fr],
+                    fill=colour(*[(220, 60, 40), (90, 170, 60), (240, 200, 60)][int(rng.integers(0, 3))]),
+                )
     elif scene == "city":
         draw.rectangle([0, 0, s, s], fill=colour(60, 70, 95) if rng.random() < 0.5 else colour(170, 180, 195))
         x = 0.0
@@ -149,8 +151,14 @@ def build_account(index: int, spec: tuple, rng: np.random.Generator, images_dir:
             )
         )
         moment -= timedelta(minutes=int(rng.uniform(20, 90) * 60))
-    return Account(handle, followers, following, posts_count=int(20 + rng.integers(0, 200)), posts=tuple(posts),
-                   fetched_at=LAST_POST + timedelta(days=1))
+    return Account(
+        handle,
+        followers,
+        following,
+        posts_count=int(20 + rng.integers(0, 200)),
+        posts=tuple(posts),
+        fetched_at=LAST_POST + timedelta(days=1),
+    )
 
 
 def main() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.card import MODELS_DIR
 from inference.encoder import EMBEDDING_SIZE, ENCODER_SCHEMA
 from inference.onnx_model import OnnxModel
 from inference.photo import ENCODER_VIEWS_VERSION, HAND_FEATURE_NAMES, PHOTO_FEATURES_VERSION
 from inference.photo_features import SIZE_FEATURE_NAMES
-from models.card import MODELS_DIR
 
 # The rated photos are all about 500x500, so the size features carry nothing there and would
 # extrapolate wildly on a 4032 px phone photo: they are left out.
@@ -28,9 +28,15 @@ def appeal_inputs(hand: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
     """The model's float32 input rows from full hand-feature rows (`HAND_FEATURE_NAMES`) and embeddings."""
     hand = np.atleast_2d(np.asarray(hand, dtype=np.float32))
     embeddings = np.atleast_2d(np.asarray(embeddings, dtype=np.float32))
-    if hand.shape[1] != len(HAND_FEATURE_NAMES) or embeddings.shape[1] != EMBEDDING_SIZE or len(hand) != len(embeddings):
-        raise ValueError(f"expected (n, {len(HAND_FEATURE_NAMES)}) hand features and (n, {EMBEDDING_SIZE}) embeddings, "
-                         f"got {hand.shape} and {embeddings.shape}")
+    if (
+        hand.shape[1] != len(HAND_FEATURE_NAMES)
+        or embeddings.shape[1] != EMBEDDING_SIZE
+        or len(hand) != len(embeddings)
+    ):
+        raise ValueError(
+            f"expected (n, {len(HAND_FEATURE_NAMES)}) hand features and (n, {EMBEDDING_SIZE}) embeddings, "
+            f"got {hand.shape} and {embeddings.shape}"
+        )
     return np.hstack([hand[:, _HAND_COLUMNS], embeddings])
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inference.card import MODELS_DIR
 from inference.onnx_model import OnnxModel
-from models.card import MODELS_DIR
 
 if TYPE_CHECKING:
     from inference.photo import DecodedPhoto
@@ -36,10 +37,14 @@ class ImageEncoder:
         if not photos:
             return []
         views = np.concatenate([photo.encoder_views for photo in photos])
-        outputs = np.concatenate([self.model.run(views[start:start + MAX_VIEWS_PER_RUN])
-                                  for start in range(0, len(views), MAX_VIEWS_PER_RUN)])
+        outputs = np.concatenate(
+            [
+                self.model.run(views[start : start + MAX_VIEWS_PER_RUN])
+                for start in range(0, len(views), MAX_VIEWS_PER_RUN)
+            ]
+        )
         bounds = np.cumsum([0] + [len(photo.encoder_views) for photo in photos])
-        return [outputs[bounds[i]:bounds[i + 1]] for i in range(len(photos))]
+        return [outputs[bounds[i] : bounds[i + 1]] for i in range(len(photos))]
 
     def embed(self, photos: Sequence[DecodedPhoto]) -> np.ndarray:
         """(n, 1280) float32: each photo's mean view embedding."""

@@ -32,14 +32,16 @@ import hashlib
 import math
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import median
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from inference.account_stats import account_stats
+from core.account_stats import account_stats
+from core.records import Account, Post
 from inference.hashtags import (
     DEFAULT_COUNT,
     PRIOR_POSTS,
@@ -50,8 +52,7 @@ from inference.hashtags import (
     normalize_tag,
     post_lift,
 )
-from likepredict.records import Account, Post
-from likepredict.store import Store
+from store import Store
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ HALVES = ("a", "b")
 
 
 def half_of(handle: str) -> str:
-    """"a" or "b" by the first byte of the handle's SHA-256: stable across runs, machines and data order."""
+    """ "a" or "b" by the first byte of the handle's SHA-256: stable across runs, machines and data order."""
     return HALVES[hashlib.sha256(handle.encode("utf-8")).digest()[0] % 2]
 
 
@@ -125,7 +126,9 @@ def split_halves(scored: Sequence[tuple[float, float]]) -> dict[str, float | int
     return {"high_mean": high_mean, "low_mean": low_mean, "gap": gap, "high_n": len(high), "low_n": len(low)}
 
 
-def bootstrap_gap(scored: Sequence[tuple[float, float]], draws: int = 1000, seed: int = 0) -> tuple[float, float] | None:
+def bootstrap_gap(
+    scored: Sequence[tuple[float, float]], draws: int = 1000, seed: int = 0
+) -> tuple[float, float] | None:
     """5th and 95th percentiles of the high-low gap over `draws` resamples of the posts."""
     if len(scored) < 4:
         return None
@@ -254,8 +257,11 @@ def format_report(metrics: dict[str, Any]) -> str:
         return "n/a" if bounds is None else f"{show(bounds[0], True)} to {show(bounds[1], True)}"
 
     # each column: (recall key prefix, gap key prefix): a ranking is judged by the score it sorts by
-    columns = {"fit x (1+lift)": ("expected_ranking", "expected_value"), "lift alone": ("lift_ranking", "engine"),
-               "baseline (most used tags)": ("baseline", "baseline")}
+    columns = {
+        "fit x (1+lift)": ("expected_ranking", "expected_value"),
+        "lift alone": ("lift_ranking", "engine"),
+        "baseline (most used tags)": ("baseline", "baseline"),
+    }
 
     def row(label: str, cell: Any) -> tuple[str, ...]:
         return (label, *(cell(recall_key, gap_key) for recall_key, gap_key in columns.values()))
@@ -268,7 +274,10 @@ def format_report(metrics: dict[str, Any]) -> str:
         row("likes vs usual, low-score half", lambda r, g: show(metrics[f"{g}_lift_low_half"], True)),
         row("gap (high - low)", lambda r, g: show(metrics[f"{g}_lift_gap"], True)),
         row("gap, 90% bootstrap interval", lambda r, g: interval(metrics[f"{g}_lift_gap_ci90"])),
-        row("posts in halves (high/low)", lambda r, g: f"{metrics[f'{g}_high_half_posts']}/{metrics[f'{g}_low_half_posts']}"),
+        row(
+            "posts in halves (high/low)",
+            lambda r, g: f"{metrics[f'{g}_high_half_posts']}/{metrics[f'{g}_low_half_posts']}",
+        ),
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     half = metrics.get("half")

@@ -23,20 +23,21 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inference.account_stats import account_stats, previous_posts
-from likepredict.errors import LikepredictError
-from likepredict.records import Account, Post
-from likepredict.settings import Settings
-from likepredict.store import Store, TagPost
+from core.account_stats import account_stats, previous_posts
+from core.errors import LikepredictError
+from core.records import Account, Post
+from core.settings import Settings
+from store import Store, TagPost
 
 if TYPE_CHECKING:  # the photo and likes sides are optional collaborators
-    from inference.photo import PhotoAnalysis
+    from inference.analyzer import PhotoAnalysis
     from inference.predictor import LikesPrediction
 
 BANNED_TAGS_FILE = Path(__file__).with_name("banned_tags.txt")
@@ -226,8 +227,9 @@ RANKINGS: dict[str, Callable[[RankedTag], float]] = {
 DEFAULT_RANKING = "expected"
 
 
-def rank_tags(scores: Iterable[Any], n: int, blocked: Iterable[str] = (),
-              key: Callable[[Any], float] = lambda score: score.lift) -> list[Any]:
+def rank_tags(
+    scores: Iterable[Any], n: int, blocked: Iterable[str] = (), key: Callable[[Any], float] = lambda score: score.lift
+) -> list[Any]:
     """The top `n` by `key` (a TagScore's lift unless told), then most posts, then alphabetical (ties are stable).
 
     Items are `TagScore`s or `RankedTag`s. Blocked tags and later case variants of a tag already kept are dropped.
@@ -308,15 +310,23 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
             trend = f"get {percent(score.lift)} {more} likes+comments than their accounts' usual"
         plural = "post" if score.posts_seen == 1 else "posts"
         few = score.effective_posts < DEFAULT_SHRINKAGE_POSTS / 2
-        shrunk = ("" if not few else ", few like yours, so pulled toward 0" if score.similarity_weighted
-                  else ", so pulled toward 0")
+        shrunk = (
+            ""
+            if not few
+            else ", few like yours, so pulled toward 0"
+            if score.similarity_weighted
+            else ", so pulled toward 0"
+        )
         performance = f"{who} under {tag} {trend} ({score.posts_seen} {plural}{shrunk})"
     if candidate.own_uses:
         origin = f"you used it in {candidate.own_uses} of your last {recent_posts} posts"
         if candidate.own_uses_like_photo is not None:
             alike = candidate.own_uses_like_photo
-            origin += f", {alike or 'none'} of them on photos like this one" if alike < candidate.own_uses else (
-                ", all on photos like this one")
+            origin += (
+                f", {alike or 'none'} of them on photos like this one"
+                if alike < candidate.own_uses
+                else (", all on photos like this one")
+            )
     elif candidate.similar_posts:
         origin = f"on {candidate.similar_posts} of the stored posts most like your photo"
     elif candidate.cooccurs_with:
@@ -333,30 +343,38 @@ def reconcile_note(
     engagement: float,
     comments_mean: float,
     likes_mean: float,
-    likes_prediction: "LikesPrediction | None",
+    likes_prediction: LikesPrediction | None,
 ) -> str:
     """Say how the expected engagement was made and, beside a likes prediction, why the two differ."""
-    basis = (f"Expected {engagement:,.0f} likes+comments = {followers:,} followers x your {account_rate:.2%} "
-             f"average rate x (1 {'+' if mean_lift >= 0 else '-'} {percent(mean_lift)} mean tag lift)")
+    basis = (
+        f"Expected {engagement:,.0f} likes+comments = {followers:,} followers x your {account_rate:.2%} "
+        f"average rate x (1 {'+' if mean_lift >= 0 else '-'} {percent(mean_lift)} mean tag lift)"
+    )
     if likes_prediction is None:
         return basis
     tag_likes = max(engagement - comments_mean, 0.0)
-    model = (f"the likes model predicts {likes_prediction.likes:,.0f} likes "
-             f"({likes_prediction.low:,.0f}-{likes_prediction.high:,.0f})")
+    model = (
+        f"the likes model predicts {likes_prediction.likes:,.0f} likes "
+        f"({likes_prediction.low:,.0f}-{likes_prediction.high:,.0f})"
+    )
     if likes_prediction.low <= tag_likes <= likes_prediction.high:
         return f"{basis}; about {tag_likes:,.0f} of them likes, within the range {model}"
     causes = []
     median = likes_prediction.baseline_median
     if median > 0 and abs(likes_mean - median) / median > 0.15:
         pull = "a few big hits pull it up" if likes_mean > median else "a few weak posts pull it down"
-        causes.append(f"this uses your average ({likes_mean:,.0f} likes; {pull}) where the model starts from "
-                      f"your median ({median:,.0f})")
+        causes.append(
+            f"this uses your average ({likes_mean:,.0f} likes; {pull}) where the model starts from "
+            f"your median ({median:,.0f})"
+        )
     if likes_prediction.photo_effect_modelled and likes_prediction.appeal is not None:
         causes.append(f"the model rates this photo {likes_prediction.appeal:.0f}/100")
     causes.append("the model also weighs posting time and your recent trend")
-    return (f"{basis}; that is about {tag_likes:,.0f} likes, {'above' if tag_likes > likes_prediction.high else 'below'} "
-            f"the range {model}, because {'; '.join(causes)}. Trust the model for the count and this for "
-            f"which tags help")
+    return (
+        f"{basis}; that is about {tag_likes:,.0f} likes, {'above' if tag_likes > likes_prediction.high else 'below'} "
+        f"the range {model}, because {'; '.join(causes)}. Trust the model for the count and this for "
+        f"which tags help"
+    )
 
 
 # ---- the engine ---------------------------------------------------------------------------------
@@ -414,25 +432,29 @@ class HashtagEngine:
         self.prior_posts = prior_posts
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, similarity: Any | None = None,
-                      analyzer: Any | None = None) -> "HashtagEngine":
+    def from_settings(
+        cls, settings: Settings, store: Store, similarity: Any | None = None, analyzer: Any | None = None
+    ) -> HashtagEngine:
         return cls(store, similarity, settings.banned_tags, settings.excluded_tags, analyzer)
 
     def suggest(
         self,
         account: Account,
-        photo: "PhotoAnalysis | None" = None,
+        photo: PhotoAnalysis | None = None,
         n: int = DEFAULT_COUNT,
-        likes_prediction: "LikesPrediction | None" = None,
+        likes_prediction: LikesPrediction | None = None,
     ) -> HashtagAdvice:
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
         own_images = self.store.post_image_shas(account.handle)
-        context = self.photo_context(photo, first=[own_images[p.shortcode] for p in previous_posts(account.posts)
-                                                   if p.shortcode in own_images])
+        context = self.photo_context(
+            photo, first=[own_images[p.shortcode] for p in previous_posts(account.posts) if p.shortcode in own_images]
+        )
         candidates = self.candidates(account, context)
         chosen = self.choose(self.assess(candidates, context), n)
         suggestions = [
-            TagSuggestion(r.tag, r.score.lift, r.posts_seen, reason_for(r.score, candidates[r.tag], stats.n_posts), r.fit)
+            TagSuggestion(
+                r.tag, r.score.lift, r.posts_seen, reason_for(r.score, candidates[r.tag], stats.n_posts), r.fit
+            )
             for r in chosen
         ]
         lifts = [r.score.lift for r in chosen]
@@ -440,11 +462,20 @@ class HashtagEngine:
         if stats.n_posts == 0:
             note = "No previous posts to measure your usual engagement, so no expected figure yet"
         else:
-            note = reconcile_note(account.followers, stats.engagement_rate, float(np.mean(lifts)) if lifts else 0.0,
-                                  engagement, stats.comments_mean or 0.0, stats.likes_mean, likes_prediction)
+            note = reconcile_note(
+                account.followers,
+                stats.engagement_rate,
+                float(np.mean(lifts)) if lifts else 0.0,
+                engagement,
+                stats.comments_mean or 0.0,
+                stats.likes_mean,
+                likes_prediction,
+            )
         if context is not None and len(context.weights) < context.stored_images:
-            note += (f"; your photo was compared with {len(context.weights)} of {context.stored_images} stored "
-                     f"photos so far (the rest are embedded over the next requests)")
+            note += (
+                f"; your photo was compared with {len(context.weights)} of {context.stored_images} stored "
+                f"photos so far (the rest are embedded over the next requests)"
+            )
         return HashtagAdvice(suggestions, engagement, rate, stats.engagement_rate, note, len(candidates))
 
     def assess(self, candidates: Mapping[str, Candidate], context: PhotoContext | None = None) -> dict[str, RankedTag]:
@@ -483,8 +514,9 @@ class HashtagEngine:
         ):
             found.setdefault(tag, Candidate(tag, cooccurs_with=partner, shared_posts=with_partner))
         neighbours = [tag for tag in found if tag not in own_uses]
-        cooccurrence = cooccurrence_prior(own_uses, self.store.shared_post_counts(neighbours, own_uses),
-                                          self.store.tag_post_counts(own_uses))
+        cooccurrence = cooccurrence_prior(
+            own_uses, self.store.shared_post_counts(neighbours, own_uses), self.store.tag_post_counts(own_uses)
+        )
         if context is not None:
             for tag, count in context.similar_tags.items():
                 found.setdefault(tag, Candidate(tag)).similar_posts = count
@@ -512,8 +544,14 @@ class HashtagEngine:
         scores = {}
         for tag, posts in evidence.items():
             score = score_tag(tag, [self._evidence(p, context) for p in posts], self.shrinkage)
-            scores[tag] = TagScore(score.tag, score.lift, score.raw_lift, score.posts_seen, score.effective_posts,
-                                   weighted and any(p.image_sha256 in context.weights for p in posts))
+            scores[tag] = TagScore(
+                score.tag,
+                score.lift,
+                score.raw_lift,
+                score.posts_seen,
+                score.effective_posts,
+                weighted and any(p.image_sha256 in context.weights for p in posts),
+            )
         return scores
 
     @staticmethod
@@ -523,7 +561,7 @@ class HashtagEngine:
 
     # ---- image similarity ----------------------------------------------------------------------
 
-    def photo_context(self, photo: "PhotoAnalysis | None", first: Sequence[str] = ()) -> PhotoContext | None:
+    def photo_context(self, photo: PhotoAnalysis | None, first: Sequence[str] = ()) -> PhotoContext | None:
         """The photo's similarity to every stored image (None without a photo or a similarity model).
 
         Images not yet embedded are embedded within the budget, those in `first` (the account's own) first.
@@ -537,11 +575,15 @@ class HashtagEngine:
         if not vectors:
             return PhotoContext(stored_images=len(newest_first))
         shas = sorted(vectors)
-        cosines = np.asarray(self.similarity.similarity(np.asarray(vector, dtype=np.float32),
-                                                        np.stack([vectors[s] for s in shas])), dtype=float)
+        cosines = np.asarray(
+            self.similarity.similarity(np.asarray(vector, dtype=np.float32), np.stack([vectors[s] for s in shas])),
+            dtype=float,
+        )
         weights = dict(zip(shas, (float(w) for w in similarity_weights(cosines))))
-        nearest = sorted(((weights[sha], post_id, tags) for post_id, sha, tags in stored if sha in weights),
-                         key=lambda item: (-item[0], item[1]))[:SIMILAR_POSTS]
+        nearest = sorted(
+            ((weights[sha], post_id, tags) for post_id, sha, tags in stored if sha in weights),
+            key=lambda item: (-item[0], item[1]),
+        )[:SIMILAR_POSTS]
         alike = [(w, {normalize_tag(t) for t in tags} - {""}) for w, _, tags in nearest if w >= MIN_SIMILARITY]
         similar_tags = Counter(t for _, tags in alike for t in tags)
         total = sum(w for w, _ in alike)
@@ -559,7 +601,7 @@ class HashtagEngine:
         for start in range(0, len(shas), EMBED_BATCH):
             if should_stop is not None and should_stop():
                 break
-            cached += len(self.stored_vectors(shas[start:start + EMBED_BATCH], budget=None))
+            cached += len(self.stored_vectors(shas[start : start + EMBED_BATCH], budget=None))
         return cached
 
     @property
@@ -583,7 +625,7 @@ class HashtagEngine:
         if self.analyzer is not None:
             missing = missing if budget is None else missing[:budget]
             for start in range(0, len(missing), EMBED_BATCH):
-                vectors.update(self._embed_and_cache(missing[start:start + EMBED_BATCH]))
+                vectors.update(self._embed_and_cache(missing[start : start + EMBED_BATCH]))
         return vectors
 
     def _embed_and_cache(self, images: list[tuple[str, Path]]) -> dict[str, np.ndarray]:

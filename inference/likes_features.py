@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
-from inference.account_stats import account_stats
+from core.account_stats import account_stats
+from core.records import Post
 from inference.photo_features import PHOTO_FEATURES_VERSION
-from likepredict.records import Post
 
 LIKES_FEATURES_VERSION = "likes-v1"
 MIN_PREVIOUS_POSTS = 3  # fewer previous posts and the account's median says too little to train on
@@ -83,9 +84,16 @@ class PostFacts:
     has_location: bool = False
 
     @classmethod
-    def of(cls, post: Post) -> "PostFacts":
-        return cls(post.taken_at, tuple(t.lower() for t in post.hashtags), post.mentions, post.caption_length,
-                   post.is_multi_image, post.is_video, post.has_location)
+    def of(cls, post: Post) -> PostFacts:
+        return cls(
+            post.taken_at,
+            tuple(t.lower() for t in post.hashtags),
+            post.mentions,
+            post.caption_length,
+            post.is_multi_image,
+            post.is_video,
+            post.has_location,
+        )
 
 
 @dataclass(frozen=True)
@@ -97,12 +105,16 @@ class TagPopularity:
     shrinkage: float = TAG_SHRINKAGE_ACCOUNTS
 
     @classmethod
-    def empty(cls) -> "TagPopularity":
+    def empty(cls) -> TagPopularity:
         return cls({}, 0)
 
     def to_json(self) -> str:
-        payload = {"version": LIKES_FEATURES_VERSION, "accounts": self.accounts, "shrinkage": self.shrinkage,
-                   "scores": {tag: round(score, 6) for tag, score in sorted(self.scores.items())}}
+        payload = {
+            "version": LIKES_FEATURES_VERSION,
+            "accounts": self.accounts,
+            "shrinkage": self.shrinkage,
+            "scores": {tag: round(score, 6) for tag, score in sorted(self.scores.items())},
+        }
         return json.dumps(payload, sort_keys=True, ensure_ascii=False) + "\n"
 
     def save(self, path: Path) -> str:
@@ -112,19 +124,23 @@ class TagPopularity:
         return hashlib.sha256(text).hexdigest()
 
     @classmethod
-    def load(cls, path: Path, sha256: str | None = None) -> "TagPopularity":
+    def load(cls, path: Path, sha256: str | None = None) -> TagPopularity:
         data = path.read_bytes()
         if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
             raise ValueError(f"{path} does not match the sha256 in the model card; re-run `likepredict train`")
         payload = json.loads(data)
         if payload.get("version") != LIKES_FEATURES_VERSION:
             raise ValueError(f"{path} is for features {payload.get('version')}, not {LIKES_FEATURES_VERSION}")
-        return cls({k: float(v) for k, v in payload["scores"].items()}, int(payload["accounts"]),
-                   float(payload["shrinkage"]))
+        return cls(
+            {k: float(v) for k, v in payload["scores"].items()}, int(payload["accounts"]), float(payload["shrinkage"])
+        )
 
 
-def fit_tag_popularity(residuals_by_account: dict[str, list[tuple[tuple[str, ...], float]]],
-                       shrinkage: float = TAG_SHRINKAGE_ACCOUNTS, min_accounts: int = 2) -> TagPopularity:
+def fit_tag_popularity(
+    residuals_by_account: dict[str, list[tuple[tuple[str, ...], float]]],
+    shrinkage: float = TAG_SHRINKAGE_ACCOUNTS,
+    min_accounts: int = 2,
+) -> TagPopularity:
     """Score each tag by the mean over accounts of that account's mean residual on posts carrying it.
 
     Averaging per account first keeps one prolific account from owning a tag; dividing by
@@ -138,8 +154,9 @@ def fit_tag_popularity(residuals_by_account: dict[str, list[tuple[tuple[str, ...
                 account_tags.setdefault(tag, []).append(residual)
         for tag, values in account_tags.items():
             per_tag.setdefault(tag, []).append(float(np.mean(values)))
-    scores = {tag: sum(values) / (len(values) + shrinkage)
-              for tag, values in per_tag.items() if len(values) >= min_accounts}
+    scores = {
+        tag: sum(values) / (len(values) + shrinkage) for tag, values in per_tag.items() if len(values) >= min_accounts
+    }
     return TagPopularity(scores, len(residuals_by_account), shrinkage)
 
 
@@ -160,8 +177,9 @@ class LikesRow:
 
 def settled_history(posts: Sequence[Post], at: datetime, fetched_at: datetime | None) -> list[Post]:
     """Posts before `at` whose likes had settled when the data was fetched, newest first."""
-    return sorted((p for p in posts if p.taken_at < at and is_settled(p, fetched_at)),
-                  key=lambda p: p.taken_at, reverse=True)
+    return sorted(
+        (p for p in posts if p.taken_at < at and is_settled(p, fetched_at)), key=lambda p: p.taken_at, reverse=True
+    )
 
 
 def is_settled(post: Post, fetched_at: datetime | None) -> bool:
@@ -240,7 +258,9 @@ def _recent_weighted(likes_newest_first: np.ndarray, half_life_posts: float = 3.
     return float(np.sum(weights * np.log1p(likes_newest_first)) / np.sum(weights))
 
 
-def _tag_features(tags: tuple[str, ...], popularity: TagPopularity, recent: list[Post], log_median: float) -> dict[str, float]:
+def _tag_features(
+    tags: tuple[str, ...], popularity: TagPopularity, recent: list[Post], log_median: float
+) -> dict[str, float]:
     known = [popularity.scores[t] for t in tags if t in popularity.scores]
     own: dict[str, list[float]] = {}
     for previous in recent:
@@ -272,8 +292,15 @@ def likes_from_target(value: float | np.ndarray, row: LikesRow) -> float | np.nd
 IMAGE_LIKES_FEATURES_VERSION = f"likes-image-v1:{PHOTO_FEATURES_VERSION}"
 MIN_REFERENCE_PHOTOS = 3
 # Few, interpretable photo traits: with a few hundred training posts, more inputs would only fit noise.
-PHOTO_TRAITS = ["luminance_mean", "saturation_mean", "colourfulness", "contrast_range",
-                "sharpness_log_laplacian_var", "edge_density", "face_count"]
+PHOTO_TRAITS = [
+    "luminance_mean",
+    "saturation_mean",
+    "colourfulness",
+    "contrast_range",
+    "sharpness_log_laplacian_var",
+    "edge_density",
+    "face_count",
+]
 IMAGE_LIKES_FEATURE_NAMES: list[str] = [
     "likes_model_output",  # the likes model's own prediction of the target
     "appeal_vs_recent",

@@ -6,13 +6,14 @@ differ from the card's schema: a silent mismatch between training and serving is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
-from models.card import CARD_JSON, MODELS_DIR, load_card, sha256_of
+from inference.card import CARD_JSON, MODELS_DIR, load_card, sha256_of
 
 
 class ModelMismatchError(RuntimeError):
@@ -32,7 +33,9 @@ def session_options(threads: int = 1) -> ort.SessionOptions:
 class OnnxModel:
     """An `onnxruntime.InferenceSession` for the card entry `name` (`run` is thread-safe)."""
 
-    def __init__(self, name: str, models_dir: Path = MODELS_DIR, threads: int = 1, card: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, name: str, models_dir: Path = MODELS_DIR, threads: int = 1, card: dict[str, Any] | None = None
+    ) -> None:
         card = card if card is not None else load_card(models_dir / CARD_JSON.name)
         entry = card.get("models", {}).get(name)
         if entry is None:
@@ -49,8 +52,9 @@ class OnnxModel:
         self.entry = entry
         self.feature_names: list[str] = list(entry["feature_schema"]["names"])
         self.schema_version: str = entry["feature_schema"]["version"]
-        self.session = ort.InferenceSession(str(path), sess_options=session_options(threads),
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
+        )
         self.input_name = self.session.get_inputs()[0].name
 
     @property

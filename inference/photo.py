@@ -11,26 +11,22 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.errors import LikepredictError
 from inference.photo_features import (
     HAND_FEATURE_NAMES,
     PHOTO_FEATURES_VERSION,
     WORKING_LONG_SIDE,
     compute_hand_features,
 )
-from likepredict.errors import LikepredictError
-from likepredict.paths import MODELS_DIR
 
 __all__ = [
     "HAND_FEATURE_NAMES",
     "PHOTO_FEATURES_VERSION",
     "DecodedPhoto",
-    "PhotoAnalysis",
-    "PhotoAnalyzer",
     "PhotoError",
     "decode_photo",
     "encoder_views",
@@ -68,7 +64,9 @@ def _read_source(source: bytes | Path, max_bytes: int) -> bytes:
         try:
             size = path.stat().st_size
             if size > max_bytes:
-                raise PhotoError(f"That file is too large ({size // (1024 * 1024)} MB); send a photo under {max_bytes // (1024 * 1024)} MB.")
+                raise PhotoError(
+                    f"That file is too large ({size // (1024 * 1024)} MB); send a photo under {max_bytes // (1024 * 1024)} MB."
+                )
             data = path.read_bytes()
         except OSError:
             raise PhotoError("I could not read that file.") from None
@@ -91,7 +89,9 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
         raise PhotoError("That file is not a photo I can read. Send a JPEG or PNG photo.") from None
     width, height = image.size
     if width * height > max_pixels:
-        raise PhotoError(f"That image is too large ({width}x{height} pixels); send one under {max_pixels // 1_000_000} megapixels.")
+        raise PhotoError(
+            f"That image is too large ({width}x{height} pixels); send one under {max_pixels // 1_000_000} megapixels."
+        )
     if min(width, height) < MIN_SIDE:
         raise PhotoError(f"That image is too small ({width}x{height} pixels) to judge.")
     if getattr(image, "n_frames", 1) > 1 and image.format not in _STILL_MULTIFRAME_FORMATS:
@@ -153,8 +153,10 @@ def encoder_views(rgb: Image.Image) -> np.ndarray:
     short = min(rgb.size)
     if short < ENCODER_SIZE:  # small photos: crop from a copy whose short side just fits a view
         scale = ENCODER_SIZE / short
-        rgb = rgb.resize((max(ENCODER_SIZE, round(rgb.width * scale)), max(ENCODER_SIZE, round(rgb.height * scale))),
-                         Image.Resampling.BICUBIC)
+        rgb = rgb.resize(
+            (max(ENCODER_SIZE, round(rgb.width * scale)), max(ENCODER_SIZE, round(rgb.height * scale))),
+            Image.Resampling.BICUBIC,
+        )
     free_x, free_y = rgb.width - ENCODER_SIZE, rgb.height - ENCODER_SIZE
     for anchor_x, anchor_y in CROP_ANCHORS:
         left, top = round(free_x * anchor_x), round(free_y * anchor_y)
@@ -180,60 +182,3 @@ def decode_photo(source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: 
 def hand_features(photo: DecodedPhoto) -> np.ndarray:
     """float32 vector of the features named in `HAND_FEATURE_NAMES`."""
     return compute_hand_features(photo.rgb_small, photo.width, photo.height)
-
-
-@dataclass(frozen=True)
-class PhotoAnalysis:
-    """Everything the models need to know about one photo."""
-
-    sha256: str
-    width: int
-    height: int
-    hand: dict[str, float]  # HAND_FEATURE_NAMES -> value
-    hand_vector: np.ndarray  # float32 (len(HAND_FEATURE_NAMES),)
-    embedding: np.ndarray  # float32 (1280,), mean over the encoder's views
-    similarity_vector: np.ndarray  # float32 (d,), unit length
-    appeal: float  # 0..100
-
-
-class PhotoAnalyzer:
-    """Decodes photos and runs the three image models, batching the encoder over all of them.
-
-    CPU-bound (about 0.1 s a photo): async callers run it in a thread. Sessions are created once.
-    """
-
-    def __init__(self, models_dir: Path = MODELS_DIR, threads: int = 1, max_pixels: int = MAX_PIXELS) -> None:
-        # The model modules import this one for `DecodedPhoto` and the feature names.
-        from inference.appeal import AppealModel
-        from inference.encoder import ImageEncoder
-        from inference.similarity import SimilarityModel
-
-        self.encoder = ImageEncoder(models_dir, threads)
-        self.appeal = AppealModel(models_dir, threads)
-        self.similarity = SimilarityModel(models_dir, threads)
-        self.max_pixels = max_pixels
-
-    def analyse(self, sources: Sequence[bytes | Path]) -> list[PhotoAnalysis]:
-        """Analyses in the order given; the first unreadable photo raises `PhotoError`."""
-        return self.analyse_decoded([decode_photo(source, self.max_pixels) for source in sources])
-
-    def analyse_decoded(self, photos: Sequence[DecodedPhoto]) -> list[PhotoAnalysis]:
-        if not photos:
-            return []
-        hand = np.stack([hand_features(photo) for photo in photos])
-        embeddings = self.encoder.embed(photos)
-        appeal = self.appeal.score(hand, embeddings)
-        vectors = self.similarity.project(embeddings)
-        return [
-            PhotoAnalysis(
-                sha256=photo.sha256,
-                width=photo.width,
-                height=photo.height,
-                hand={name: float(value) for name, value in zip(HAND_FEATURE_NAMES, hand[i])},
-                hand_vector=hand[i],
-                embedding=embeddings[i],
-                similarity_vector=vectors[i],
-                appeal=float(appeal[i]),
-            )
-            for i, photo in enumerate(photos)
-        ]

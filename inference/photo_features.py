@@ -64,10 +64,13 @@ def detect_faces(gray: np.ndarray) -> tuple[np.ndarray, float]:
     """Frontal faces in a uint8 grayscale image: (n, 4) boxes x, y, w, h, and the share of the image they cover."""
     scale = min(1.0, FACE_LONG_SIDE / max(gray.shape))
     if scale < 1.0:
-        gray = cv2.resize(gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+        gray = cv2.resize(
+            gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)), interpolation=cv2.INTER_AREA
+        )
     with _cascade_lock:
-        boxes = _face_cascade().detectMultiScale(gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=5,
-                                                 minSize=(FACE_MIN_SIDE, FACE_MIN_SIDE))
+        boxes = _face_cascade().detectMultiScale(
+            gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=5, minSize=(FACE_MIN_SIDE, FACE_MIN_SIDE)
+        )
     boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
     covered = float((boxes[:, 2] * boxes[:, 3]).sum()) / float(gray.size)
     return boxes, min(covered, 1.0)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.records import Account
+from inference.analyzer import PhotoAnalyzer
+from inference.card import MODELS_DIR, load_card
 from inference.likes_features import (
     IMAGE_LIKES_FEATURE_NAMES,
     IMAGE_LIKES_FEATURES_VERSION,
@@ -23,11 +27,9 @@ from inference.likes_features import (
     photo_vs_recent,
 )
 from inference.onnx_model import ModelMismatchError, OnnxModel
-from likepredict.records import Account
-from models.card import MODELS_DIR, load_card
 
 if TYPE_CHECKING:
-    from inference.photo import PhotoAnalysis
+    from inference.analyzer import PhotoAnalysis
 
 REFERENCE_PHOTOS = 20
 
@@ -49,11 +51,16 @@ class LikesPrediction:
 class Predictor:
     """Loads `likes`, `likes_q10`, `likes_q90` (and `likes_image` if trained) once; `predict` is thread-safe."""
 
-    def __init__(self, models_dir: Path = MODELS_DIR, threads: int = 1,
-                 analyse_paths: Callable[[list[Path]], list[AnalysedPhoto]] | None = None) -> None:
+    def __init__(
+        self,
+        models_dir: Path = MODELS_DIR,
+        threads: int = 1,
+        analyse_paths: Callable[[list[Path]], list[AnalysedPhoto]] | None = None,
+    ) -> None:
         card = load_card(models_dir / "card.json")
-        self.centre, self.low, self.high = (OnnxModel(name, models_dir, threads, card)
-                                            for name in ("likes", "likes_q10", "likes_q90"))
+        self.centre, self.low, self.high = (
+            OnnxModel(name, models_dir, threads, card) for name in ("likes", "likes_q10", "likes_q90")
+        )
         for model in (self.centre, self.low, self.high):
             model.check_schema(LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION)
         tags = self.centre.entry["tag_popularity"]
@@ -77,7 +84,7 @@ class Predictor:
     def predict(
         self,
         account: Account,
-        photos: Sequence["PhotoAnalysis"],
+        photos: Sequence[PhotoAnalysis],
         at: datetime | None = None,
         hashtags: Sequence[str] = (),
         caption_length: int = 0,
@@ -90,14 +97,23 @@ class Predictor:
         `account_photos`: analyses of the account's recent photos, newest first; without them the
         predictor analyses the post images it can find (needs `analyse_paths`).
         """
-        at = at or datetime.now(timezone.utc)
+        at = at or datetime.now(UTC)
         facts = PostFacts(at, tuple(t.lower().lstrip("#") for t in hashtags), mentions, caption_length, is_multi_image)
-        row = likes_features(account.posts, account.followers, account.following, account.posts_count, facts,
-                             self.tag_popularity, account.fetched_at)
+        row = likes_features(
+            account.posts,
+            account.followers,
+            account.following,
+            account.posts_count,
+            facts,
+            self.tag_popularity,
+            account.fetched_at,
+        )
         if row.n_previous == 0:
             note = "This account has no earlier posts I can see, so I cannot estimate its likes yet."
-            return [LikesPrediction(0.0, 0.0, 0.0, _appeal(p), 0.0, False, note, self.model_version)
-                    for p in (photos or [None])]
+            return [
+                LikesPrediction(0.0, 0.0, 0.0, _appeal(p), 0.0, False, note, self.model_version)
+                for p in (photos or [None])
+            ]
         batch = row.features[None, :]
         centre = float(self.centre.run(batch).reshape(-1)[0])
         low = float(self.low.run(batch).reshape(-1)[0])
@@ -115,14 +131,23 @@ class Predictor:
             # The range models know nothing of the photo: move the range with the photo's shift of the centre.
             offset = centre_p - centre
             lo, mid, hi = sorted((low + offset, centre_p, high + offset))
-            predictions.append(LikesPrediction(
-                likes=_likes(mid, row.baseline_log), low=_likes(lo, row.baseline_log),
-                high=_likes(hi, row.baseline_log), appeal=_appeal(photo), baseline_median=row.baseline_median,
-                photo_effect_modelled=shift is not None, note=" ".join(notes), model_version=self.model_version))
+            predictions.append(
+                LikesPrediction(
+                    likes=_likes(mid, row.baseline_log),
+                    low=_likes(lo, row.baseline_log),
+                    high=_likes(hi, row.baseline_log),
+                    appeal=_appeal(photo),
+                    baseline_median=row.baseline_median,
+                    photo_effect_modelled=shift is not None,
+                    note=" ".join(notes),
+                    model_version=self.model_version,
+                )
+            )
         return predictions
 
-    def _photo_effects(self, account: Account, photos: Sequence[Any], centre: float,
-                       account_photos: Sequence[AnalysedPhoto] | None) -> tuple[list[float] | None, str]:
+    def _photo_effects(
+        self, account: Account, photos: Sequence[Any], centre: float, account_photos: Sequence[AnalysedPhoto] | None
+    ) -> tuple[list[float] | None, str]:
         """Per photo, the image-aware prediction of the target, or None with the reason it is not modelled."""
         if not photos:
             return None, ""
@@ -130,16 +155,22 @@ class Predictor:
             return None, "The photo's own effect on likes is not modelled; its appeal score is shown beside it."
         data = self.image_model.entry.get("data", {})
         if data.get("synthetic") and account.handle not in data.get("account_handles", []):
-            return None, ("The photo's own effect on likes is not modelled for real accounts (it was learned from "
-                          "synthetic demo data only); its appeal score is shown beside it.")
+            return None, (
+                "The photo's own effect on likes is not modelled for real accounts (it was learned from "
+                "synthetic demo data only); its appeal score is shown beside it."
+            )
         appeal_sha = self._card_models.get("appeal", {}).get("sha256")
         if data.get("appeal_model_sha256") != appeal_sha:
-            return None, ("The photo's own effect is not modelled: the appeal model changed after the image-aware "
-                          "likes model was trained (run `likepredict train --only image-likes`).")
+            return None, (
+                "The photo's own effect is not modelled: the appeal model changed after the image-aware "
+                "likes model was trained (run `likepredict train --only image-likes`)."
+            )
         reference = list(account_photos) if account_photos is not None else self._recent_photos(account)
         if len(reference) < MIN_REFERENCE_PHOTOS:
-            return None, ("The photo's own effect is not modelled: I need at least "
-                          f"{MIN_REFERENCE_PHOTOS} of the account's own photos to compare with.")
+            return None, (
+                "The photo's own effect is not modelled: I need at least "
+                f"{MIN_REFERENCE_PHOTOS} of the account's own photos to compare with."
+            )
         rows = np.stack([photo_vs_recent(centre, photo, reference[:REFERENCE_PHOTOS]) for photo in photos])
         note = "The photo's effect compares it with the account's recent photos."
         if data.get("synthetic"):
@@ -147,13 +178,14 @@ class Predictor:
         return [float(v) for v in self.image_model.run(rows).reshape(-1)], note
 
     def _recent_photos(self, account: Account) -> list[AnalysedPhoto]:
-        paths = [Path(p.image_path) for p in account.posts_newest_first()
-                 if p.image_path is not None and Path(p.image_path).is_file()][:REFERENCE_PHOTOS]
+        paths = [
+            Path(p.image_path)
+            for p in account.posts_newest_first()
+            if p.image_path is not None and Path(p.image_path).is_file()
+        ][:REFERENCE_PHOTOS]
         if not paths:
             return []
         if self._analyse_paths is None:
-            from inference.photo import PhotoAnalyzer  # only accounts with local photos need the analyser
-
             self._analyse_paths = PhotoAnalyzer(models_dir=self._models_dir).analyse
         missing = [p for p in paths if p not in self._analysed]
         if missing:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import logging
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from likepredict.errors import LikepredictError
-from likepredict.settings import Settings
+from core.errors import LikepredictError
+from core.logs import configure_logging
+from core.settings import Settings
+from likepredict import commands, fetch, hashtags, train
 
 # Each module has `register(commands, evaluate)`: it adds its subcommands, and its `evaluate` targets,
 # each with `func(args, settings) -> int` set as a default.
-COMMAND_MODULES = [
-    "likepredict.commands",
-    "scraping.cli",
-    "inference.hashtag_cli",
-    "models.cli",
-]
+COMMAND_MODULES = [commands, fetch, hashtags, train]
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -28,19 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="likepredict",
         description="Predict Instagram likes before posting, rank drafts and suggest hashtags.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    evaluate_parser = commands.add_parser("evaluate", help="measure the committed models on a data set")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    evaluate_parser = subcommands.add_parser("evaluate", help="measure the committed models on a data set")
     evaluate = evaluate_parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(commands, evaluate)
+    for module in COMMAND_MODULES:
+        module.register(subcommands, evaluate)
     return parser
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    # httpx logs request URLs, and Telegram's URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

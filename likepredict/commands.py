@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from likepredict.datasets import DatasetError, read_any
-from likepredict.progress import progress
-from likepredict.settings import Settings
-from likepredict.store import Store
+from bot.app import run_bot
+from core.progress import progress
+from core.settings import Settings
+from likepredict.demo import run_demo
+from scraping.datasets import DatasetError, read_any
+from store import Store
 
 
 def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParsersAction) -> None:
@@ -26,8 +28,6 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram_bot_token:
-        from bot.app import run_bot
-
         run_bot(settings)
         return 0
     print(
@@ -39,8 +39,6 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def demo_command(args: argparse.Namespace, settings: Settings) -> int:
-    from likepredict.demo import run_demo
-
     run_demo(settings, sys.stdout)
     return 0
 

@@ -11,12 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from app.services import open_services
 from bot import texts
+from core.paths import DEMO_DATA, DEMO_HANDLE, DEMO_SAMPLES
+from core.settings import Settings, SourceSetting
 from inference.onnx_model import ModelMismatchError
-from likepredict.datasets import read_accounts_jsonl
-from likepredict.paths import DEMO_DATA, DEMO_HANDLE, DEMO_SAMPLES
-from likepredict.service import Service
-from likepredict.settings import Settings, SourceSetting
+from scraping.datasets import read_accounts_jsonl
 
 DEMO_CHAT = 1
 
@@ -25,22 +25,29 @@ def run_demo(settings: Settings, out: TextIO) -> None:
     # A store of its own beside the bot's: the first run computes the demo photos' vectors (half a minute),
     # later runs reuse them. The demo chat is emptied first, so every run tells the same story.
     demo_dir = settings.data_dir / "demo"
-    demo_settings = replace(settings, source=SourceSetting("demo"), db_path=demo_dir / "demo.sqlite3",
-                            data_dir=demo_dir, max_drafts=max(settings.max_drafts, 10))
+    demo_settings = replace(
+        settings,
+        source=SourceSetting("demo"),
+        db_path=demo_dir / "demo.sqlite3",
+        data_dir=demo_dir,
+        max_drafts=max(settings.max_drafts, 10),
+    )
     asyncio.run(_conversation(demo_settings, out))
 
 
 def account_header() -> str:
     """One line about the demo account, read straight from the bundled data file."""
     account = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
-    return (f"Offline demo with @{account.handle} (synthetic data, see demo/README.md): followers "
-            f"{account.followers:,}, following {account.following:,}, posts {account.posts_count:,}\n")
+    return (
+        f"Offline demo with @{account.handle} (synthetic data, see demo/README.md): followers "
+        f"{account.followers:,}, following {account.following:,}, posts {account.posts_count:,}\n"
+    )
 
 
 async def _conversation(settings: Settings, out: TextIO) -> None:
     out.write(account_header())
     try:
-        service = await Service.open(settings)
+        service = await open_services(settings)
     except (ImportError, ModelMismatchError) as error:
         out.write(f"\nThe models are not available ({error}); run `likepredict train` first.\n")
         return
@@ -66,8 +73,9 @@ async def _conversation(settings: Settings, out: TextIO) -> None:
         user("/best")
         ranking = await service.rank_drafts(DEMO_CHAT)
         names = {d.id: Path(d.file_unique_id).name for d in (r.draft for r in ranking.drafts)}
-        tiles = ", ".join(f"{texts.ranking_label(r.rank, r.prediction.likes)} ({names[r.draft.id]})"
-                          for r in ranking.drafts)
+        tiles = ", ".join(
+            f"{texts.ranking_label(r.rank, r.prediction.likes)} ({names[r.draft.id]})" for r in ranking.drafts
+        )
         out.write(f"[a picture of the {len(samples)} drafts side by side: {tiles}]\n")
         bot(texts.ranking_caption(ranking))
         out.write(f"[button: {texts.all_hashtags_button()}]\n")

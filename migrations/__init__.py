@@ -1,4 +1,4 @@
-"""Numbered SQL migrations, applied in order by `likepredict.store.Store.open`."""
+"""Numbered SQL migrations, applied in order by `store.Store.open`."""
 
 from pathlib import Path
 

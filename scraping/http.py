@@ -11,14 +11,14 @@ import email.utils
 import logging
 import random as random_module
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from likepredict.settings import Settings
+from core.settings import Settings
 from scraping.errors import RateLimited, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def backoff(self, retry_number: int, rand: Callable[[], float]) -> float:
-        ceiling = min(self.max_delay, self.base_delay * (2 ** retry_number))
+        ceiling = min(self.max_delay, self.base_delay * (2**retry_number))
         return ceiling * (0.5 + 0.5 * rand())  # jitter, but never less than half the step
 
 
@@ -59,14 +59,16 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class RateLimiter:
     """At most `per_minute` requests per host, evenly spaced; waiters queue in order."""
 
-    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self, per_minute: float, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.interval = 60.0 / per_minute
         self.clock = clock
         self.sleep = sleep
@@ -132,7 +134,7 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "HttpClient":
+    def from_settings(cls, settings: Settings) -> HttpClient:
         return cls(timeout_seconds=settings.request_timeout_seconds, requests_per_minute=settings.requests_per_minute)
 
     def session(self) -> aiohttp.ClientSession:
@@ -167,8 +169,10 @@ class HttpClient:
             await limiter.wait(host)
             try:
                 response = await self._send(url, params, headers, cookies, max_bytes)
-            except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as error:
-                problem = "it took too long to answer" if isinstance(error, asyncio.TimeoutError) else "connection failed"
+            except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                problem = (
+                    "it took too long to answer" if isinstance(error, asyncio.TimeoutError) else "connection failed"
+                )
                 log.info("GET %s failed (%s: %s), attempt %d", url, type(error).__name__, error, attempt + 1)
                 if not last:
                     await self.sleep(self.retry.backoff(attempt, self.rand))

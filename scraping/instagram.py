@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from likepredict.records import Account, Post
+from core.records import Account, Post
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, FetchedAccount, TagTopPost
 from scraping.errors import AccountNotFound, MalformedResponse, SourceUnavailable
 from scraping.http import HttpClient, HttpResponse
@@ -82,7 +82,13 @@ class InstagramWebSource:
         except (MalformedResponse, LoginWall) as error:
             log.info("profile JSON for @%s unusable (%s); reading the profile page instead", handle, error)
             return FetchedAccount(await self._fetch_profile_page(handle, error))
-        if more and len(fetched.account.posts) < n_posts and self.session_id and user_id and not fetched.account.is_private:
+        if (
+            more
+            and len(fetched.account.posts) < n_posts
+            and self.session_id
+            and user_id
+            and not fetched.account.is_private
+        ):
             fetched = await self._with_feed_posts(fetched, user_id, n_posts)
         return fetched
 

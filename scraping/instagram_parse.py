@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bs4 import BeautifulSoup
 
-from likepredict.datasets import MENTION_PATTERN, hashtags_in
-from likepredict.records import Account, Post
+from core.records import Account, Post
 from scraping.base import FetchedAccount, TagTopPost
+from scraping.datasets import MENTION_PATTERN, hashtags_in
 from scraping.errors import AccountNotFound, MalformedResponse
 
 COUNT_PATTERN = r"([\d][\d,.]*\s*[KkMmBb]?)"
@@ -72,8 +72,16 @@ def parse_count(text: str) -> int:
     return int(round(value * factor))
 
 
-def _caption_post(shortcode: str, taken_at: datetime, likes: int, comments: int | None, caption: str,
-                  is_multi_image: bool, is_video: bool, has_location: bool) -> Post:
+def _caption_post(
+    shortcode: str,
+    taken_at: datetime,
+    likes: int,
+    comments: int | None,
+    caption: str,
+    is_multi_image: bool,
+    is_video: bool,
+    has_location: bool,
+) -> Post:
     return Post(
         shortcode=shortcode,
         taken_at=taken_at,
@@ -90,7 +98,7 @@ def _caption_post(shortcode: str, taken_at: datetime, likes: int, comments: int 
 
 def _timestamp(value: Any, path: str, what: str) -> datetime:
     seconds = whole_number(value, path, what)
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 # ---- the web app's GraphQL-shaped profile JSON ---------------------------------------------------
@@ -153,8 +161,11 @@ def parse_profile_json(data: Any, handle: str, n_posts: int) -> tuple[FetchedAcc
     account = Account(username.lower(), followers, following, posts_count, tuple(posts), is_private)
     user_id = user.get("id")
     more = bool(optional(media, "page_info.has_next_page", False))
-    return (FetchedAccount(account, {p.shortcode: urls[p.shortcode] for p in posts if p.shortcode in urls}),
-            str(user_id) if user_id else None, more)
+    return (
+        FetchedAccount(account, {p.shortcode: urls[p.shortcode] for p in posts if p.shortcode in urls}),
+        str(user_id) if user_id else None,
+        more,
+    )
 
 
 # ---- the private-API-shaped media items (user feed, tag pages) -------------------------------------

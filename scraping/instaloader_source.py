@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from likepredict.datasets import DatasetError, read_instaloader, read_instaloader_profile
-from likepredict.records import Account, Post
+from core.records import Account, Post
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, FetchedAccount, TagTopPost
 from scraping.dataset_source import rank_tag_posts, read_local_image, with_recent_posts
+from scraping.datasets import DatasetError, read_instaloader, read_instaloader_profile
 from scraping.errors import AccountNotFound, MalformedResponse
 
 

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
-from inference.account_stats import AccountStats, account_stats
-from likepredict.errors import LikepredictError
-from likepredict.records import Account, CachedAccount, Post
-from likepredict.settings import Settings
-from likepredict.store import Store
+from core.account_stats import AccountStats, account_stats
+from core.errors import LikepredictError
+from core.records import Account, CachedAccount, Post
+from core.settings import Settings
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, AccountSource, FetchedAccount, TagTopPost
+from scraping.dataset_source import DatasetSource
 from scraping.errors import AccountNotFound, MalformedResponse, PrivateAccount, RateLimited, SourceUnavailable
 from scraping.handles import normalize_handle, normalize_tag
+from scraping.http import HttpClient
+from scraping.instagram import InstagramWebSource
+from scraping.instaloader_source import InstaloaderSource
+from store import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ IMAGE_DOWNLOADS_AT_ONCE = 4
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -48,20 +52,11 @@ def source_from_settings(settings: Settings) -> AccountSource:
     """The source named by LIKEPREDICT_SOURCE; callers never need to know which one it is."""
     kind = settings.source.kind
     if kind == "demo":
-        from scraping.dataset_source import DatasetSource
-
         return DatasetSource.demo()
     if kind == "dataset":
-        from scraping.dataset_source import DatasetSource
-
         return DatasetSource(settings.source.path)  # type: ignore[arg-type]
     if kind == "instaloader":
-        from scraping.instaloader_source import InstaloaderSource
-
         return InstaloaderSource(settings.source.path)  # type: ignore[arg-type]
-    from scraping.http import HttpClient
-    from scraping.instagram import InstagramWebSource
-
     http = HttpClient.from_settings(settings)
     return InstagramWebSource(http, session_id=settings.instagram_session_id)
 
@@ -109,7 +104,7 @@ class AccountService:
         self._in_flight: dict[str, asyncio.Task[CachedAccount]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store, source: AccountSource | None = None) -> "AccountService":
+    def from_settings(cls, settings: Settings, store: Store, source: AccountSource | None = None) -> AccountService:
         return cls(source or source_from_settings(settings), store, cache_hours=settings.cache_hours)
 
     async def aclose(self) -> None:
@@ -164,8 +159,11 @@ class AccountService:
         """Posts with a local photo: the stored copy if there is one, else downloaded once and stored."""
         if not fetched.image_urls or not self.download_images:
             return fetched.account
-        known = {p.shortcode: p.image_path for p in await asyncio.to_thread(self.store.recent_posts, handle, 1000)
-                 if p.image_path is not None}
+        known = {
+            p.shortcode: p.image_path
+            for p in await asyncio.to_thread(self.store.recent_posts, handle, 1000)
+            if p.image_path is not None
+        }
         gate = asyncio.Semaphore(IMAGE_DOWNLOADS_AT_ONCE)
 
         async def local_copy(post: Post) -> Post:
@@ -197,7 +195,9 @@ class AccountService:
 
     # ---- hashtags -----------------------------------------------------------------------------
 
-    async def fetch_tag_top_posts(self, tag: str, n: int = TAG_TOP_POSTS, with_owners: bool = True) -> list[TagTopPostWithOwner]:
+    async def fetch_tag_top_posts(
+        self, tag: str, n: int = TAG_TOP_POSTS, with_owners: bool = True
+    ) -> list[TagTopPostWithOwner]:
         """A hashtag's top posts; with `with_owners`, each owner's usual engagement (owners are cached too)."""
         tag = normalize_tag(tag)
         top_posts = await self.source.fetch_tag_top_posts(tag, n)
@@ -226,11 +226,23 @@ class AccountService:
 
 
 def _with_image(post: Post, path: Path | None) -> Post:
-    return Post(post.shortcode, post.taken_at, post.likes, post.comments, post.hashtags, post.mentions,
-                post.caption_length, post.is_multi_image, post.is_video, post.has_location, path)
+    return Post(
+        post.shortcode,
+        post.taken_at,
+        post.likes,
+        post.comments,
+        post.hashtags,
+        post.mentions,
+        post.caption_length,
+        post.is_multi_image,
+        post.is_video,
+        post.has_location,
+        path,
+    )
 
 
 def _renamed(account: Account, handle: str, fetched_at: datetime) -> Account:
     # Stored under the handle that was asked for, so the next request finds it whatever case the source used.
-    return Account(handle, account.followers, account.following, account.posts_count, account.posts,
-                   account.is_private, fetched_at)
+    return Account(
+        handle, account.followers, account.following, account.posts_count, account.posts, account.is_private, fetched_at
+    )

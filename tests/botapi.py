@@ -25,11 +25,12 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 from PIL import Image
@@ -40,8 +41,14 @@ PHOTO_SIDES = (90, 320, 800, 1280)  # the long sides Telegram keeps of a compres
 
 # Parameters whose value PTB sends JSON-encoded; everything else is a plain string.
 JSON_PARAMETERS = {
-    "reply_markup", "reply_parameters", "commands", "allowed_updates", "link_preview_options", "entities",
-    "caption_entities", "scope",
+    "reply_markup",
+    "reply_parameters",
+    "commands",
+    "allowed_updates",
+    "link_preview_options",
+    "entities",
+    "caption_entities",
+    "scope",
 }
 INT_PARAMETERS = {"chat_id", "message_id", "offset", "limit", "reply_to_message_id"}
 
@@ -105,7 +112,7 @@ class LocalBotApi:
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self) -> "LocalBotApi":
+    async def start(self) -> LocalBotApi:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
@@ -123,7 +130,7 @@ class LocalBotApi:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "LocalBotApi":
+    async def __aenter__(self) -> LocalBotApi:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -158,7 +165,11 @@ class LocalBotApi:
         return self._queue_message(message)
 
     def send_photo(
-        self, chat_id: int, data: bytes, media_group_id: str | None = None, caption: str | None = None,
+        self,
+        chat_id: int,
+        data: bytes,
+        media_group_id: str | None = None,
+        caption: str | None = None,
         sizes: list[tuple[int, int, bytes]] | None = None,
     ) -> int:
         """A user sends a compressed photo; Telegram keeps it in several sizes, each its own file."""
@@ -179,34 +190,64 @@ class LocalBotApi:
     ) -> int:
         """A user sends a file; `declared_size` lets a test claim a size without sending the bytes."""
         stored = self.add_file(data, f"documents/{file_name}")
-        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_name": file_name,
-                    "file_size": declared_size if declared_size is not None else len(data)}
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": file_name,
+            "file_size": declared_size if declared_size is not None else len(data),
+        }
         if mime_type is not None:
             document["mime_type"] = mime_type
         return self._queue_message(self._user_message(chat_id, document=document))
 
     def send_video(self, chat_id: int) -> int:
         stored = self.add_file(b"\x00\x00\x00\x18ftypmp42", "videos/clip.mp4")
-        video = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 640, "height": 360,
-                 "duration": 3, "mime_type": "video/mp4", "file_size": len(stored.data)}
+        video = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": 640,
+            "height": 360,
+            "duration": 3,
+            "mime_type": "video/mp4",
+            "file_size": len(stored.data),
+        }
         return self._queue_message(self._user_message(chat_id, video=video))
 
     def send_sticker(self, chat_id: int) -> int:
         stored = self.add_file(b"RIFF\x00\x00\x00\x00WEBP", "stickers/file.webp")
-        sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
         return self._queue_message(self._user_message(chat_id, sticker=sticker))
 
     def send_voice(self, chat_id: int) -> int:
         stored = self.add_file(b"OggS\x00", "voice/file.oga")
-        voice = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "duration": 2,
-                 "mime_type": "audio/ogg"}
+        voice = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": 2,
+            "mime_type": "audio/ogg",
+        }
         return self._queue_message(self._user_message(chat_id, voice=voice))
 
     def send_animation(self, chat_id: int) -> int:
         stored = self.add_file(b"GIF89a", "animations/file.mp4")
-        animation = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 320,
-                     "height": 240, "duration": 2, "file_name": "a.mp4", "mime_type": "video/mp4"}
+        animation = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": 320,
+            "height": 240,
+            "duration": 2,
+            "file_name": "a.mp4",
+            "mime_type": "video/mp4",
+        }
         # Telegram sends an animation with a `document` field too.
         message = self._user_message(chat_id, animation=animation, document=dict(animation))
         return self._queue_message(message)
@@ -214,8 +255,13 @@ class LocalBotApi:
     def press_button(self, chat_id: int, message_id: int, data: str) -> str:
         """A user presses an inline button with `data` under the bot's message `message_id`."""
         query_id = f"cq{next(self._update_ids)}"
-        query = {"id": query_id, "from": self._user(chat_id), "chat_instance": f"ci{chat_id}", "data": data,
-                 "message": self._message_json(self._find(chat_id, message_id))}
+        query = {
+            "id": query_id,
+            "from": self._user(chat_id),
+            "chat_instance": f"ci{chat_id}",
+            "data": data,
+            "message": self._message_json(self._find(chat_id, message_id)),
+        }
         self._queue({"callback_query": query})
         return query_id
 
@@ -237,18 +283,22 @@ class LocalBotApi:
     async def next_messages(self, chat_id: int, n: int = 1, timeout: float = 30.0) -> list[BotMessage]:
         """The next `n` messages the bot sends to `chat_id` (after those returned before); waits for them."""
         start = self._read_cursor.get(chat_id, 0)
-        await self.wait_until(lambda: len(self.messages_to(chat_id)) >= start + n, timeout,
-                              lambda: f"{n} message(s) to chat {chat_id}; got {self._describe(chat_id, start)}")
+        await self.wait_until(
+            lambda: len(self.messages_to(chat_id)) >= start + n,
+            timeout,
+            lambda: f"{n} message(s) to chat {chat_id}; got {self._describe(chat_id, start)}",
+        )
         self._read_cursor[chat_id] = start + n
-        return self.messages_to(chat_id)[start:start + n]
+        return self.messages_to(chat_id)[start : start + n]
 
     async def no_more_messages(self, chat_id: int, wait: float = 0.5) -> list[BotMessage]:
         """Messages to `chat_id` beyond those already read, after letting the bot run for `wait` seconds."""
         await asyncio.sleep(wait)
-        return self.messages_to(chat_id)[self._read_cursor.get(chat_id, 0):]
+        return self.messages_to(chat_id)[self._read_cursor.get(chat_id, 0) :]
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 30.0,
-                         describe: Callable[[], str] = lambda: "condition") -> None:
+    async def wait_until(
+        self, predicate: Callable[[], bool], timeout: float = 30.0, describe: Callable[[], str] = lambda: "condition"
+    ) -> None:
         deadline = time.monotonic() + timeout
         async with self._changed:
             while not predicate():
@@ -257,7 +307,7 @@ class LocalBotApi:
                     raise AssertionError(f"timed out after {timeout}s waiting for {describe()}")
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     def _describe(self, chat_id: int, start: int) -> str:
@@ -295,8 +345,15 @@ class LocalBotApi:
         return web.Response(status=404)
 
     async def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"id": BOT_USER_ID, "is_bot": True, "first_name": "Likepredict", "username": self.username,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            "id": BOT_USER_ID,
+            "is_bot": True,
+            "first_name": "Likepredict",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
         if params.get("drop_pending_updates") in ("true", "True", True):
@@ -321,7 +378,7 @@ class LocalBotApi:
                     return []
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -369,8 +426,12 @@ class LocalBotApi:
         stored = self._files.get(params["file_id"])
         if stored is None:
             raise ApiError("Bad Request: invalid file_id")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": len(stored.data),
-                "file_path": stored.file_path}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "file_path": stored.file_path,
+        }
 
     # ---- internals ------------------------------------------------------------------------------
 
@@ -378,8 +439,9 @@ class LocalBotApi:
         reply_to = params.get("reply_to_message_id")
         if reply_to is None and isinstance(params.get("reply_parameters"), dict):
             reply_to = params["reply_parameters"].get("message_id")
-        message = BotMessage(next(self._message_ids), params["chat_id"], method, text, photo,
-                             params.get("reply_markup"), reply_to)
+        message = BotMessage(
+            next(self._message_ids), params["chat_id"], method, text, photo, params.get("reply_markup"), reply_to
+        )
         self.sent.append(message)
         return self._message_json(message)
 
@@ -391,15 +453,22 @@ class LocalBotApi:
 
     def _message_json(self, message: BotMessage) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "message_id": message.message_id, "date": int(time.time()),
+            "message_id": message.message_id,
+            "date": int(time.time()),
             "chat": {"id": message.chat_id, "type": "private", "first_name": "Tester"},
             "from": {"id": BOT_USER_ID, "is_bot": True, "first_name": "Likepredict", "username": self.username},
         }
         if message.method == "sendPhoto":
             body["caption"] = message.text
             width, height = _image_size(message.photo or b"")
-            body["photo"] = [{"file_id": f"sent-{message.message_id}", "file_unique_id": f"sent-{message.message_id}",
-                              "width": width, "height": height}]
+            body["photo"] = [
+                {
+                    "file_id": f"sent-{message.message_id}",
+                    "file_unique_id": f"sent-{message.message_id}",
+                    "width": width,
+                    "height": height,
+                }
+            ]
         else:
             body["text"] = message.text
         if message.reply_markup:
@@ -410,14 +479,23 @@ class LocalBotApi:
         return {"id": chat_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}
 
     def _user_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
-        return {"message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private", "first_name": "Tester"},
-                "from": self._user(chat_id), **content}
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Tester"},
+            "from": self._user(chat_id),
+            **content,
+        }
 
     def _photo_size(self, width: int, height: int, data: bytes) -> dict[str, Any]:
         stored = self.add_file(data, f"photos/file_{width}x{height}.jpg")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": width,
-                "height": height, "file_size": len(data)}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": width,
+            "height": height,
+            "file_size": len(data),
+        }
 
     def _queue_message(self, message: dict[str, Any]) -> int:
         self._queue({"message": message})
@@ -500,8 +578,9 @@ async def running_bot(settings: Any, poll_timeout: int = 2) -> AsyncIterator[Any
         if application.post_init:
             await application.post_init(application)
         assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
-                                                allowed_updates=Update.ALL_TYPES)
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
         await application.start()
         try:
             yield application
@@ -534,11 +613,11 @@ def warm_database(settings: Any) -> None:
 
 
 async def _build_warm_template(settings: Any) -> Path:
-    from likepredict.service import Service
+    from app.services import open_services
 
     directory = Path(tempfile.mkdtemp(prefix="likepredict-warm-"))
     template = replace(settings, db_path=directory / "warm.sqlite3", data_dir=directory / "data")
-    service = await Service.open(template)
+    service = await open_services(template)
     try:
         await asyncio.to_thread(service.hashtags.index_stored_images)
     finally:

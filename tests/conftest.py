@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from likepredict.store import Store
+from store import Store
 
 
 @pytest.fixture

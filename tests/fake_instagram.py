@@ -10,10 +10,11 @@ import asyncio
 import io
 import zlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from PIL import Image
@@ -21,7 +22,7 @@ from PIL import Image
 from scraping.http import HttpClient, RateLimiter, RetryPolicy
 from scraping.instagram import InstagramWebSource
 
-BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -112,8 +113,16 @@ def profile_json(
     }
 
 
-def v1_media(code: str, days_ago: float, likes: int, owner: str, caption: str = "", comments: int = 2,
-             image: str | None = None, media_type: int = 1) -> dict[str, Any]:
+def v1_media(
+    code: str,
+    days_ago: float,
+    likes: int,
+    owner: str,
+    caption: str = "",
+    comments: int = 2,
+    image: str | None = None,
+    media_type: int = 1,
+) -> dict[str, Any]:
     """A media item as the feed and tag endpoints send it."""
     media: dict[str, Any] = {
         "pk": str(zlib.crc32(code.encode())),
@@ -133,10 +142,19 @@ def v1_media(code: str, days_ago: float, likes: int, owner: str, caption: str = 
 def tag_json(top: list[dict[str, Any]], recent: list[dict[str, Any]] = ()) -> dict[str, Any]:
     def sections(medias: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows = [medias[i : i + 3] for i in range(0, len(medias), 3)]
-        return [{"layout_type": "media_grid", "layout_content": {"medias": [{"media": m} for m in row]}} for row in rows]
+        return [
+            {"layout_type": "media_grid", "layout_content": {"medias": [{"media": m} for m in row]}} for row in rows
+        ]
 
-    return {"data": {"name": "tag", "media_count": 1000, "top": {"sections": sections(list(top))},
-                     "recent": {"sections": sections(list(recent))}}, "status": "ok"}
+    return {
+        "data": {
+            "name": "tag",
+            "media_count": 1000,
+            "top": {"sections": sections(list(top))},
+            "recent": {"sections": sections(list(recent))},
+        },
+        "status": "ok",
+    }
 
 
 def profile_html(followers: str | None, following: str = "56", posts: str = "78", username: str = "someone") -> str:
@@ -144,7 +162,8 @@ def profile_html(followers: str | None, following: str = "56", posts: str = "78"
     meta = (
         f'<meta property="og:description" content="{followers} Followers, {following} Following, {posts} Posts'
         f' - See Instagram photos and videos from {username.title()} (@{username})" />'
-        if followers is not None else '<meta property="og:title" content="Instagram" />'
+        if followers is not None
+        else '<meta property="og:title" content="Instagram" />'
     )
     return f"<!DOCTYPE html><html><head><title>@{username}</title>{meta}</head><body><div id=root></div></body></html>"
 
@@ -198,8 +217,14 @@ class FakeInstagram:
         async def handler(request: web.Request) -> web.StreamResponse:
             peer = request.transport.get_extra_info("peername") if request.transport else None
             self.requests.append(
-                SeenRequest(route, request.path, dict(request.query), dict(request.headers), dict(request.cookies),
-                            peer[1] if peer else None)
+                SeenRequest(
+                    route,
+                    request.path,
+                    dict(request.query),
+                    dict(request.headers),
+                    dict(request.cookies),
+                    peer[1] if peer else None,
+                )
             )
             self.arrived[route].set()
             if route in self.held:
@@ -218,8 +243,9 @@ class FakeInstagram:
             full = await answer(request)
             body = full.body
             return web.Response(status=200, body=body[: len(body) // 2], content_type="application/json")
-        return web.Response(status=fault.status, headers=fault.headers, body=fault.body or b"{}",
-                            content_type="application/json")
+        return web.Response(
+            status=fault.status, headers=fault.headers, body=fault.body or b"{}", content_type="application/json"
+        )
 
     async def _profile(self, request: web.Request) -> web.Response:
         username = request.query.get("username", "")
@@ -233,8 +259,14 @@ class FakeInstagram:
             return web.json_response({"message": "no feed"}, status=404)
         index = int(request.query.get("max_id", "0"))
         more = index + 1 < len(pages)
-        return web.json_response({"items": pages[index], "more_available": more,
-                                  "next_max_id": str(index + 1) if more else None, "status": "ok"})
+        return web.json_response(
+            {
+                "items": pages[index],
+                "more_available": more,
+                "next_max_id": str(index + 1) if more else None,
+                "status": "ok",
+            }
+        )
 
     async def _tag(self, request: web.Request) -> web.Response:
         tag = request.query.get("tag_name", "")
@@ -287,8 +319,13 @@ class RecordedSleep:
         await asyncio.sleep(0)
 
 
-def make_client(sleep: RecordedSleep, timeout: float = 10.0, attempts: int = 3, max_retry_after: float = 60.0,
-                requests_per_minute: float = 600.0) -> HttpClient:
+def make_client(
+    sleep: RecordedSleep,
+    timeout: float = 10.0,
+    attempts: int = 3,
+    max_retry_after: float = 60.0,
+    requests_per_minute: float = 600.0,
+) -> HttpClient:
     return HttpClient(
         timeout_seconds=timeout,
         requests_per_minute=requests_per_minute,

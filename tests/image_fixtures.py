@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from models.card import MODELS_DIR, load_card, update_card
+from inference.card import MODELS_DIR, load_card, update_card
 
 
 def textured_photo(width: int, height: int, seed: int = 0) -> Image.Image:
@@ -21,7 +21,7 @@ def textured_photo(width: int, height: int, seed: int = 0) -> Image.Image:
     for _ in range(12):
         x0, y0 = rng.uniform(0, 0.8, size=2)
         x1, y1 = x0 + rng.uniform(0.05, 0.2), y0 + rng.uniform(0.05, 0.2)
-        pixels[int(y0 * height):int(y1 * height), int(x0 * width):int(x1 * width)] = rng.uniform(0, 255, size=3)
+        pixels[int(y0 * height) : int(y1 * height), int(x0 * width) : int(x1 * width)] = rng.uniform(0, 255, size=3)
     stripes = (np.sin(np.arange(width) / width * 400.0) * 20.0)[None, :, None]
     pixels[: height // 3] += stripes
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))

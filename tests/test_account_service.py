@@ -4,10 +4,21 @@ Runs the real web source against the local fake Instagram and a real SQLite file
 """
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.settings import Settings
+from scraping.errors import (
+    AccountNotFound,
+    InvalidHandle,
+    MalformedResponse,
+    PrivateAccount,
+    RateLimited,
+    SourceUnavailable,
+)
+from scraping.service import AccountService, freshness_note
+from store import Store
 from tests.fake_instagram import (
     Fault,
     RecordedSleep,
@@ -21,22 +32,11 @@ from tests.fake_instagram import (
     v1_media,
     web_source,
 )
-from likepredict.settings import Settings
-from likepredict.store import Store
-from scraping.errors import (
-    AccountNotFound,
-    InvalidHandle,
-    MalformedResponse,
-    PrivateAccount,
-    RateLimited,
-    SourceUnavailable,
-)
-from scraping.service import AccountService, freshness_note
 
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -47,8 +47,14 @@ class Clock:
 
 def sunny_profile(fake, likes_offset: int = 0) -> dict:
     nodes = [
-        graph_node(f"s{i}", days_ago=i * 2, likes=100 + 10 * i + likes_offset, comments=i,
-                   caption=f"day {i} #sunset #beach" if i % 2 else "#city", image=fake.image_url(f"s{i}"))
+        graph_node(
+            f"s{i}",
+            days_ago=i * 2,
+            likes=100 + 10 * i + likes_offset,
+            comments=i,
+            caption=f"day {i} #sunset #beach" if i % 2 else "#city",
+            image=fake.image_url(f"s{i}"),
+        )
         for i in range(6)
     ]
     return profile_json("sunny.day", followers=4000, following=200, posts_count=60, nodes=nodes)
@@ -62,7 +68,6 @@ async def fake():
             server.images[f"s{i}"] = jpeg_bytes((40 * min(i, 4), 100, 200))
         server.profiles["sunny.day"] = sunny_profile(server)
         yield server
-
 
 
 @pytest.fixture
@@ -229,9 +234,13 @@ async def test_an_invalid_handle_makes_no_request(fake, service):
 
 
 async def test_tag_top_posts_come_with_their_owners_usual_engagement(fake, service):
-    fake.tags["sunset"] = tag_json(top=[v1_media("t1", 1, 900, "sunny.day", caption="#sunset"),
-                                        v1_media("t2", 1, 50, "ghost"),
-                                        v1_media("t3", 2, 400, "sunny.day")])
+    fake.tags["sunset"] = tag_json(
+        top=[
+            v1_media("t1", 1, 900, "sunny.day", caption="#sunset"),
+            v1_media("t2", 1, 50, "ghost"),
+            v1_media("t3", 2, 400, "sunny.day"),
+        ]
+    )
     top = await service.fetch_tag_top_posts("#Sunset", n=3)
     assert [t.top.post.shortcode for t in top] == ["t1", "t2", "t3"]
     owner_stats = service.stats(await service.get_account("sunny.day"))
@@ -249,9 +258,7 @@ async def test_stats_come_from_the_one_shared_account_stats_function(service):
     stats = service.stats(cached)
     likes = sorted(p.likes for p in cached.account.posts)
     assert stats.n_posts == 6 and stats.likes_min == likes[0] and stats.likes_max == likes[-1]
-    assert stats.engagement_rate == pytest.approx(
-        sum(p.likes + p.comments for p in cached.account.posts) / 6 / 4000
-    )
+    assert stats.engagement_rate == pytest.approx(sum(p.likes + p.comments for p in cached.account.posts) / 6 / 4000)
     assert dict(stats.hashtags) == {"sunset": 3, "beach": 3, "city": 3}
 
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from inference.appeal import APPEAL_FEATURE_NAMES, AppealModel
+from inference.card import load_card
 from inference.encoder import ImageEncoder
 from inference.photo import decode_photo, hand_features
-from likepredict.datasets import DatasetError
-from models.card import load_card
 from models.training.appeal import evaluate_appeal, pairwise_accuracy, ranking_metrics, train_appeal
 from models.training.photo_dataset import read_labels
+from scraping.datasets import DatasetError
 from tests.image_fixtures import degraded, jpeg_bytes, models_dir_with_encoder, textured_photo
 
 # ---- metrics ------------------------------------------------------------------------------------------
@@ -84,8 +84,13 @@ def test_training_exports_the_model_and_writes_held_out_figures_to_the_card(trai
     assert (models_dir / "appeal.onnx").is_file() and card_entry == entries["appeal"]
     assert card_entry["feature_schema"]["names"] == APPEAL_FEATURE_NAMES
     metrics = card_entry["metrics"]
-    for name in ("held_out_spearman", "held_out_pairwise_accuracy", "baseline_hand_spearman",
-                 "baseline_single_view_spearman", "baseline_sharpness_spearman"):
+    for name in (
+        "held_out_spearman",
+        "held_out_pairwise_accuracy",
+        "baseline_hand_spearman",
+        "baseline_single_view_spearman",
+        "baseline_sharpness_spearman",
+    ):
         assert np.isfinite(metrics[name]), name
     assert metrics["onnx_vs_sklearn_max_abs_diff"] < 1e-2
     assert card_entry["data"]["held_out"] == 4 and card_entry["data"]["train"] == 16
@@ -118,7 +123,10 @@ def test_the_committed_model_scores_a_real_photo_far_above_a_blurred_noisy_copy(
     from sklearn.datasets import load_sample_image
 
     original = Image.fromarray(load_sample_image(sample))
-    photos = [decode_photo(jpeg_bytes(original)), decode_photo(jpeg_bytes(degraded(original, blur=6.0, noise=30.0), quality=30))]
+    photos = [
+        decode_photo(jpeg_bytes(original)),
+        decode_photo(jpeg_bytes(degraded(original, blur=6.0, noise=30.0), quality=30)),
+    ]
     hand = np.stack([hand_features(photo) for photo in photos])
     good, bad = AppealModel().score(hand, ImageEncoder().embed(photos))
     assert bad < good - 20

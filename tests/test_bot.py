@@ -6,16 +6,16 @@ Each test asserts on what the user sees: the texts, the pictures and the buttons
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from PIL import Image
 
-from likepredict.paths import DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
-from likepredict.settings import Settings, SourceSetting
-from likepredict.store import Store
+from core.paths import DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
+from core.settings import Settings, SourceSetting
+from store import Store
 from tests.botapi import LocalBotApi, running_bot, warm_database
 
 CHAT = 1001
@@ -71,6 +71,7 @@ async def set_demo_handle(server: LocalBotApi, chat: int = CHAT) -> None:
 
 # ---- /start, /help, /handle ---------------------------------------------------------------------
 
+
 async def test_start_explains_the_bot_and_sets_the_command_menu(server: LocalBotApi, bot: object) -> None:
     [welcome] = await say(server, "/start")
     assert "predict how many likes" in welcome.plain_text
@@ -99,6 +100,7 @@ async def test_unknown_and_invalid_handles_get_plain_answers(server: LocalBotApi
 
 
 # ---- photos -------------------------------------------------------------------------------------
+
 
 async def test_handle_then_photo_answers_likes_range_and_hashtags(server: LocalBotApi, bot: object) -> None:
     await set_demo_handle(server)
@@ -129,6 +131,7 @@ async def test_image_sent_as_a_file_is_answered_like_a_photo(server: LocalBotApi
 
 
 # ---- albums and /best ----------------------------------------------------------------------------
+
 
 async def test_album_of_four_then_best_sends_one_ranked_picture_with_a_hashtag_button(
     server: LocalBotApi, bot: object
@@ -207,6 +210,7 @@ async def test_clear_empties_the_drafts(server: LocalBotApi, bot: object) -> Non
 
 # ---- /actual, /stats, /forget --------------------------------------------------------------------
 
+
 async def test_actual_by_reply_and_for_the_last_prediction_then_stats_shows_the_record(
     server: LocalBotApi, bot: object
 ) -> None:
@@ -251,6 +255,7 @@ async def test_forget_deletes_everything_for_the_chat(server: LocalBotApi, bot: 
 
 # ---- bad input ----------------------------------------------------------------------------------
 
+
 def jpeg(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (120, 160, 200)).save(buffer, "JPEG", quality=60)
@@ -270,11 +275,15 @@ async def test_every_bad_input_gets_a_short_helpful_reply(server: LocalBotApi, t
             (lambda: server.send_voice(CHAT), "can't listen"),
             (lambda: server.send_animation(CHAT), "animation"),
             (lambda: server.send_document(CHAT, b"%PDF-1.4 ...", "cv.pdf", "application/pdf"), "isn't a photo"),
-            (lambda: server.send_document(CHAT, b"x", "huge.jpg", "image/jpeg", declared_size=50 * 1024 * 1024),
-             "up to 20 MB"),
+            (
+                lambda: server.send_document(CHAT, b"x", "huge.jpg", "image/jpeg", declared_size=50 * 1024 * 1024),
+                "up to 20 MB",
+            ),
             (lambda: server.send_document(CHAT, truncated, "cut.jpg", "image/jpeg"), "damaged or incomplete"),
-            (lambda: server.send_document(CHAT, b"not an image at all", "fake.png", "image/png"),
-             "not a photo I can read"),
+            (
+                lambda: server.send_document(CHAT, b"not an image at all", "fake.png", "image/png"),
+                "not a photo I can read",
+            ),
             (lambda: server.send_photo(CHAT, b"", sizes=[(800, 800, truncated)]), "damaged or incomplete"),
             (lambda: server.send_document(CHAT, jpeg(2000, 1500), "big.jpg", "image/jpeg"), "too large"),
         ]
@@ -312,6 +321,7 @@ async def test_photo_rate_and_draft_limits_answer_plainly(server: LocalBotApi, t
 
 
 # ---- restarts, flood control, the token ---------------------------------------------------------
+
 
 async def test_drafts_survive_a_restart_between_sending_and_best(server: LocalBotApi, settings: Settings) -> None:
     async with running_bot(settings):

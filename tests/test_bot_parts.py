@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
 from telegram import Chat, Message, Update
 from telegram.error import RetryAfter
 
+from app.service import BadLikes, parse_likes
 from bot import pictures, texts
 from bot.flood import RetryAfterLimiter
 from bot.limits import SlidingWindowLimit
 from bot.media import is_image_document, pick_photo_size
 from bot.ordering import PerChatUpdateProcessor
-from likepredict.paths import DEMO_SAMPLES
-from likepredict.service import BadLikes, parse_likes
+from core.paths import DEMO_SAMPLES
 
 
 @dataclass
@@ -64,7 +64,7 @@ def test_what_is_not_a_number_of_likes_is_refused(text: str) -> None:
 
 def update_for(chat_id: int, update_id: int) -> Update:
     chat = Chat(chat_id, "private")
-    return Update(update_id, message=Message(update_id, datetime.now(timezone.utc), chat, text="x"))
+    return Update(update_id, message=Message(update_id, datetime.now(UTC), chat, text="x"))
 
 
 async def test_one_chats_updates_run_in_order_while_other_chats_run_alongside() -> None:

@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
-from likepredict.settings import Settings, SourceSetting
+from core.paths import DEMO_HANDLE, DEMO_SAMPLES
+from core.settings import Settings, SourceSetting
 from tests.botapi import LocalBotApi, warm_database
 
 CHAT = 3003
@@ -19,20 +19,27 @@ def bot_environment(server: LocalBotApi, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LIKEPREDICT_"))}
     env.update(server.env())
     warm_database(Settings(db_path=tmp_path / "bot.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo")))
-    env.update({
-        "LIKEPREDICT_DB": str(tmp_path / "bot.sqlite3"),
-        "LIKEPREDICT_DATA_DIR": str(tmp_path / "data"),
-        "LIKEPREDICT_SOURCE": "demo",
-        "LIKEPREDICT_LOG_LEVEL": "DEBUG",
-    })
+    env.update(
+        {
+            "LIKEPREDICT_DB": str(tmp_path / "bot.sqlite3"),
+            "LIKEPREDICT_DATA_DIR": str(tmp_path / "data"),
+            "LIKEPREDICT_SOURCE": "demo",
+            "LIKEPREDICT_LOG_LEVEL": "DEBUG",
+        }
+    )
     return env
 
 
 async def test_python_m_bot_polls_answers_and_stops_cleanly(tmp_path: Path) -> None:
     async with LocalBotApi(token="777000:process-test-token") as server:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=tmp_path, env=bot_environment(server, tmp_path),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=bot_environment(server, tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             server.send_text(CHAT, f"/handle {DEMO_HANDLE}")
@@ -54,8 +61,13 @@ async def test_python_m_bot_polls_answers_and_stops_cleanly(tmp_path: Path) -> N
 async def test_python_m_bot_without_a_token_says_how_to_set_one(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LIKEPREDICT_"))}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2

@@ -6,7 +6,7 @@ from telegram import Bot
 from telegram.error import RetryAfter
 
 from bot.flood import retry_seconds
-from likepredict.paths import DEMO_SAMPLES
+from core.paths import DEMO_SAMPLES
 from tests.botapi import LocalBotApi, telegram_photo_sizes
 
 CHAT = 4242
@@ -65,12 +65,11 @@ async def test_flood_control_answer_is_a_retry_after() -> None:
 
 
 async def test_wrong_token_is_refused() -> None:
-    async with LocalBotApi() as server:
-        async with LocalBotApi(token="1:other") as other:
-            bot = Bot(server.token, base_url=other.base_url)
-            try:
-                await bot.initialize()
-            except Exception as error:
-                assert "Unauthorized" in str(error) or "token" in str(error).lower()
-            else:
-                raise AssertionError("a wrong token was accepted")
+    async with LocalBotApi() as server, LocalBotApi(token="1:other") as other:
+        bot = Bot(server.token, base_url=other.base_url)
+        try:
+            await bot.initialize()
+        except Exception as error:
+            assert "Unauthorized" in str(error) or "token" in str(error).lower()
+        else:
+            raise AssertionError("a wrong token was accepted")

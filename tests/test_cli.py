@@ -11,8 +11,14 @@ PROJECT = Path(__file__).resolve().parent.parent
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("LIKEPREDICT_", "TELEGRAM_"))}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "likepredict.cli", *args], capture_output=True, text=True,
-                          env=environment, cwd=cwd or PROJECT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "likepredict.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd or PROJECT,
+        timeout=300,
+    )
 
 
 def test_help_lists_the_subcommands():
@@ -46,11 +52,14 @@ def test_unreadable_data_file_is_one_line_and_exit_2(tmp_path):
 
 def test_import_loads_accounts_into_the_store(tmp_path):
     db = tmp_path / "db.sqlite3"
-    result = run_cli("import", str(PROJECT / "demo" / "demo.jsonl"),
-                     env={"LIKEPREDICT_DB": str(db), "LIKEPREDICT_DATA_DIR": str(tmp_path)})
+    result = run_cli(
+        "import",
+        str(PROJECT / "demo" / "demo.jsonl"),
+        env={"LIKEPREDICT_DB": str(db), "LIKEPREDICT_DATA_DIR": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     assert "imported 9 accounts and 180 posts" in result.stdout
-    from likepredict.store import Store
+    from store import Store
 
     store = Store.open(db, tmp_path / "images")
     assert store.get_account("demo_creator").account.followers == 5200

@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from likepredict.paths import DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
-from likepredict.store import Store
+from core.paths import DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
+from store import Store
 from tests.test_bot_process import bot_environment
 from tests.test_telegram_faults import FaultyBotApi
 
@@ -20,12 +20,14 @@ SINGLES = sorted(DEMO_SAMPLES.glob("*.jpg"))[:2]
 
 async def start_bot(env: dict[str, str], tmp_path: Path, log_name: str) -> asyncio.subprocess.Process:
     with (tmp_path / log_name).open("wb") as log:  # a file, not a pipe nobody reads while the bot runs
-        return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-                                                    stdout=log, stderr=log)
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=log, stderr=log
+        )
 
 
-async def replies(server: FaultyBotApi, bot: asyncio.subprocess.Process, log: Path, n: int = 1,
-                  timeout: float = 90) -> list:
+async def replies(
+    server: FaultyBotApi, bot: asyncio.subprocess.Process, log: Path, n: int = 1, timeout: float = 90
+) -> list:
     """The bot's next `n` messages to CHAT; fails at once, with the bot's log, if the bot exits instead."""
     waiting = asyncio.ensure_future(server.next_messages(CHAT, n, timeout=timeout))
     exited = asyncio.ensure_future(bot.wait())

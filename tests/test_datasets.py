@@ -2,12 +2,13 @@
 
 import json
 import lzma
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from likepredict.datasets import (
+from core.paths import DEMO_DATA, DEMO_HANDLE
+from scraping.datasets import (
     DatasetError,
     hashtags_in,
     read_accounts_jsonl,
@@ -16,7 +17,6 @@ from likepredict.datasets import (
     read_instaloader,
     write_accounts_jsonl,
 )
-from likepredict.paths import DEMO_DATA, DEMO_HANDLE
 
 
 def write_xz_json(path: Path, node: dict, node_type: str) -> None:
@@ -29,18 +29,29 @@ def make_instaloader_profile(root: Path, username: str = "sunny.days", posts: in
     folder.mkdir(parents=True)
     write_xz_json(
         folder / f"{username}_123456.json.xz",
-        {"username": username, "id": "123456", "edge_followed_by": {"count": 2500}, "edge_follow": {"count": 180},
-         "edge_owner_to_timeline_media": {"count": 77}, "is_private": False},
+        {
+            "username": username,
+            "id": "123456",
+            "edge_followed_by": {"count": 2500},
+            "edge_follow": {"count": 180},
+            "edge_owner_to_timeline_media": {"count": 77},
+            "is_private": False,
+        },
         "Profile",
     )
     for index in range(posts):
         stem = f"2024-05-0{index + 1}_18-30-00_UTC"
         write_xz_json(
             folder / f"{stem}.json.xz",
-            {"shortcode": f"C{index}", "taken_at_timestamp": 1714588200 + index * 86400,
-             "edge_media_preview_like": {"count": 100 + index}, "edge_media_to_comment": {"count": 7},
-             "edge_media_to_caption": {"edges": [{"node": {"text": f"Golden hour #Sunset #beach @friend {index}"}}]},
-             "__typename": "GraphSidecar" if index == 0 else "GraphImage", "is_video": False},
+            {
+                "shortcode": f"C{index}",
+                "taken_at_timestamp": 1714588200 + index * 86400,
+                "edge_media_preview_like": {"count": 100 + index},
+                "edge_media_to_comment": {"count": 7},
+                "edge_media_to_caption": {"edges": [{"node": {"text": f"Golden hour #Sunset #beach @friend {index}"}}]},
+                "__typename": "GraphSidecar" if index == 0 else "GraphImage",
+                "is_video": False,
+            },
             "Post",
         )
         (folder / f"{stem}.jpg").write_bytes(b"\xff\xd8\xff fake jpeg")
@@ -89,7 +100,7 @@ def test_instaloader_profile_folder(tmp_path):
     newest = account.posts[0]
     assert newest.likes == 102 and newest.comments == 7
     assert newest.hashtags == ("sunset", "beach") and newest.mentions == 1
-    assert newest.taken_at == datetime(2024, 5, 3, 18, 30, tzinfo=timezone.utc)
+    assert newest.taken_at == datetime(2024, 5, 3, 18, 30, tzinfo=UTC)
     assert newest.image_path is not None and newest.image_path.name.endswith("_UTC.jpg")
     assert account.posts[-1].is_multi_image
 
@@ -114,13 +125,40 @@ def test_empty_folder_is_a_clear_error(tmp_path):
 
 def test_influencers_format(tmp_path):
     path = tmp_path / "influencers.jsonl"
-    path.write_text(json.dumps({
-        "account": "acct_1", "followers": 1000, "following": 10, "posts_total": 50, "crawled": "2017-05-01",
-        "posts": [{"date": "2017-04-20", "likes": 80, "hashtags": ["Food"], "mentions": 1, "caption_chars": 12,
-                   "multiple_images": True, "is_video": False, "has_location": True},
-                  {"date": "2017-04-28", "likes": 90, "hashtags": [], "mentions": 0, "caption_chars": 0,
-                   "multiple_images": False, "is_video": False, "has_location": False}],
-    }) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "account": "acct_1",
+                "followers": 1000,
+                "following": 10,
+                "posts_total": 50,
+                "crawled": "2017-05-01",
+                "posts": [
+                    {
+                        "date": "2017-04-20",
+                        "likes": 80,
+                        "hashtags": ["Food"],
+                        "mentions": 1,
+                        "caption_chars": 12,
+                        "multiple_images": True,
+                        "is_video": False,
+                        "has_location": True,
+                    },
+                    {
+                        "date": "2017-04-28",
+                        "likes": 90,
+                        "hashtags": [],
+                        "mentions": 0,
+                        "caption_chars": 0,
+                        "multiple_images": False,
+                        "is_video": False,
+                        "has_location": False,
+                    },
+                ],
+            }
+        )
+        + "\n"
+    )
     [account] = list(read_any(path))
     assert account.handle == "acct_1" and account.posts_count == 50
     assert [p.likes for p in account.posts] == [90, 80]

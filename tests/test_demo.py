@@ -7,14 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from likepredict.paths import DEMO_SAMPLES
+from core.paths import DEMO_SAMPLES
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIKEPREDICT_", "TELEGRAM_"))}
     env["LIKEPREDICT_DATA_DIR"] = str(cwd / "data")
-    return subprocess.run([sys.executable, "-m", "likepredict.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "likepredict.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
 
 
 def test_demo_shows_the_bots_answers_for_the_demo_account_and_every_sample(tmp_path: Path) -> None:

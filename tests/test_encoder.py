@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.paths import DEMO_SAMPLES
 from inference.encoder import EMBEDDING_SIZE, ImageEncoder
 from inference.photo import decode_photo
-from likepredict.paths import DEMO_SAMPLES
 
 REFERENCE = Path(__file__).parent / "fixtures" / "encoder_reference.npy"
 
@@ -36,7 +36,9 @@ def test_embeddings_are_the_mean_of_each_photos_views_and_independent_of_batchin
 
 
 def test_different_photos_get_different_embeddings(encoder):
-    beach, skyline = encoder.embed([decode_photo(DEMO_SAMPLES / "sunset_beach.jpg"), decode_photo(DEMO_SAMPLES / "skyline.jpg")])
+    beach, skyline = encoder.embed(
+        [decode_photo(DEMO_SAMPLES / "sunset_beach.jpg"), decode_photo(DEMO_SAMPLES / "skyline.jpg")]
+    )
     cosine = float(beach @ skyline / (np.linalg.norm(beach) * np.linalg.norm(skyline)))
     assert cosine < 0.95
 

@@ -14,16 +14,16 @@ import logging
 import random
 import struct
 import zlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Callable
 
 import pytest
 from PIL import Image
 
 from bot import texts
-from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
-from likepredict.store import Store
+from core.paths import DEMO_HANDLE, DEMO_SAMPLES
+from store import Store
 from tests.botapi import running_bot
 from tests.test_bot import bot_settings
 from tests.test_telegram_faults import FaultyBotApi
@@ -35,16 +35,59 @@ VALID_PHOTOS = sorted(DEMO_SAMPLES.glob("*.jpg"))
 MAX_ERROR_ANSWER = 300
 MAX_ANY_ANSWER = 1500
 HOSTILE_HANDLES = [
-    "'; DROP TABLE chats; --", "robert'); DELETE FROM drafts; --", "../../etc/passwd", "..\\..\\windows\\win.ini",
-    "@имя_пользователя", "@名前", "a\"b", "a'b", "@demo_creator/../../x", "https://instagram.com/../../x",
-    "%00", "\u202edemo_creator", "demo\u200bcreator", "@" + "x" * 300, "<b>bold</b>", "&amp;", "🙂🙂", "@", "@@",
-    "null", "None", "1 OR 1=1", "$(rm -rf /)", "`id`", "demo_creator\nsecond line", "\t", "@Demo_Creator",
+    "'; DROP TABLE chats; --",
+    "robert'); DELETE FROM drafts; --",
+    "../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "@имя_пользователя",
+    "@名前",
+    'a"b',
+    "a'b",
+    "@demo_creator/../../x",
+    "https://instagram.com/../../x",
+    "%00",
+    "\u202edemo_creator",
+    "demo\u200bcreator",
+    "@" + "x" * 300,
+    "<b>bold</b>",
+    "&amp;",
+    "🙂🙂",
+    "@",
+    "@@",
+    "null",
+    "None",
+    "1 OR 1=1",
+    "$(rm -rf /)",
+    "`id`",
+    "demo_creator\nsecond line",
+    "\t",
+    "@Demo_Creator",
 ]
 ODD_COMMANDS = [
-    "/actual -5", "/actual 1e309", "/actual 0x10", "/actual 1.2.3k", "/actual " + "9" * 400, "/actual NaN",
-    "/actual 12 34", "/actual ١٢٣", "/best now please", "/best " + "x" * 3000, "/start@likepredict_test_bot",
-    "/start@some_other_bot", "/help me", "/clear all of them", "/forget everything", "/stats 7", "/", "//", "/ best",
-    "/BEST", "/unknown_command_" + "z" * 50, "/handle", "/actual", "/handle@likepredict_test_bot demo_creator",
+    "/actual -5",
+    "/actual 1e309",
+    "/actual 0x10",
+    "/actual 1.2.3k",
+    "/actual " + "9" * 400,
+    "/actual NaN",
+    "/actual 12 34",
+    "/actual ١٢٣",
+    "/best now please",
+    "/best " + "x" * 3000,
+    "/start@likepredict_test_bot",
+    "/start@some_other_bot",
+    "/help me",
+    "/clear all of them",
+    "/forget everything",
+    "/stats 7",
+    "/",
+    "//",
+    "/ best",
+    "/BEST",
+    "/unknown_command_" + "z" * 50,
+    "/handle",
+    "/actual",
+    "/handle@likepredict_test_bot demo_creator",
 ]
 
 
@@ -70,7 +113,7 @@ def jpeg_declaring(width: int, height: int) -> bytes:
     """A small JPEG whose frame header (SOF0) claims `width` x `height`."""
     data = bytearray(encoded(Image.new("RGB", (16, 16), (200, 10, 10)), "JPEG"))
     sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
     return bytes(data)
 
 
@@ -110,10 +153,26 @@ class Fuzzer:
         self.rng = rng
         self.valid_photos_left = 12  # each costs a full analysis: keep the run short
         self.makers: list[Callable[[int], Item]] = [
-            self.random_photo, self.random_photo, self.random_document, self.random_document, self.bad_image,
-            self.bad_image, self.bad_image, self.bomb, self.too_big, self.empty, self.media, self.long_text,
-            self.odd_command, self.odd_command, self.hostile_handle, self.hostile_handle, self.button, self.edit,
-            self.album, self.valid_photo,
+            self.random_photo,
+            self.random_photo,
+            self.random_document,
+            self.random_document,
+            self.bad_image,
+            self.bad_image,
+            self.bad_image,
+            self.bomb,
+            self.too_big,
+            self.empty,
+            self.media,
+            self.long_text,
+            self.odd_command,
+            self.odd_command,
+            self.hostile_handle,
+            self.hostile_handle,
+            self.button,
+            self.edit,
+            self.album,
+            self.valid_photo,
         ]
 
     def item(self, chat: int) -> Item:
@@ -121,13 +180,18 @@ class Fuzzer:
 
     def random_photo(self, chat: int) -> Item:
         side = self.rng.choice([90, 320, 800, 1280])
-        self.server.send_photo(chat, b"", sizes=[(side, side, self.rng.choice([random_bytes, truncated, corrupt_header])(self.rng))])
+        self.server.send_photo(
+            chat, b"", sizes=[(side, side, self.rng.choice([random_bytes, truncated, corrupt_header])(self.rng))]
+        )
         return Item(1)
 
     def random_document(self, chat: int) -> Item:
-        name = self.rng.choice(["photo.jpg", "x.png", "../../etc/passwd", "名前.webp", "", "a" * 200 + ".jpg", "doc.pdf"])
-        mime = self.rng.choice(["image/jpeg", "image/png", "image/webp", "application/octet-stream", None, "text/plain",
-                                "image/svg+xml"])
+        name = self.rng.choice(
+            ["photo.jpg", "x.png", "../../etc/passwd", "名前.webp", "", "a" * 200 + ".jpg", "doc.pdf"]
+        )
+        mime = self.rng.choice(
+            ["image/jpeg", "image/png", "image/webp", "application/octet-stream", None, "text/plain", "image/svg+xml"]
+        )
         self.server.send_document(chat, random_bytes(self.rng), name, mime)
         return Item(1)
 
@@ -140,8 +204,14 @@ class Fuzzer:
         return Item(1)
 
     def bomb(self, chat: int) -> Item:
-        data = self.rng.choice([png_declaring(100_000, 100_000), png_declaring(30_000, 30_000),
-                                jpeg_declaring(65_000, 65_000), png_declaring(1, 2_000_000_000)])
+        data = self.rng.choice(
+            [
+                png_declaring(100_000, 100_000),
+                png_declaring(30_000, 30_000),
+                jpeg_declaring(65_000, 65_000),
+                png_declaring(1, 2_000_000_000),
+            ]
+        )
         if self.rng.random() < 0.5:
             self.server.send_document(chat, data, "bomb.png", "image/png")
         else:
@@ -149,7 +219,7 @@ class Fuzzer:
         return Item(1)
 
     def too_big(self, chat: int) -> Item:
-        size = self.rng.choice([20 * 1024 * 1024 + 1, 50 * 1024 * 1024, 2 ** 40])
+        size = self.rng.choice([20 * 1024 * 1024 + 1, 50 * 1024 * 1024, 2**40])
         self.server.send_document(chat, b"\xff\xd8\xff", "huge.jpg", "image/jpeg", declared_size=size)
         return Item(1)
 
@@ -161,8 +231,9 @@ class Fuzzer:
         return Item(1)
 
     def media(self, chat: int) -> Item:
-        self.rng.choice([self.server.send_video, self.server.send_sticker, self.server.send_animation,
-                         self.server.send_voice])(chat)
+        self.rng.choice(
+            [self.server.send_video, self.server.send_sticker, self.server.send_animation, self.server.send_voice]
+        )(chat)
         return Item(1)
 
     def long_text(self, chat: int) -> Item:
@@ -175,7 +246,9 @@ class Fuzzer:
 
     def hostile_handle(self, chat: int) -> Item:
         handle = self.rng.choice(HOSTILE_HANDLES)
-        self.server.send_text(chat, handle if handle.startswith("@") and self.rng.random() < 0.3 else f"/handle {handle}")
+        self.server.send_text(
+            chat, handle if handle.startswith("@") and self.rng.random() < 0.3 else f"/handle {handle}"
+        )
         return Item(1)
 
     def button(self, chat: int) -> Item:
@@ -192,7 +265,7 @@ class Fuzzer:
 
     def album(self, chat: int) -> Item:
         photos = [self.rng.choice([random_bytes, truncated])(self.rng) for _ in range(self.rng.randint(2, 4))]
-        group = f"album-{chat}-{self.rng.randrange(10 ** 9)}"
+        group = f"album-{chat}-{self.rng.randrange(10**9)}"
         for data in photos:
             self.server.send_photo(chat, b"", media_group_id=group, sizes=[(800, 800, data)])
         return Item(len(photos))  # one answer for the whole album
@@ -212,8 +285,11 @@ async def server() -> AsyncIterator[FaultyBotApi]:
 
 
 def unexpected_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [f"{r.name}: {r.getMessage()}" for r in caplog.records
-            if r.levelno >= logging.ERROR and r.name.startswith(("bot", "likepredict", "inference", "telegram.ext"))]
+    return [
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name.startswith(("bot", "likepredict", "inference", "telegram.ext"))
+    ]
 
 
 async def test_over_a_thousand_hostile_updates_each_get_a_short_plain_answer(
@@ -237,11 +313,16 @@ async def test_over_a_thousand_hostile_updates_each_get_a_short_plain_answer(
             waiting_message = [c for c, item in items.items() if item.wants_message]
             buttons = sum(1 for item in items.values() if item.wants_button_answer)
             await server.wait_until(
-                lambda: all(len(server.messages_to(c)) > seen[c] for c in waiting_message)
-                and len(server.callback_answers) >= buttons_before + buttons,
+                lambda: (
+                    all(len(server.messages_to(c)) > seen[c] for c in waiting_message)
+                    and len(server.callback_answers) >= buttons_before + buttons
+                ),
                 timeout=120,
-                describe=lambda: f"round {round_number}: answers to "
-                                 f"{[c for c in waiting_message if len(server.messages_to(c)) <= seen[c]]}")
+                describe=lambda: (
+                    f"round {round_number}: answers to "
+                    f"{[c for c in waiting_message if len(server.messages_to(c)) <= seen[c]]}"
+                ),
+            )
         await server.no_more_messages(CHATS[0], wait=1.5)  # late album answers and anything sent twice
 
         guides = {texts.help_text(), texts.welcome(None), texts.welcome(DEMO_HANDLE)}  # long by design

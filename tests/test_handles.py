@@ -2,7 +2,7 @@
 
 import pytest
 
-from likepredict.errors import LikepredictError
+from core.errors import LikepredictError
 from scraping.errors import InvalidHandle, InvalidTag
 from scraping.handles import normalize_handle, normalize_tag
 

@@ -1,10 +1,11 @@
 """The hashtag engine: scoring maths, choice rules, and rankings on constructed stores where the answer is known."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
+from core.records import Account, Post
 from inference.hashtags import (
     DEFAULT_SHRINKAGE_POSTS,
     PRIOR_POSTS,
@@ -23,9 +24,8 @@ from inference.hashtags import (
     similarity_weights,
     tag_fit,
 )
-from likepredict.records import Account, Post
 
-T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def post(code: str, days_ago: float, likes: int, tags=(), comments: int = 0) -> Post:
@@ -34,7 +34,6 @@ def post(code: str, days_ago: float, likes: int, tags=(), comments: int = 0) -> 
 
 def account(handle: str, followers: int, posts) -> Account:
     return Account(handle, followers, 100, len(posts), posts=tuple(posts), fetched_at=T0)
-
 
 
 def neighbour(handle: str, tags_that_win=("winner",)) -> Account:
@@ -109,8 +108,14 @@ def test_estimated_shrinkage_matches_the_noise_to_signal_ratio_of_simulated_tags
 
 
 def test_ranking_breaks_ties_by_posts_then_alphabet_and_drops_case_variants_and_blocked_tags():
-    scores = [TagScore("b", 0.1, 0.1, 5, 5), TagScore("a", 0.1, 0.1, 5, 5), TagScore("c", 0.1, 0.1, 9, 9),
-              TagScore("Top", 0.3, 0.3, 1, 1), TagScore("top", 0.3, 0.3, 1, 1), TagScore("l4l", 0.9, 0.9, 50, 50)]
+    scores = [
+        TagScore("b", 0.1, 0.1, 5, 5),
+        TagScore("a", 0.1, 0.1, 5, 5),
+        TagScore("c", 0.1, 0.1, 9, 9),
+        TagScore("Top", 0.3, 0.3, 1, 1),
+        TagScore("top", 0.3, 0.3, 1, 1),
+        TagScore("l4l", 0.9, 0.9, 50, 50),
+    ]
     ranked = rank_tags(scores, n=10, blocked={"L4L"})
     assert [s.tag for s in ranked] == ["Top", "c", "a", "b"]
     assert [s.tag for s in rank_tags(list(reversed(scores)), n=2, blocked={"l4l"})] == ["top", "c"]
@@ -216,8 +221,9 @@ def test_a_tag_often_used_with_the_accounts_tags_beats_one_rarely_seen_with_them
     posts = [post(f"c{i}", i, 100, ("usual", "close")) for i in range(8)]
     posts += [post(f"f{i}", 10 + i, 100, ("usual", "far")) for i in range(2)]
     store.save_account(account("neighbour", 1000, posts))
-    store.save_account(account("far_away", 1000, [post(f"x{i}", i, 150 if i < 10 else 100, ("far",))
-                                                   for i in range(20)]))
+    store.save_account(
+        account("far_away", 1000, [post(f"x{i}", i, 150 if i < 10 else 100, ("far",)) for i in range(20)])
+    )
     me = creator()
     store.save_account(me)
     advice = HashtagEngine(store).suggest(me)
@@ -302,8 +308,16 @@ def test_an_account_without_posts_gets_an_explanation_instead_of_a_figure(store)
 def likes_prediction(likes: float, low: float, high: float, baseline_median: float):
     from inference.predictor import LikesPrediction
 
-    return LikesPrediction(likes=likes, low=low, high=high, appeal=None, baseline_median=baseline_median,
-                           photo_effect_modelled=False, note="", model_version="likes:test")
+    return LikesPrediction(
+        likes=likes,
+        low=low,
+        high=high,
+        appeal=None,
+        baseline_median=baseline_median,
+        photo_effect_modelled=False,
+        note="",
+        model_version="likes:test",
+    )
 
 
 def test_the_estimate_agrees_with_a_likes_prediction_whose_range_holds_it(store):

@@ -1,10 +1,11 @@
 """The hashtag evaluation on tiny constructed data where recall and the lift split are known."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.records import Account, Post
 from inference.hashtag_eval import (
     evaluate_hashtags,
     format_report,
@@ -13,9 +14,8 @@ from inference.hashtag_eval import (
     most_used_tags,
     split_halves,
 )
-from likepredict.records import Account, Post
 
-T0 = datetime(2017, 5, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2017, 5, 1, 12, tzinfo=UTC)
 
 
 def post(days_ago: int, likes: int, tags=()) -> Post:
@@ -86,7 +86,9 @@ def test_engine_lift_gap_is_positive_when_a_tag_really_brings_likes():
     metrics = evaluate_hashtags(accounts, n=10)
     assert (metrics["engine_high_half_posts"], metrics["engine_low_half_posts"]) == (4, 4)
     # outcomes are against each account's median (100 likes): +100% for #good, 0 for #plain
-    assert metrics["engine_lift_high_half"] == pytest.approx(1.0) and metrics["engine_lift_low_half"] == pytest.approx(0.0)
+    assert metrics["engine_lift_high_half"] == pytest.approx(1.0) and metrics["engine_lift_low_half"] == pytest.approx(
+        0.0
+    )
     assert metrics["engine_lift_gap"] == pytest.approx(1.0)
 
 

@@ -4,7 +4,7 @@ The head keeps the first 4 embedding dimensions and L2-normalises them, so "beac
 be given embeddings whose similarity is known exactly.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import onnx
@@ -12,15 +12,15 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
+from core.records import Account, Post
+from inference.analyzer import PhotoAnalysis
+from inference.card import model_entry, update_card
 from inference.encoder import EMBEDDING_SIZE
 from inference.hashtags import HashtagEngine
-from inference.photo import PhotoAnalysis
 from inference.similarity import SIMILARITY_FEATURE_NAMES, SIMILARITY_FEATURES_VERSION, SimilarityModel
-from likepredict.records import Account, Post
-from likepredict.store import Store
-from models.card import model_entry, update_card
+from store import Store
 
-T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 DIMENSIONS = 4
 BEACH, FOOD = 0, 1
 
@@ -29,8 +29,10 @@ def write_similarity_head(models_dir) -> None:
     weights = np.zeros((EMBEDDING_SIZE, DIMENSIONS), dtype=np.float32)
     weights[np.arange(DIMENSIONS), np.arange(DIMENSIONS)] = 1.0
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["embedding", "head"], ["projected"]),
-         helper.make_node("LpNormalization", ["projected"], ["vector"], axis=1, p=2)],
+        [
+            helper.make_node("MatMul", ["embedding", "head"], ["projected"]),
+            helper.make_node("LpNormalization", ["projected"], ["vector"], axis=1, p=2),
+        ],
         "similarity_head",
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [None, EMBEDDING_SIZE])],
         [helper.make_tensor_value_info("vector", TensorProto.FLOAT, [None, DIMENSIONS])],
@@ -38,8 +40,18 @@ def write_similarity_head(models_dir) -> None:
     )
     path = models_dir / "similarity.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    update_card({"similarity": model_entry(path, SIMILARITY_FEATURE_NAMES, SIMILARITY_FEATURES_VERSION,
-                                           outputs={"vector": [-1, DIMENSIONS]}, head="test-identity")}, models_dir)
+    update_card(
+        {
+            "similarity": model_entry(
+                path,
+                SIMILARITY_FEATURE_NAMES,
+                SIMILARITY_FEATURES_VERSION,
+                outputs={"vector": [-1, DIMENSIONS]},
+                head="test-identity",
+            )
+        },
+        models_dir,
+    )
 
 
 def embedding(kind: int, wobble: float = 0.0) -> np.ndarray:
@@ -51,8 +63,16 @@ def embedding(kind: int, wobble: float = 0.0) -> np.ndarray:
 
 def photo_like(kind: int, similarity: SimilarityModel) -> PhotoAnalysis:
     emb = embedding(kind, 0.05)
-    return PhotoAnalysis(sha256="draft", width=1080, height=1080, hand={}, hand_vector=np.zeros(0, np.float32),
-                         embedding=emb, similarity_vector=similarity.project(emb)[0], appeal=50.0)
+    return PhotoAnalysis(
+        sha256="draft",
+        width=1080,
+        height=1080,
+        hand={},
+        hand_vector=np.zeros(0, np.float32),
+        embedding=emb,
+        similarity_vector=similarity.project(emb)[0],
+        appeal=50.0,
+    )
 
 
 @pytest.fixture
@@ -61,7 +81,6 @@ def similarity(tmp_path):
     models_dir.mkdir()
     write_similarity_head(models_dir)
     return SimilarityModel(models_dir)
-
 
 
 def image_file(folder, name: str, colour: tuple[int, int, int]):
@@ -75,8 +94,9 @@ def scene_account(tmp_path, handle: str, kind: int, tags, likes_pattern) -> Acco
     posts = []
     for i, likes in enumerate(likes_pattern):
         image = image_file(tmp_path, f"{handle}{i}", (10 * i, 100 if kind == BEACH else 0, 200 if kind == FOOD else 0))
-        posts.append(Post(f"{handle}-{i}", T0 - timedelta(days=i), likes, comments=0, hashtags=tuple(tags(i)),
-                          image_path=image))
+        posts.append(
+            Post(f"{handle}-{i}", T0 - timedelta(days=i), likes, comments=0, hashtags=tuple(tags(i)), image_path=image)
+        )
     return Account(handle, 1000, 10, len(posts), posts=tuple(posts), fetched_at=T0)
 
 
@@ -88,15 +108,31 @@ def cache_vectors(store: Store, engine: HashtagEngine, similarity: SimilarityMod
 
 def build(tmp_path, store):
     """beachlife: #surfspot and #mixed posts do well; foodlife: its #mixed posts do badly."""
-    beach = scene_account(tmp_path, "beachlife", BEACH, lambda i: ("surfspot", "mixed") if i % 2 else ("surfspot",),
-                          [200 if i % 2 else 100 for i in range(8)])
-    food = scene_account(tmp_path, "foodlife", FOOD, lambda i: ("brunchspot", "mixed") if i % 2 else ("brunchspot",),
-                         [50 if i % 2 else 100 for i in range(8)])
+    beach = scene_account(
+        tmp_path,
+        "beachlife",
+        BEACH,
+        lambda i: ("surfspot", "mixed") if i % 2 else ("surfspot",),
+        [200 if i % 2 else 100 for i in range(8)],
+    )
+    food = scene_account(
+        tmp_path,
+        "foodlife",
+        FOOD,
+        lambda i: ("brunchspot", "mixed") if i % 2 else ("brunchspot",),
+        [50 if i % 2 else 100 for i in range(8)],
+    )
     store.save_account(beach)
     store.save_account(food)
     kinds = {sha: BEACH if "surfspot" in tags else FOOD for _, sha, tags in store.posts_with_images()}
-    me = Account("me", 500, 10, 3, posts=tuple(Post(f"me-{i}", T0 - timedelta(days=i), 40, 0, ("mine",))
-                                               for i in range(3)), fetched_at=T0)
+    me = Account(
+        "me",
+        500,
+        10,
+        3,
+        posts=tuple(Post(f"me-{i}", T0 - timedelta(days=i), 40, 0, ("mine",)) for i in range(3)),
+        fetched_at=T0,
+    )
     store.save_account(me)
     return me, kinds
 
@@ -129,7 +165,7 @@ def test_a_tag_on_more_of_the_posts_like_the_photo_fits_it_better(tmp_path, stor
 
 
 def test_similarity_weights_judge_a_tag_by_the_posts_whose_images_look_like_the_photo(tmp_path, store, similarity):
-    me, kinds = build(tmp_path, store)
+    _me, kinds = build(tmp_path, store)
     engine = HashtagEngine(store, similarity=similarity)
     cache_vectors(store, engine, similarity, kinds)
     mixed_for = {}
@@ -143,7 +179,7 @@ def test_similarity_weights_judge_a_tag_by_the_posts_whose_images_look_like_the_
 
 
 def test_stored_vectors_are_cached_under_the_similarity_models_version(tmp_path, store, similarity):
-    me, kinds = build(tmp_path, store)
+    _me, kinds = build(tmp_path, store)
     engine = HashtagEngine(store, similarity=similarity)
     assert engine.vector_version.endswith(similarity.version)
     assert engine.stored_vectors([sha for _, sha, _ in store.posts_with_images()]) == {}  # no analyser: nothing to do
@@ -154,16 +190,16 @@ def test_stored_vectors_are_cached_under_the_similarity_models_version(tmp_path,
 
 
 def trained_image_models() -> bool:
-    from models.card import CARD_JSON, load_card
+    from inference.card import CARD_JSON, load_card
 
     return {"encoder", "appeal", "similarity"} <= set(load_card(CARD_JSON).get("models", {}))
 
 
 @pytest.mark.skipif(not trained_image_models(), reason="needs the committed image models (likepredict train)")
 def test_a_request_embeds_only_a_few_new_stored_photos_and_indexing_does_the_rest(tmp_path, store):
-    from inference.photo import PhotoAnalyzer
-    from likepredict.datasets import read_accounts_jsonl
-    from likepredict.paths import DEMO_DATA, DEMO_SAMPLES
+    from core.paths import DEMO_DATA, DEMO_SAMPLES
+    from inference.analyzer import PhotoAnalyzer
+    from scraping.datasets import read_accounts_jsonl
 
     demo = next(iter(read_accounts_jsonl(DEMO_DATA)))
     store.save_account(Account(demo.handle, demo.followers, demo.following, 6, posts=demo.posts[:6], fetched_at=T0))

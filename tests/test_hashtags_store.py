@@ -1,17 +1,16 @@
 """The Store verbs the hashtag engine reads: a tag's evidence and its co-occurrence neighbourhood."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from likepredict.records import Account, Post
+from core.records import Account, Post
 
-T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def post(code: str, days_ago: float, likes: int, tags=(), comments=None) -> Post:
     return Post(code, T0 - timedelta(days=days_ago), likes, comments=comments, hashtags=tuple(tags))
-
 
 
 def test_tag_evidence_takes_the_most_recent_posts_not_the_best_ones(store):
@@ -32,8 +31,14 @@ def test_tag_evidence_carries_each_account_mean_rate_over_all_its_posts(store):
 
 
 def test_cooccurring_with_partner_names_the_strongest_partner_and_drops_one_off_pairs(store):
-    posts = [post("1", 1, 1, ("beach", "sun")), post("2", 2, 1, ("beach", "sun")), post("3", 3, 1, ("sea", "sun")),
-             post("4", 4, 1, ("beach", "once")), post("5", 5, 1, ("sea", "waves")), post("6", 6, 1, ("sea", "waves"))]
+    posts = [
+        post("1", 1, 1, ("beach", "sun")),
+        post("2", 2, 1, ("beach", "sun")),
+        post("3", 3, 1, ("sea", "sun")),
+        post("4", 4, 1, ("beach", "once")),
+        post("5", 5, 1, ("sea", "waves")),
+        post("6", 6, 1, ("sea", "waves")),
+    ]
     store.save_account(Account("a", 100, 1, 6, posts=tuple(posts)))
     rows = store.cooccurring_with_partner(["beach", "sea"], limit=10, min_shared=2)
     assert rows == [("sun", 3, "beach", 2), ("waves", 2, "sea", 2)]

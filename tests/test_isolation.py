@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
-from likepredict.paths import DEMO_DIR, DEMO_SAMPLES
-from likepredict.settings import Settings
-from likepredict.store import Store
+from core.paths import DEMO_DIR, DEMO_SAMPLES
+from core.settings import Settings
+from store import Store
 from tests.botapi import BotMessage, running_bot
 from tests.test_bot import bot_settings
 from tests.test_telegram_faults import FaultyBotApi
@@ -43,8 +43,9 @@ def rows_mentioning(db_path: Path, value: int) -> dict[str, int]:
         for table in tables:
             columns = [r[1] for r in connection.execute(f"PRAGMA table_info([{table}])")]
             condition = " OR ".join(f"instr(CAST([{c}] AS TEXT), ?) > 0" for c in columns)
-            [count] = connection.execute(f"SELECT count(*) FROM [{table}] WHERE {condition}",
-                                         [str(value)] * len(columns)).fetchone()
+            [count] = connection.execute(
+                f"SELECT count(*) FROM [{table}] WHERE {condition}", [str(value)] * len(columns)
+            ).fetchone()
             if count:
                 found[table] = count
         return found
@@ -130,16 +131,26 @@ class Conversation:
         await self.answers(chat)
 
 
-async def test_no_chat_ever_sees_another_chats_drafts_account_or_predictions(server: FaultyBotApi, tmp_path: Path) -> None:
+async def test_no_chat_ever_sees_another_chats_drafts_account_or_predictions(
+    server: FaultyBotApi, tmp_path: Path
+) -> None:
     settings = bot_settings(server, tmp_path, photos_per_minute=1000, max_drafts=4)
     rng = random.Random(20261123)
     talk = Conversation(server, settings)
     async with running_bot(settings):
         for chat, handle in HANDLES.items():
             await talk.say(chat, f"/handle {handle}")
-        actions = [talk.photo, talk.photo, talk.photo, talk.best, talk.forged_button, talk.forged_actual,
-                   lambda chat, _: talk.say(chat, "/stats"), lambda chat, _: talk.say(chat, "/clear"),
-                   lambda chat, _: talk.say(chat, "/actual 150")]
+        actions = [
+            talk.photo,
+            talk.photo,
+            talk.photo,
+            talk.best,
+            talk.forged_button,
+            talk.forged_actual,
+            lambda chat, _: talk.say(chat, "/stats"),
+            lambda chat, _: talk.say(chat, "/clear"),
+            lambda chat, _: talk.say(chat, "/actual 150"),
+        ]
         for _ in range(STEPS):
             await rng.choice(actions)(rng.choice(CHATS), rng)
         assert {"button", "actual"} <= set(talk.forged)

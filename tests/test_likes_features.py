@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from tests.likes_data import FETCHED_AT, synthetic_account
 
+from core.records import Post
 from inference.likes_features import (
     LIKES_FEATURE_NAMES,
     PostFacts,
@@ -17,7 +17,7 @@ from inference.likes_features import (
     fit_tag_popularity,
     likes_features,
 )
-from likepredict.records import Post
+from tests.likes_data import FETCHED_AT, synthetic_account
 
 EMPTY = TagPopularity.empty()
 
@@ -27,8 +27,9 @@ def _account(seed: int = 1):
 
 
 def _row(account, post_facts, popularity=EMPTY, fetched_at=FETCHED_AT):
-    return likes_features(account.posts, account.followers, account.following, account.posts_count,
-                          post_facts, popularity, fetched_at)
+    return likes_features(
+        account.posts, account.followers, account.following, account.posts_count, post_facts, popularity, fetched_at
+    )
 
 
 def test_row_has_one_float32_value_per_feature_name():
@@ -62,7 +63,9 @@ def test_posts_too_fresh_at_fetch_time_are_left_out_of_the_likes_statistics():
     row = _row(with_fresh, PostFacts(FETCHED_AT + timedelta(hours=1)))
     assert row.n_previous == len(account.posts)
     days_since = LIKES_FEATURE_NAMES.index("log_days_since_last_post")
-    assert row.features[days_since] == pytest.approx(math.log1p(4 / 24), rel=1e-4)  # the fresh post still counts as posted
+    assert row.features[days_since] == pytest.approx(
+        math.log1p(4 / 24), rel=1e-4
+    )  # the fresh post still counts as posted
 
 
 def test_tag_popularity_scores_a_tag_that_lifts_likes_across_accounts_and_drops_single_account_tags():

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from tests.likes_data import synthetic_accounts
 
 from inference.likes_features import IMAGE_LIKES_FEATURE_NAMES, PHOTO_TRAITS, TagPopularity, photo_vs_recent
 from models.training.image_likes import (
@@ -18,6 +17,7 @@ from models.training.image_likes import (
     image_likes_dataset,
     leave_one_account_out,
 )
+from tests.likes_data import synthetic_accounts
 
 APPEAL_EFFECT = 0.02  # planted: each appeal point above the account's usual adds 2 % to the likes
 
@@ -57,8 +57,11 @@ def dataset():
 
 
 def test_photo_row_is_appeal_and_traits_minus_the_recent_means():
-    recent = [Analysed(40.0, {t: 1.0 for t in PHOTO_TRAITS}), Analysed(60.0, {t: 3.0 for t in PHOTO_TRAITS}),
-              Analysed(50.0, {t: 2.0 for t in PHOTO_TRAITS})]
+    recent = [
+        Analysed(40.0, {t: 1.0 for t in PHOTO_TRAITS}),
+        Analysed(60.0, {t: 3.0 for t in PHOTO_TRAITS}),
+        Analysed(50.0, {t: 2.0 for t in PHOTO_TRAITS}),
+    ]
     row = photo_vs_recent(0.25, Analysed(70.0, {t: 5.0 for t in PHOTO_TRAITS}), recent)
     assert row.tolist() == pytest.approx([0.25, 20.0] + [3.0] * len(PHOTO_TRAITS))
     assert len(row) == len(IMAGE_LIKES_FEATURE_NAMES)

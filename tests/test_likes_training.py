@@ -7,10 +7,9 @@ import json
 import numpy as np
 import onnxruntime as ort
 import pytest
-from tests.likes_data import synthetic_accounts
 
+from inference.card import CARD_JSON, MODELS_DIR, sha256_of
 from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, TagPopularity
-from models.card import CARD_JSON, MODELS_DIR, sha256_of
 from models.training.likes import (
     baseline_metrics,
     build_dataset,
@@ -22,6 +21,7 @@ from models.training.likes import (
     split_accounts,
     training_dataset,
 )
+from tests.likes_data import synthetic_accounts
 
 SEED = 3
 
@@ -64,8 +64,12 @@ def test_training_rows_score_tags_without_their_own_account(trained):
 
 def test_gbr_beats_the_median_baseline_on_planted_effects(trained):
     *_, test, _, models = trained
-    gbr = model_metrics(test, models.centre.predict(test.features), models.low.predict(test.features),
-                        models.high.predict(test.features))
+    gbr = model_metrics(
+        test,
+        models.centre.predict(test.features),
+        models.low.predict(test.features),
+        models.high.predict(test.features),
+    )
     baseline = baseline_metrics(test)
     assert gbr["mae_log"] < 0.8 * baseline["mae_log"]
     assert gbr["within_20pct"] > baseline["within_20pct"]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.paths import DEMO_SAMPLES
 from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
-from likepredict.paths import DEMO_SAMPLES
 from tests.image_fixtures import jpeg_bytes, textured_photo
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -106,7 +106,7 @@ def test_a_phone_photo_is_decoded_small_with_its_original_size():
     assert (photo.width, photo.height) == (4032, 3024)
     assert photo.rgb_small.shape == (384, 512, 3) and photo.rgb_small.dtype == np.uint8
     assert photo.encoder_views.shape[1:] == (3, 224, 224) and photo.encoder_views.dtype == np.float32
-    assert -1.0 <= photo.encoder_views.min() and photo.encoder_views.max() <= 1.0
+    assert photo.encoder_views.min() >= -1.0 and photo.encoder_views.max() <= 1.0
 
 
 def test_exif_orientation_is_applied():
@@ -158,7 +158,9 @@ def test_features_barely_change_between_a_1080_and_a_4032_copy():
     for name in HAND_FEATURE_NAMES:
         if name in ("width", "height", "aspect_ratio"):
             continue
-        tolerance = max(0.1 * abs(small_features[name]), 2.0 if name.endswith(("mean", "std", "p10", "p50", "p90")) else 0.1)
+        tolerance = max(
+            0.1 * abs(small_features[name]), 2.0 if name.endswith(("mean", "std", "p10", "p50", "p90")) else 0.1
+        )
         assert abs(big_features[name] - small_features[name]) <= tolerance, name
 
 
@@ -168,7 +170,10 @@ def test_sharpness_drops_when_a_photo_is_blurred():
     sharp = textured_photo(800, 600, seed=5)
     blurred = sharp.filter(ImageFilter.GaussianBlur(3))
     index = HAND_FEATURE_NAMES.index("sharpness_log_laplacian_var")
-    assert hand_features(decode_photo(jpeg_bytes(blurred)))[index] < hand_features(decode_photo(jpeg_bytes(sharp)))[index] - 1.0
+    assert (
+        hand_features(decode_photo(jpeg_bytes(blurred)))[index]
+        < hand_features(decode_photo(jpeg_bytes(sharp)))[index] - 1.0
+    )
 
 
 def test_noise_estimate_rises_with_added_noise():

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.paths import DEMO_SAMPLES
+from inference.analyzer import PhotoAnalyzer
 from inference.encoder import EMBEDDING_SIZE
-from inference.photo import HAND_FEATURE_NAMES, PhotoAnalyzer, PhotoError, decode_photo, hand_features
-from likepredict.paths import DEMO_SAMPLES
+from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
 
 SAMPLES = sorted(DEMO_SAMPLES.glob("*.jpg"))
 

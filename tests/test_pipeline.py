@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.likes_data import synthetic_accounts, write_influencers
 
+from inference.card import load_card, sha256_of, update_card
 from inference.likes_features import LIKES_FEATURE_NAMES
 from likepredict.cli import main
-from models.card import load_card, sha256_of, update_card
 from models.training.likes import evaluate_committed_likes
 from models.training.pipeline import TrainingInputs, run_pipeline
-from likepredict.datasets import read_influencers
+from scraping.datasets import read_influencers
+from tests.likes_data import synthetic_accounts, write_influencers
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,10 @@ def influencers(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained_dir(influencers, tmp_path_factory):
     models_dir = tmp_path_factory.mktemp("models")
-    update_card({"encoder": {"file": "encoder.onnx", "sha256": "0" * 64, "feature_schema": {"version": "e", "names": []}}},
-                models_dir)
+    update_card(
+        {"encoder": {"file": "encoder.onnx", "sha256": "0" * 64, "feature_schema": {"version": "e", "names": []}}},
+        models_dir,
+    )
     lines: list[str] = []
     run_pipeline(TrainingInputs(influencers=influencers), models_dir, seed=7, log=lines.append)
     return models_dir, lines
@@ -45,7 +47,9 @@ def test_pipeline_writes_each_likes_model_with_its_sha256_and_schema(trained_dir
 def test_card_reports_the_model_and_the_baseline_on_held_out_accounts(trained_dir):
     metrics = load_card(trained_dir[0] / "card.json")["models"]["likes"]["metrics"]
     for prefix in ("gbr", "mlp", "baseline"):
-        assert {f"{prefix}_mdape", f"{prefix}_mae_log", f"{prefix}_within_20pct", f"{prefix}_within_30_likes"} <= set(metrics)
+        assert {f"{prefix}_mdape", f"{prefix}_mae_log", f"{prefix}_within_20pct", f"{prefix}_within_30_likes"} <= set(
+            metrics
+        )
     assert "gbr_coverage_80" in metrics and "baseline_coverage_80" in metrics
 
 
@@ -88,8 +92,8 @@ def test_only_runs_the_named_steps(influencers, tmp_path):
 def test_image_likes_step_learns_from_demo_photos_and_marks_itself_synthetic(tmp_path):
     import shutil
 
-    from likepredict.paths import DEMO_DATA
-    from models.card import MODELS_DIR
+    from core.paths import DEMO_DATA
+    from inference.card import MODELS_DIR
 
     card = load_card(MODELS_DIR / "card.json")
     for entry in card["models"].values():
@@ -113,7 +117,7 @@ def test_train_names_the_only_positional_form_it_accepts(tmp_path, capsys):
 def test_evaluate_appeal_reports_the_committed_model_on_a_rated_folder_as_json(tmp_path, capsys):
     import shutil
 
-    from likepredict.paths import DEMO_DIR
+    from core.paths import DEMO_DIR
 
     (tmp_path / "images").mkdir()
     rows = ["image,mos"]

@@ -9,15 +9,15 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from tests.likes_data import FETCHED_AT, synthetic_account
 
+from core.paths import DEMO_DATA, DEMO_HANDLE
+from core.records import Post
+from inference.card import MODELS_DIR
 from inference.likes_features import PHOTO_TRAITS
 from inference.onnx_model import ModelMismatchError
 from inference.predictor import Predictor
-from likepredict.datasets import read_accounts_jsonl
-from likepredict.paths import DEMO_DATA, DEMO_HANDLE
-from likepredict.records import Post
-from models.card import MODELS_DIR
+from scraping.datasets import read_accounts_jsonl
+from tests.likes_data import FETCHED_AT, synthetic_account
 
 AT = FETCHED_AT + timedelta(hours=6)
 
@@ -35,8 +35,9 @@ def predictor():
 
 def _account_with_likes(followers: int, likes: list[int]):
     base = synthetic_account(0, np.random.default_rng(2), followers=followers)
-    posts = tuple(Post(f"p{i}", FETCHED_AT - timedelta(days=2 + 3 * i), likes=n, hashtags=("daily",))
-                  for i, n in enumerate(likes))
+    posts = tuple(
+        Post(f"p{i}", FETCHED_AT - timedelta(days=2 + 3 * i), likes=n, hashtags=("daily",)) for i, n in enumerate(likes)
+    )
     return replace(base, followers=followers, posts=posts)
 
 
@@ -53,8 +54,9 @@ def test_prediction_stays_near_the_accounts_own_likes_for_tiny_and_huge_accounts
 def test_demo_account_gets_a_figure_per_photo_with_appeal_beside_it(predictor):
     account = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
     photos = [Analysed(30.0), Analysed(80.0)]
-    predictions = predictor.predict(account, photos, at=account.fetched_at, hashtags=["#Beach", "sunset"],
-                                    account_photos=[Analysed(50.0)] * 5)
+    predictions = predictor.predict(
+        account, photos, at=account.fetched_at, hashtags=["#Beach", "sunset"], account_photos=[Analysed(50.0)] * 5
+    )
     assert [p.appeal for p in predictions] == [30.0, 80.0]
     likes = sorted(p.likes for p in account.posts)
     for prediction in predictions:
@@ -103,8 +105,8 @@ def test_a_changed_tag_table_fails_loudly(tmp_path):
 
 
 def test_predict_command_ranks_sample_photos_for_the_demo_account_offline(tmp_path, monkeypatch, capsys):
+    from core.paths import DEMO_SAMPLES
     from likepredict.cli import main
-    from likepredict.paths import DEMO_SAMPLES
 
     monkeypatch.setenv("LIKEPREDICT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("LIKEPREDICT_SOURCE", "demo")
@@ -118,8 +120,8 @@ def test_predict_command_ranks_sample_photos_for_the_demo_account_offline(tmp_pa
 
 
 def test_photo_effect_is_modelled_only_for_the_synthetic_accounts_it_was_learned_from(predictor):
-    from inference.photo import PhotoAnalyzer
-    from likepredict.paths import DEMO_SAMPLES
+    from core.paths import DEMO_SAMPLES
+    from inference.analyzer import PhotoAnalyzer
 
     assert "likes_image" in json.loads((MODELS_DIR / "card.json").read_text())["models"]
     analyses = PhotoAnalyzer(MODELS_DIR).analyse(sorted(DEMO_SAMPLES.glob("*.jpg"))[:2])
@@ -137,7 +139,8 @@ def test_photo_effect_is_not_applied_on_an_appeal_scale_it_was_not_trained_with(
     demo = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
     card["models"]["appeal"]["sha256"] = "f" * 64  # as if the appeal model had been retrained since
     (tmp_path / "card.json").write_text(json.dumps(card))
-    [prediction] = Predictor(tmp_path).predict(demo, [Analysed(70.0)], at=demo.fetched_at,
-                                               account_photos=[Analysed(50.0)] * 5)
+    [prediction] = Predictor(tmp_path).predict(
+        demo, [Analysed(70.0)], at=demo.fetched_at, account_photos=[Analysed(50.0)] * 5
+    )
     assert not prediction.photo_effect_modelled
     assert "appeal model changed" in prediction.note

@@ -2,18 +2,18 @@
 
 import json
 import lzma
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.fake_instagram import graph_node, jpeg_bytes
-from likepredict.paths import DEMO_DATA
+from core.paths import DEMO_DATA
 from scraping.base import AccountSource
 from scraping.dataset_source import DatasetSource
 from scraping.errors import AccountNotFound, MalformedResponse
 from scraping.instaloader_source import InstaloaderSource
 from scraping.service import AccountService
+from tests.fake_instagram import graph_node, jpeg_bytes
 
 
 def write_xz_json(path: Path, data: dict) -> None:
@@ -25,11 +25,17 @@ def write_instaloader_profile(root: Path, username: str, followers: int, posts: 
     """A folder as `instaloader PROFILE` writes it: profile metadata, then one .json.xz (+ .jpg) per post."""
     folder = root / username
     folder.mkdir(parents=True)
-    profile = {"username": username, "id": "991", "edge_followed_by": {"count": followers},
-               "edge_follow": {"count": 77}, "edge_owner_to_timeline_media": {"count": 140}, "is_private": False}
+    profile = {
+        "username": username,
+        "id": "991",
+        "edge_followed_by": {"count": followers},
+        "edge_follow": {"count": 77},
+        "edge_owner_to_timeline_media": {"count": 140},
+        "is_private": False,
+    }
     write_xz_json(folder / f"{username}_991.json.xz", {"node": profile, "instaloader": {"node_type": "Profile"}})
     for index, node in enumerate(posts):
-        taken = datetime.fromtimestamp(node["taken_at_timestamp"], tz=timezone.utc)
+        taken = datetime.fromtimestamp(node["taken_at_timestamp"], tz=UTC)
         stem = taken.strftime("%Y-%m-%d_%H-%M-%S_UTC")
         write_xz_json(folder / f"{stem}.json.xz", {"node": node, "instaloader": {"node_type": "Post"}})
         if index < len(photo_colours):
@@ -41,14 +47,19 @@ def write_instaloader_profile(root: Path, username: str, followers: int, posts: 
 def instaloader_root(tmp_path):
     root = tmp_path / "instaloader"
     write_instaloader_profile(
-        root, "hill.walker", 2500,
+        root,
+        "hill.walker",
+        2500,
         [graph_node(f"h{i}", days_ago=i, likes=60 + i, comments=2, caption=f"#hills walk {i} #fog") for i in range(25)],
         photo_colours=[(10, 200, 10), (200, 10, 10), (10, 200, 10)],
     )
-    write_instaloader_profile(root, "sea.swimmer", 900,
-                              [graph_node("w1", 1, 300, caption="#fog #sea"), graph_node("w2", 2, 20, caption="#fog")])
+    write_instaloader_profile(
+        root,
+        "sea.swimmer",
+        900,
+        [graph_node("w1", 1, 300, caption="#fog #sea"), graph_node("w2", 2, 20, caption="#fog")],
+    )
     return root
-
 
 
 def test_file_sources_implement_the_source_protocol(instaloader_root):
@@ -86,8 +97,11 @@ async def test_a_broken_instaloader_file_is_a_malformed_answer(instaloader_root)
 
 async def test_instaloader_tag_top_posts_rank_by_likes_relative_to_followers(instaloader_root):
     top = await InstaloaderSource(instaloader_root).fetch_tag_top_posts("fog", n=3)
-    assert [(t.owner, t.post.shortcode) for t in top] == [("sea.swimmer", "w1"), ("hill.walker", "h24"),
-                                                          ("hill.walker", "h23")]
+    assert [(t.owner, t.post.shortcode) for t in top] == [
+        ("sea.swimmer", "w1"),
+        ("hill.walker", "h24"),
+        ("hill.walker", "h23"),
+    ]
 
 
 async def test_instaloader_photos_are_stored_once_by_content_hash(instaloader_root, store):
@@ -108,8 +122,15 @@ async def test_the_demo_source_serves_demo_creator():
 
 async def test_a_data_file_source_reads_a_jsonl_file_and_keeps_the_newest_posts(tmp_path):
     data = tmp_path / "mine.jsonl"
-    posts = [{"shortcode": f"m{i}", "taken_at": f"2026-10-{10 + i:02d}T10:00:00+00:00", "likes": 10 * i,
-              "hashtags": ["cake"] if i % 2 else []} for i in range(8)]
+    posts = [
+        {
+            "shortcode": f"m{i}",
+            "taken_at": f"2026-10-{10 + i:02d}T10:00:00+00:00",
+            "likes": 10 * i,
+            "hashtags": ["cake"] if i % 2 else [],
+        }
+        for i in range(8)
+    ]
     data.write_text(json.dumps({"handle": "baker", "followers": 100, "posts": posts}) + "\n", encoding="utf-8")
     source = DatasetSource(data)
     recent = await source.fetch_recent_posts("baker", n=3)
@@ -133,11 +154,21 @@ async def test_the_demo_source_reads_its_file_once(monkeypatch):
 
 
 async def test_an_imported_account_the_file_source_lacks_is_served_from_the_store(tmp_path, store):
-    from likepredict.datasets import read_accounts_jsonl
+    from scraping.datasets import read_accounts_jsonl
 
     data = tmp_path / "old.jsonl"
-    data.write_text(json.dumps({"handle": "old.friend", "followers": 321, "fetched_at": "2020-01-01T00:00:00+00:00",
-                                "posts": [{"taken_at": "2019-12-30", "likes": 12}]}) + "\n", encoding="utf-8")
+    data.write_text(
+        json.dumps(
+            {
+                "handle": "old.friend",
+                "followers": 321,
+                "fetched_at": "2020-01-01T00:00:00+00:00",
+                "posts": [{"taken_at": "2019-12-30", "likes": 12}],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     for account in read_accounts_jsonl(data):
         store.save_account(account)  # what `likepredict import` does
     service = AccountService(DatasetSource.demo(), store)

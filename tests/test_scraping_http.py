@@ -1,12 +1,12 @@
 """The HTTP client's manners, against a real server on 127.0.0.1: retries, back-off, Retry-After, time-outs."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fake_instagram import Fault, RecordedSleep, make_client, running_fake_instagram
 from scraping.errors import RateLimited, SourceUnavailable
 from scraping.http import HttpClient, RateLimiter, RetryPolicy, retry_after_seconds
+from tests.fake_instagram import Fault, RecordedSleep, make_client, running_fake_instagram
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_backoff_doubles_within_jitter_and_is_capped():
 
 
 def test_retry_after_reads_seconds_and_http_dates():
-    now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     later = now + timedelta(minutes=2)
     assert retry_after_seconds("120") == 120.0
     assert retry_after_seconds(later.strftime("%a, %d %b %Y %H:%M:%S GMT"), now) == pytest.approx(120.0)

@@ -2,6 +2,9 @@
 
 import pytest
 
+from scraping.errors import AccountNotFound, MalformedResponse, SourceUnavailable
+from scraping.instagram import WEB_APP_ID
+from scraping.instagram_parse import parse_count
 from tests.fake_instagram import (
     Fault,
     RecordedSleep,
@@ -15,9 +18,6 @@ from tests.fake_instagram import (
     v1_media,
     web_source,
 )
-from scraping.errors import AccountNotFound, MalformedResponse, SourceUnavailable
-from scraping.instagram import WEB_APP_ID
-from scraping.instagram_parse import parse_count
 
 
 @pytest.fixture
@@ -25,11 +25,21 @@ async def fake():
     async with running_fake_instagram() as server:
         server.images["p0"] = jpeg_bytes((200, 40, 40))
         server.profiles["sunny.day"] = profile_json(
-            "sunny.day", followers=12_345, following=321, posts_count=87,
+            "sunny.day",
+            followers=12_345,
+            following=321,
+            posts_count=87,
             nodes=[
                 graph_node("p1", days_ago=3, likes=150, comments=4, caption="Dawn #Sunrise #beach with @pal"),
-                graph_node("p0", days_ago=1, likes=210, comments=None, caption="hello", image=server.image_url("p0"),
-                           location=True),
+                graph_node(
+                    "p0",
+                    days_ago=1,
+                    likes=210,
+                    comments=None,
+                    caption="hello",
+                    image=server.image_url("p0"),
+                    location=True,
+                ),
                 graph_node("p2", days_ago=5, likes=90, like_key="edge_media_preview_like", typename="GraphSidecar"),
                 graph_node("p3", days_ago=8, likes=40, typename="GraphVideo", is_video=True),
             ],
@@ -180,8 +190,11 @@ async def test_tag_top_posts_come_from_the_top_grid_with_their_owners(fake, sour
     bad = v1_media("hidden", 1, 0, "x")
     del bad["like_count"]  # an owner who hides likes: skipped, the others kept
     fake.tags["sunset"] = tag_json(
-        top=[v1_media("t1", 1, 900, "Alice", caption="#sunset", image=fake.image_url("t1")), bad,
-             v1_media("t2", 2, 500, "bob", media_type=8)],
+        top=[
+            v1_media("t1", 1, 900, "Alice", caption="#sunset", image=fake.image_url("t1")),
+            bad,
+            v1_media("t2", 2, 500, "bob", media_type=8),
+        ],
         recent=[v1_media("r1", 0.1, 3, "carol")],
     )
     top = await source.fetch_tag_top_posts("sunset", n=9)
@@ -207,8 +220,16 @@ async def test_photos_download_as_bytes_and_non_images_are_refused(fake, source)
 
 
 @pytest.mark.parametrize(
-    "text, value", [("1,234", 1234), ("78", 78), ("12.5K", 12_500), ("1.2M", 1_200_000), ("3B", 3_000_000_000),
-                    ("1 234", 1234), ("9.9k", 9_900)],
+    "text, value",
+    [
+        ("1,234", 1234),
+        ("78", 78),
+        ("12.5K", 12_500),
+        ("1.2M", 1_200_000),
+        ("3B", 3_000_000_000),
+        ("1 234", 1234),
+        ("9.9k", 9_900),
+    ],
 )
 def test_counts_in_the_meta_description_are_read_as_numbers(text, value):
     assert parse_count(text) == value

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 
+from app.service import NoHandle, NoPrediction, Service, TooManyDrafts, UnknownDraft
+from app.services import open_services
+from core.paths import DEMO_DATA, DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
+from core.settings import Settings, SourceSetting
 from inference.photo import PhotoError
-from likepredict.datasets import read_accounts_jsonl
-from likepredict.paths import DEMO_DATA, DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
-from likepredict.service import NoHandle, NoPrediction, Service, TooManyDrafts, UnknownDraft
-from likepredict.settings import Settings, SourceSetting
+from scraping.datasets import read_accounts_jsonl
 from tests.botapi import warm_database
 
 CHAT = 11
@@ -24,15 +26,16 @@ SAMPLES = sorted(DEMO_SAMPLES.glob("*.jpg"))
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    settings = Settings(db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo"),
-                        max_drafts=4)
+    settings = Settings(
+        db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo"), max_drafts=4
+    )
     warm_database(settings)
     return settings
 
 
 @pytest.fixture
 async def service(settings: Settings) -> AsyncIterator[Service]:
-    opened = await Service.open(settings)
+    opened = await open_services(settings)
     try:
         yield opened
     finally:
@@ -158,7 +161,7 @@ class ThreadRecorder:
 
 
 async def test_image_and_model_work_runs_off_the_event_loop(settings: Settings) -> None:
-    opened = await Service.open(replace(settings))
+    opened = await open_services(replace(settings))
     try:
         analyzer, predictor = ThreadRecorder(opened.analyzer), ThreadRecorder(opened.predictor)
         opened.analyzer, opened.predictor = analyzer, predictor  # type: ignore[assignment]
@@ -169,20 +172,22 @@ async def test_image_and_model_work_runs_off_the_event_loop(settings: Settings) 
         await opened.aclose()
     loop_thread = threading.current_thread().name
     assert analyzer.threads and predictor.threads
-    assert all(name != loop_thread and name.startswith("likepredict-cpu") for name in
-               analyzer.threads + predictor.threads)
+    assert all(
+        name != loop_thread and name.startswith("likepredict-cpu") for name in analyzer.threads + predictor.threads
+    )
 
 
 async def test_indexing_embeds_every_stored_photo_once_for_the_hashtag_engine(tmp_path: Path) -> None:
     demo = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == DEMO_HANDLE)
     small = replace(demo, posts=demo.posts[:5])
     data_file = tmp_path / "small.jsonl"
-    from likepredict.datasets import write_accounts_jsonl
+    from scraping.datasets import write_accounts_jsonl
 
     write_accounts_jsonl([small], data_file)
-    settings = Settings(db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data",
-                        source=SourceSetting("dataset", data_file))
-    opened = await Service.open(settings)
+    settings = Settings(
+        db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("dataset", data_file)
+    )
+    opened = await open_services(settings)
     try:
         await opened.set_handle(CHAT, DEMO_HANDLE)
         shas = {sha for _, sha, _ in opened.store.posts_with_images()}

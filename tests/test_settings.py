@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from likepredict.settings import DEFAULT_API_BASE_URL, Settings, SettingsError, SourceSetting
+from core.settings import DEFAULT_API_BASE_URL, Settings, SettingsError, SourceSetting
 
 
 def settings_from(env: dict[str, str], env_file: Path | None = None) -> Settings:

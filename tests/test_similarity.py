@@ -10,11 +10,11 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
+from core.paths import DEMO_SAMPLES
+from inference.card import load_card
 from inference.encoder import EMBEDDING_SIZE, ImageEncoder
 from inference.photo import decode_photo
 from inference.similarity import SimilarityModel
-from likepredict.paths import DEMO_SAMPLES
-from models.card import load_card
 from models.training.similarity import (
     DEFAULT_HEAD,
     Projection,
@@ -67,8 +67,11 @@ def test_posts_are_held_out_by_whole_accounts():
 
 def test_the_onnx_graph_computes_the_projection():
     rng = np.random.default_rng(0)
-    projection = Projection(rng.normal(size=EMBEDDING_SIZE), rng.uniform(0.5, 2.0, size=EMBEDDING_SIZE),
-                            rng.normal(size=(EMBEDDING_SIZE, 8)))
+    projection = Projection(
+        rng.normal(size=EMBEDDING_SIZE),
+        rng.uniform(0.5, 2.0, size=EMBEDDING_SIZE),
+        rng.normal(size=(EMBEDDING_SIZE, 8)),
+    )
     embeddings = rng.uniform(0, 3, size=(5, EMBEDDING_SIZE)).astype(np.float32)
     for head in (projection, DEFAULT_HEAD):
         session = ort.InferenceSession(projection_graph(head).SerializeToString(), providers=["CPUExecutionProvider"])
@@ -102,8 +105,15 @@ def scene_dataset(folder: Path) -> Path:
             name = f"images/{handle}_{index}.jpg"
             Image.fromarray(pixels).save(folder / name, quality=90)
             tags = {"sea": ["sea", "blue", "waves"], "forest": ["forest", "green", "trees"]}[scene]
-            posts.append({"shortcode": f"{handle}{index}", "taken_at": f"2026-01-{index + 1:02d}T12:00:00+00:00",
-                          "likes": 100, "hashtags": list(rng.choice(tags, size=2, replace=False)), "image": name})
+            posts.append(
+                {
+                    "shortcode": f"{handle}{index}",
+                    "taken_at": f"2026-01-{index + 1:02d}T12:00:00+00:00",
+                    "likes": 100,
+                    "hashtags": list(rng.choice(tags, size=2, replace=False)),
+                    "image": name,
+                }
+            )
         accounts.append({"handle": handle, "followers": 1000, "posts": posts})
     path = folder / "data.jsonl"
     path.write_text("\n".join(json.dumps(account) for account in accounts) + "\n", encoding="utf-8")
@@ -120,14 +130,19 @@ def test_training_on_data_exports_the_head_that_did_better_on_held_out_pairs(tmp
     assert entry["head"] == ("trained" if trained_won else "default")
     assert entry["data"]["posts_with_photo_and_tags"] == 24 and entry["data"]["split"] == "by post"
     model = SimilarityModel(models_dir)
-    vectors = model.project(ImageEncoder(models_dir).embed([decode_photo(tmp_path / "data" / "images" / "alpha_0.jpg")]))
+    vectors = model.project(
+        ImageEncoder(models_dir).embed([decode_photo(tmp_path / "data" / "images" / "alpha_0.jpg")])
+    )
     assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_the_committed_head_finds_a_recompressed_copy_closer_than_another_photo():
     valley = Image.open(DEMO_SAMPLES / "valley.jpg").convert("RGB")
-    photos = [decode_photo(DEMO_SAMPLES / "valley.jpg"), decode_photo(jpeg_bytes(valley.resize((700, 700)), quality=40)),
-              decode_photo(DEMO_SAMPLES / "skyline.jpg")]
+    photos = [
+        decode_photo(DEMO_SAMPLES / "valley.jpg"),
+        decode_photo(jpeg_bytes(valley.resize((700, 700)), quality=40)),
+        decode_photo(DEMO_SAMPLES / "skyline.jpg"),
+    ]
     model = SimilarityModel()
     vectors = model.project(ImageEncoder().embed(photos))
     similarity = model.similarity(vectors[0], vectors)

@@ -7,14 +7,14 @@ writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
-from likepredict.paths import DEMO_SAMPLES
-from likepredict.settings import SourceSetting
-from likepredict.store import Store
+from core.paths import DEMO_SAMPLES
+from core.settings import SourceSetting
+from store import Store
 from tests.botapi import LocalBotApi, running_bot
 from tests.fake_instagram import (
     FakeInstagram,
@@ -48,8 +48,11 @@ def sunny(fake: FakeInstagram, followers: int) -> None:
     nodes = []
     for i in range(6):
         fake.images[f"s{i}"] = jpeg_bytes((30 * i, 120, 200), size=64)
-        nodes.append(graph_node(f"s{i}", days_ago=2 * i, likes=200 + 10 * i, caption="#sunset #beach",
-                                image=fake.image_url(f"s{i}")))
+        nodes.append(
+            graph_node(
+                f"s{i}", days_ago=2 * i, likes=200 + 10 * i, caption="#sunset #beach", image=fake.image_url(f"s{i}")
+            )
+        )
     fake.profiles[HANDLE] = profile_json(HANDLE, followers, 150, 90, nodes)
     fake.pages[HANDLE] = profile_html(f"{followers:,}", username=HANDLE)
 
@@ -70,8 +73,10 @@ async def server() -> AsyncIterator[LocalBotApi]:
 @pytest.fixture
 async def bot(server: LocalBotApi, fake: FakeInstagram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # Every /handle asks the source (cache lifetime 0), so each fault is met; sleeps between retries are skipped.
-    monkeypatch.setattr("scraping.service.source_from_settings",
-                        lambda settings: web_source(fake, make_client(RecordedSleep(), timeout=0.5, attempts=ATTEMPTS)))
+    monkeypatch.setattr(
+        "scraping.service.source_from_settings",
+        lambda settings: web_source(fake, make_client(RecordedSleep(), timeout=0.5, attempts=ATTEMPTS)),
+    )
     settings = bot_settings(server, tmp_path, source=SourceSetting("instagram"), cache_hours=0.0)
     async with running_bot(settings):
         yield settings

@@ -1,37 +1,92 @@
 """The SQLite store: migrations, the account cache, drafts, predictions and forgetting a chat."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 
-from likepredict.records import Account, Post
-from likepredict.store import Store, build_migrations, sql_statements
+from core.records import Account, Post
+from store import Store, build_migrations, sql_statements
 
-T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 # One representative row per table, in foreign-key order; a stage inserts those its schema has.
 SAMPLE_ROWS: list[tuple[str, dict]] = [
-    ("accounts", {"handle": "old_acct", "followers": 100, "following": 5, "posts_count": 3, "is_private": 0,
-                  "fetched_at": "2026-01-01T00:00:00+00:00"}),
+    (
+        "accounts",
+        {
+            "handle": "old_acct",
+            "followers": 100,
+            "following": 5,
+            "posts_count": 3,
+            "is_private": 0,
+            "fetched_at": "2026-01-01T00:00:00+00:00",
+        },
+    ),
     ("images", {"sha256": "ab" * 32, "path": "/tmp/none.jpg", "bytes": 10, "created_at": "2026-01-01T00:00:00+00:00"}),
-    ("posts", {"id": 1, "handle": "old_acct", "shortcode": "p1", "taken_at": "2026-01-01T00:00:00+00:00",
-               "likes": 42, "comments": 2, "hashtags": '["Beach", "sun"]', "image_sha256": "ab" * 32}),
-    ("chats", {"chat_id": 7, "handle": "old_acct", "settings": "{}", "created_at": "2026-01-01T00:00:00+00:00",
-               "updated_at": "2026-01-01T00:00:00+00:00"}),
-    ("drafts", {"id": 1, "chat_id": 7, "file_unique_id": "f1", "image_sha256": "ab" * 32, "features": "{}",
-                "created_at": "2026-01-01T00:00:00+00:00"}),
-    ("predictions", {"id": 1, "chat_id": 7, "draft_id": 1, "handle": "old_acct", "predicted_likes": 40.0,
-                     "low": 30.0, "high": 50.0, "model_version": "v0", "created_at": "2026-01-01T00:00:00+00:00"}),
+    (
+        "posts",
+        {
+            "id": 1,
+            "handle": "old_acct",
+            "shortcode": "p1",
+            "taken_at": "2026-01-01T00:00:00+00:00",
+            "likes": 42,
+            "comments": 2,
+            "hashtags": '["Beach", "sun"]',
+            "image_sha256": "ab" * 32,
+        },
+    ),
+    (
+        "chats",
+        {
+            "chat_id": 7,
+            "handle": "old_acct",
+            "settings": "{}",
+            "created_at": "2026-01-01T00:00:00+00:00",
+            "updated_at": "2026-01-01T00:00:00+00:00",
+        },
+    ),
+    (
+        "drafts",
+        {
+            "id": 1,
+            "chat_id": 7,
+            "file_unique_id": "f1",
+            "image_sha256": "ab" * 32,
+            "features": "{}",
+            "created_at": "2026-01-01T00:00:00+00:00",
+        },
+    ),
+    (
+        "predictions",
+        {
+            "id": 1,
+            "chat_id": 7,
+            "draft_id": 1,
+            "handle": "old_acct",
+            "predicted_likes": 40.0,
+            "low": 30.0,
+            "high": 50.0,
+            "model_version": "v0",
+            "created_at": "2026-01-01T00:00:00+00:00",
+        },
+    ),
     ("image_embeddings", {"image_sha256": "ab" * 32, "model_version": "m", "vector": b"\x00" * 8}),
     ("best_requests", {"id": 1, "chat_id": 7, "requested_at": "2026-01-01T00:00:00+00:00"}),
 ]
 
 
 def make_post(code: str, days_ago: float, likes: int, tags=(), image: Path | None = None) -> Post:
-    return Post(code, T0 - timedelta(days=days_ago), likes, comments=None if likes is None else likes // 10, hashtags=tuple(tags), image_path=image)
-
+    return Post(
+        code,
+        T0 - timedelta(days=days_ago),
+        likes,
+        comments=None if likes is None else likes // 10,
+        hashtags=tuple(tags),
+        image_path=image,
+    )
 
 
 def test_sql_statements_keeps_semicolons_inside_strings():
@@ -111,10 +166,16 @@ def test_a_failing_account_write_leaves_nothing_half_written(store):
 
 
 def test_cooccurring_tags_follow_the_posts(store):
-    posts = (make_post("a", 1, 10, ["beach", "sea"]), make_post("b", 2, 10, ["beach", "sea", "sun"]),
-             make_post("c", 3, 10, ["city"]))
+    posts = (
+        make_post("a", 1, 10, ["beach", "sea"]),
+        make_post("b", 2, 10, ["beach", "sea", "sun"]),
+        make_post("c", 3, 10, ["city"]),
+    )
     store.save_account(Account("demo", 100, 1, 3, posts=posts))
-    assert [(tag, shared) for tag, shared, _, _ in store.cooccurring_with_partner(["beach"])] == [("sea", 2), ("sun", 1)]
+    assert [(tag, shared) for tag, shared, _, _ in store.cooccurring_with_partner(["beach"])] == [
+        ("sea", 2),
+        ("sun", 1),
+    ]
     assert [p.handle for p in store.tag_evidence(["beach"])["beach"]] == ["demo", "demo"]
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
 
-from likepredict.paths import DEMO_HANDLE, DEMO_SAMPLES
+from core.paths import DEMO_HANDLE, DEMO_SAMPLES
 from tests.botapi import LocalBotApi, StoredFile, running_bot
 from tests.test_bot import bot_settings
 
@@ -81,8 +82,12 @@ class FaultyBotApi(LocalBotApi):
         """A user in `chat_id` replies to message `message_id` of that chat, whatever this server sent there:
         message ids are per chat in Telegram, so another chat's id can name a message here."""
         message = self._user_message(chat_id, text=text)
-        message["reply_to_message"] = {"message_id": message_id, "date": message["date"], "chat": message["chat"],
-                                       "text": "an earlier message"}
+        message["reply_to_message"] = {
+            "message_id": message_id,
+            "date": message["date"],
+            "chat": message["chat"],
+            "text": "an earlier message",
+        }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._queue_message(message)

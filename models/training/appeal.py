@@ -10,8 +10,9 @@ Baselines on the same held-out photos: ridge on the hand features alone, ridge o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import onnxruntime
@@ -21,11 +22,17 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from inference.appeal import APPEAL_FEATURE_NAMES, APPEAL_FEATURES_VERSION, APPEAL_HAND_FEATURES, AppealModel, appeal_inputs
+from inference.appeal import (
+    APPEAL_FEATURE_NAMES,
+    APPEAL_FEATURES_VERSION,
+    APPEAL_HAND_FEATURES,
+    AppealModel,
+    appeal_inputs,
+)
+from inference.card import MODELS_DIR, model_entry, update_card
 from inference.photo import HAND_FEATURE_NAMES
-from likepredict.datasets import DatasetError
-from models.card import MODELS_DIR, model_entry, update_card
 from models.training.photo_dataset import PhotoFeatures, load_photo_features
+from scraping.datasets import DatasetError
 
 APPEAL_FILE = "appeal.onnx"
 HELD_OUT_FRACTION = 0.2
@@ -76,7 +83,9 @@ def ridge(alpha: float) -> Pipeline:
     return make_pipeline(StandardScaler(), Ridge(alpha=alpha))
 
 
-def choose_ridge(features: np.ndarray, target: np.ndarray, alphas: tuple[float, ...], seed: int) -> tuple[Pipeline, dict[str, float]]:
+def choose_ridge(
+    features: np.ndarray, target: np.ndarray, alphas: tuple[float, ...], seed: int
+) -> tuple[Pipeline, dict[str, float]]:
     """The ridge whose cross-validated Spearman on (`features`, `target`) is highest, refitted on all of them."""
     folds = KFold(min(CV_FOLDS, len(target)), shuffle=True, random_state=seed)
     scores = {}
@@ -92,8 +101,9 @@ def export_onnx(model: Pipeline, n_features: int, path: Path) -> None:
     from skl2onnx.common.data_types import FloatTensorType
 
     # A fixed graph name: skl2onnx would draw a random one, and the file must reproduce byte for byte.
-    onnx_model = convert_sklearn(model, initial_types=[("features", FloatTensorType([None, n_features]))],
-                                 target_opset=17, name="appeal")
+    onnx_model = convert_sklearn(
+        model, initial_types=[("features", FloatTensorType([None, n_features]))], target_opset=17, name="appeal"
+    )
     path.write_bytes(onnx_model.SerializeToString())
 
 
@@ -104,8 +114,9 @@ def score_scale(mos: np.ndarray) -> tuple[float, float]:
     return low, high
 
 
-def train_appeal(photos_dir: Path, models_dir: Path = MODELS_DIR, seed: int = 0, cache: Path | None = None,
-                 log: Log = print) -> dict[str, dict[str, Any]]:
+def train_appeal(
+    photos_dir: Path, models_dir: Path = MODELS_DIR, seed: int = 0, cache: Path | None = None, log: Log = print
+) -> dict[str, dict[str, Any]]:
     """Fit, judge and export the appeal model; writes `appeal.onnx` and its card entry, returns {"appeal": entry}."""
     photos_dir = Path(photos_dir)
     features = load_photo_features(photos_dir, models_dir, cache)
@@ -127,21 +138,36 @@ def train_appeal(photos_dir: Path, models_dir: Path = MODELS_DIR, seed: int = 0,
     export_onnx(model, inputs.shape[1], path)
     metrics["onnx_vs_sklearn_max_abs_diff"] = onnx_parity(path, model, inputs[test_rows])
     entry = model_entry(
-        path, APPEAL_FEATURE_NAMES, APPEAL_FEATURES_VERSION, metrics=metrics,
-        data={"photos": photos_dir.name, "rated_photos": len(target), "train": len(train_rows),
-              "held_out": len(test_rows), "seed": seed, "mos_low": low, "mos_high": high},
-        notes=("standardised ridge on hand features + mean EfficientNet-Lite0 embedding over 6 views; "
-               "score = predicted rating mapped so the training labels' min..max is 0..100; fitted on the training split only"),
+        path,
+        APPEAL_FEATURE_NAMES,
+        APPEAL_FEATURES_VERSION,
+        metrics=metrics,
+        data={
+            "photos": photos_dir.name,
+            "rated_photos": len(target),
+            "train": len(train_rows),
+            "held_out": len(test_rows),
+            "seed": seed,
+            "mos_low": low,
+            "mos_high": high,
+        },
+        notes=(
+            "standardised ridge on hand features + mean EfficientNet-Lite0 embedding over 6 views; "
+            "score = predicted rating mapped so the training labels' min..max is 0..100; fitted on the training split only"
+        ),
     )
     update_card({"appeal": entry}, models_dir)
-    log(f"appeal: held-out Spearman {held_out['spearman']:.3f}, pairwise accuracy {held_out['pairwise_accuracy']:.3f} "
+    log(
+        f"appeal: held-out Spearman {held_out['spearman']:.3f}, pairwise accuracy {held_out['pairwise_accuracy']:.3f} "
         f"(hand features alone {metrics['baseline_hand_spearman']:.3f}, one 224 px view {metrics['baseline_single_view_spearman']:.3f}, "
-        f"sharpness alone {metrics['baseline_sharpness_spearman']:.3f}) on {len(test_rows)} photos")
+        f"sharpness alone {metrics['baseline_sharpness_spearman']:.3f}) on {len(test_rows)} photos"
+    )
     return {"appeal": entry}
 
 
-def baseline_metrics(features: PhotoFeatures, target: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray,
-                     seed: int) -> dict[str, float]:
+def baseline_metrics(
+    features: PhotoFeatures, target: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray, seed: int
+) -> dict[str, float]:
     hand_columns = [HAND_FEATURE_NAMES.index(name) for name in APPEAL_HAND_FEATURES]
     hand = features.hand[:, hand_columns]
     hand_model, _ = choose_ridge(hand[train_rows], target[train_rows], HAND_RIDGE_ALPHAS, seed)
@@ -149,9 +175,11 @@ def baseline_metrics(features: PhotoFeatures, target: np.ndarray, train_rows: np
     single_model, _ = choose_ridge(single_view[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
     sharpness = features.hand[test_rows, HAND_FEATURE_NAMES.index(SHARPNESS)]
     metrics = {}
-    for name, predicted in (("hand", hand_model.predict(hand[test_rows])),
-                            ("single_view", single_model.predict(single_view[test_rows])),
-                            ("sharpness", sharpness)):
+    for name, predicted in (
+        ("hand", hand_model.predict(hand[test_rows])),
+        ("single_view", single_model.predict(single_view[test_rows])),
+        ("sharpness", sharpness),
+    ):
         metrics.update({f"baseline_{name}_{k}": v for k, v in ranking_metrics(predicted, target[test_rows]).items()})
     return metrics
 

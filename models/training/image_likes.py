@@ -9,15 +9,17 @@ out against the likes model alone; if the photo adds nothing there, the figures 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from core.records import Account
+from inference.card import load_card, model_entry
 from inference.likes_features import (
     IMAGE_LIKES_FEATURE_NAMES,
     IMAGE_LIKES_FEATURES_VERSION,
@@ -30,7 +32,7 @@ from inference.likes_features import (
     likes_features,
     photo_vs_recent,
 )
-from likepredict.records import Account
+from inference.onnx_model import OnnxModel
 from models.training.likes import Log, clean_accounts, likes_metrics
 
 RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
@@ -62,12 +64,22 @@ def image_likes_dataset(
         for post in account.posts:
             if post.image_path not in analysed or not is_settled(post, account.fetched_at):
                 continue
-            earlier = sorted((p for p in account.posts if p.taken_at < post.taken_at and p.image_path in analysed),
-                             key=lambda p: p.taken_at, reverse=True)[:REFERENCE_PHOTOS]
+            earlier = sorted(
+                (p for p in account.posts if p.taken_at < post.taken_at and p.image_path in analysed),
+                key=lambda p: p.taken_at,
+                reverse=True,
+            )[:REFERENCE_PHOTOS]
             if len(earlier) < MIN_REFERENCE_PHOTOS:
                 continue
-            row = likes_features(account.posts, account.followers, account.following, account.posts_count,
-                                 PostFacts.of(post), popularity, account.fetched_at)
+            row = likes_features(
+                account.posts,
+                account.followers,
+                account.following,
+                account.posts_count,
+                PostFacts.of(post),
+                popularity,
+                account.fetched_at,
+            )
             if row.n_previous < MIN_PREVIOUS_POSTS:
                 continue
             output = float(likes_model(row.features[None, :])[0])
@@ -110,8 +122,9 @@ def export_image_likes(model: Pipeline, path: Path) -> Path:
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
 
-    onnx_model = to_onnx(model, initial_types=[("features", FloatTensorType([None, len(IMAGE_LIKES_FEATURE_NAMES)]))],
-                         target_opset=17)
+    onnx_model = to_onnx(
+        model, initial_types=[("features", FloatTensorType([None, len(IMAGE_LIKES_FEATURE_NAMES)]))], target_opset=17
+    )
     path.write_bytes(onnx_model.SerializeToString())
     return path
 
@@ -125,9 +138,6 @@ def train_image_likes(
     log: Log = print,
 ) -> tuple[dict, dict] | None:
     """Fit, judge leave-one-account-out and export `likes_image.onnx`; None (with a line) when data is lacking."""
-    from inference.onnx_model import OnnxModel
-    from models.card import load_card, model_entry
-
     card = load_card(models_dir / "card.json")
     if "likes" not in card.get("models", {}):
         log("image-aware likes: skipped, no likes model in the card yet (train it with --influencers)")
@@ -151,14 +161,29 @@ def train_image_likes(
     log("image-aware likes (leave one account out): " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
     model = fit_image_likes(data.features, data.target)
     coefficients = dict(zip(IMAGE_LIKES_FEATURE_NAMES, (model[-1].coef_ / model[0].scale_).round(5).tolist()))
-    notes = ("Learned from SYNTHETIC demo data: its figures say nothing about real accounts, and the predictor "
-             "applies it only to the accounts it was learned from." if synthetic else
-             "Learned from real accounts with photos.")
-    data_info = {"source": data_name, "synthetic": synthetic, "rows": len(data), "accounts": n_accounts,
-                 "account_handles": sorted({accounts[g].handle for g in np.unique(data.groups)}),
-                 "evaluation": "leave one account out",
-                 "appeal_model_sha256": card["models"].get("appeal", {}).get("sha256")}
-    entry = model_entry(export_image_likes(model, models_dir / IMAGE_LIKES_FILE), IMAGE_LIKES_FEATURE_NAMES,
-                        IMAGE_LIKES_FEATURES_VERSION, metrics, data_info, notes, ridge_alpha=float(model[-1].alpha),
-                        coefficients_per_unit=coefficients)
+    notes = (
+        "Learned from SYNTHETIC demo data: its figures say nothing about real accounts, and the predictor "
+        "applies it only to the accounts it was learned from."
+        if synthetic
+        else "Learned from real accounts with photos."
+    )
+    data_info = {
+        "source": data_name,
+        "synthetic": synthetic,
+        "rows": len(data),
+        "accounts": n_accounts,
+        "account_handles": sorted({accounts[g].handle for g in np.unique(data.groups)}),
+        "evaluation": "leave one account out",
+        "appeal_model_sha256": card["models"].get("appeal", {}).get("sha256"),
+    }
+    entry = model_entry(
+        export_image_likes(model, models_dir / IMAGE_LIKES_FILE),
+        IMAGE_LIKES_FEATURE_NAMES,
+        IMAGE_LIKES_FEATURES_VERSION,
+        metrics,
+        data_info,
+        notes,
+        ridge_alpha=float(model[-1].alpha),
+        coefficients_per_unit=coefficients,
+    )
     return {"likes_image": entry}, {}

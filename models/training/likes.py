@@ -9,10 +9,10 @@ GBRs (10 % and 90 %). An MLP on the same scaled features is fitted for compariso
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from sklearn.ensemble import GradientBoostingRegressor
@@ -21,6 +21,8 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from core.records import Account
+from inference.card import load_card, model_entry
 from inference.likes_features import (
     LIKES_FEATURE_NAMES,
     LIKES_FEATURES_VERSION,
@@ -32,15 +34,19 @@ from inference.likes_features import (
     likes_features,
     settled_history,
 )
-from likepredict.records import Account
+from inference.onnx_model import OnnxModel
 
 # Instagram opened on this day; earlier dates in a data set are broken timestamps.
-FIRST_VALID_DATE = datetime(2010, 10, 6, tzinfo=timezone.utc)
+FIRST_VALID_DATE = datetime(2010, 10, 6, tzinfo=UTC)
 QUANTILES = (0.1, 0.9)
 CV_FOLDS = 5
 # Light tuning: the loss (huber resists the odd viral post) and the tree depth; a wider grid moved the
 # grouped-CV error by at most 0.004 on influencers-2017.
-GBR_GRID = [{"loss": "squared_error", "max_depth": 2}, {"loss": "huber", "max_depth": 2}, {"loss": "huber", "max_depth": 3}]
+GBR_GRID = [
+    {"loss": "squared_error", "max_depth": 2},
+    {"loss": "huber", "max_depth": 2},
+    {"loss": "huber", "max_depth": 3},
+]
 GBR_FIXED = {"n_estimators": 200, "learning_rate": 0.075, "subsample": 0.8, "min_samples_leaf": 20}
 WITHIN_LIKES = 30  # the original likePredict study's figure: share within ±30 likes
 Log = Callable[[str], None]
@@ -71,8 +77,17 @@ def clean_accounts(accounts: Iterable[Account]) -> list[Account]:
     cleaned = []
     for account in accounts:
         posts = tuple(p for p in account.posts if p.taken_at >= FIRST_VALID_DATE)
-        cleaned.append(Account(account.handle, account.followers, account.following, account.posts_count, posts,
-                               account.is_private, account.fetched_at))
+        cleaned.append(
+            Account(
+                account.handle,
+                account.followers,
+                account.following,
+                account.posts_count,
+                posts,
+                account.is_private,
+                account.fetched_at,
+            )
+        )
     return cleaned
 
 
@@ -99,8 +114,15 @@ def build_dataset(accounts: Sequence[Account], popularity: Callable[[int], TagPo
             if not is_settled(post, account.fetched_at):
                 dropped += 1
                 continue
-            row = likes_features(account.posts, account.followers, account.following, account.posts_count,
-                                 PostFacts.of(post), table, account.fetched_at)
+            row = likes_features(
+                account.posts,
+                account.followers,
+                account.following,
+                account.posts_count,
+                PostFacts.of(post),
+                table,
+                account.fetched_at,
+            )
             if row.n_previous < MIN_PREVIOUS_POSTS:
                 continue
             columns["features"].append(row.features)
@@ -123,7 +145,9 @@ def build_dataset(accounts: Sequence[Account], popularity: Callable[[int], TagPo
     )
 
 
-def split_accounts(accounts: Sequence[Account], seed: int, test_share: float = 0.2) -> tuple[list[Account], list[Account]]:
+def split_accounts(
+    accounts: Sequence[Account], seed: int, test_share: float = 0.2
+) -> tuple[list[Account], list[Account]]:
     """A fixed random split of whole accounts: (training, held-out)."""
     order = np.random.default_rng(seed).permutation(len(accounts))
     n_test = max(1, int(round(len(accounts) * test_share))) if len(accounts) > 1 else 0
@@ -189,8 +213,14 @@ def fit_likes_models(data: LikesDataset, params: dict, seed: int) -> LikesModels
     high = make_gbr(seed, loss="quantile", alpha=QUANTILES[1], **shape).fit(data.features, data.target)
     mlp = make_pipeline(
         StandardScaler(),
-        MLPRegressor(hidden_layer_sizes=(64, 32), alpha=1e-3, learning_rate_init=1e-3, max_iter=300,
-                     early_stopping=True, random_state=seed),
+        MLPRegressor(
+            hidden_layer_sizes=(64, 32),
+            alpha=1e-3,
+            learning_rate_init=1e-3,
+            max_iter=300,
+            early_stopping=True,
+            random_state=seed,
+        ),
     ).fit(data.features, data.target)
     return LikesModels(centre, low, high, mlp, params)
 
@@ -201,8 +231,9 @@ def ordered_range(low: np.ndarray, centre: np.ndarray, high: np.ndarray) -> tupl
     return stacked[0], stacked[1], stacked[2]
 
 
-def likes_metrics(actual: np.ndarray, predicted: np.ndarray, low: np.ndarray | None = None,
-                  high: np.ndarray | None = None) -> dict[str, float]:
+def likes_metrics(
+    actual: np.ndarray, predicted: np.ndarray, low: np.ndarray | None = None, high: np.ndarray | None = None
+) -> dict[str, float]:
     """The agreed error figures, on like counts (not logs) unless the name says log."""
     actual = np.asarray(actual, dtype=float)
     predicted = np.maximum(np.asarray(predicted, dtype=float), 0.0)
@@ -232,17 +263,20 @@ def model_metrics(data: LikesDataset, centre: np.ndarray, low: np.ndarray, high:
 def mae_log_gain(data: LikesDataset, predicted_likes: np.ndarray, seed: int, draws: int = 1000) -> dict[str, float]:
     """How much lower the model's MAE of log-likes is than the baseline's, with a 90 % interval from
     resampling whole accounts (rows of one account are not independent)."""
-    gain = (np.abs(np.log1p(data.baseline_median) - np.log1p(data.likes))
-            - np.abs(np.log1p(np.maximum(predicted_likes, 0.0)) - np.log1p(data.likes)))
+    gain = np.abs(np.log1p(data.baseline_median) - np.log1p(data.likes)) - np.abs(
+        np.log1p(np.maximum(predicted_likes, 0.0)) - np.log1p(data.likes)
+    )
     accounts = np.unique(data.groups)
     sums = np.array([gain[data.groups == a].sum() for a in accounts])
     counts = np.array([np.sum(data.groups == a) for a in accounts])
     rng = np.random.default_rng(seed)
     samples = rng.integers(0, len(accounts), size=(draws, len(accounts)))
     resampled = sums[samples].sum(axis=1) / counts[samples].sum(axis=1)
-    return {"mae_log_gain_vs_baseline": round(float(gain.mean()), 4),
-            "mae_log_gain_vs_baseline_p05": round(float(np.percentile(resampled, 5)), 4),
-            "mae_log_gain_vs_baseline_p95": round(float(np.percentile(resampled, 95)), 4)}
+    return {
+        "mae_log_gain_vs_baseline": round(float(gain.mean()), 4),
+        "mae_log_gain_vs_baseline_p05": round(float(np.percentile(resampled, 5)), 4),
+        "mae_log_gain_vs_baseline_p95": round(float(np.percentile(resampled, 95)), 4),
+    }
 
 
 def export_gbr(model: GradientBoostingRegressor, path: Path) -> Path:
@@ -250,8 +284,11 @@ def export_gbr(model: GradientBoostingRegressor, path: Path) -> Path:
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
 
-    onnx_model = to_onnx(model, initial_types=[("features", FloatTensorType([None, len(LIKES_FEATURE_NAMES)]))],
-                         target_opset={"": 17, "ai.onnx.ml": 3})
+    onnx_model = to_onnx(
+        model,
+        initial_types=[("features", FloatTensorType([None, len(LIKES_FEATURE_NAMES)]))],
+        target_opset={"": 17, "ai.onnx.ml": 3},
+    )
     path.write_bytes(onnx_model.SerializeToString())
     return path
 
@@ -265,17 +302,19 @@ LIKES_MODEL_FILES = {"likes": "likes.onnx", "likes_q10": "likes_q10.onnx", "like
 TAG_POPULARITY_FILE = "tag_popularity.json"
 
 
-def train_likes(accounts: Sequence[Account], models_dir: Path, seed: int, data_name: str, log: Log = print) -> tuple[dict, dict]:
+def train_likes(
+    accounts: Sequence[Account], models_dir: Path, seed: int, data_name: str, log: Log = print
+) -> tuple[dict, dict]:
     """Split, tune, fit, evaluate against the baseline, export; returns (card entries, report section)."""
-    from models.card import model_entry
-
     accounts = clean_accounts(accounts)
     train_accounts, test_accounts = split_accounts(accounts, seed)
     log(f"likes: {len(train_accounts)} training accounts, {len(test_accounts)} held-out accounts")
     train, popularity = training_dataset(train_accounts, CV_FOLDS, seed)
     test = build_dataset(test_accounts, lambda i: popularity)
-    log(f"likes: {len(train)} training rows, {len(test)} held-out rows "
-        f"({train.dropped_unsettled + test.dropped_unsettled} posts too fresh at crawl time left out as targets)")
+    log(
+        f"likes: {len(train)} training rows, {len(test)} held-out rows "
+        f"({train.dropped_unsettled + test.dropped_unsettled} posts too fresh at crawl time left out as targets)"
+    )
     params, cv_results = tune_centre(train, seed, log)
     log(f"likes: fitting the centre {params}, the 10 % and 90 % quantiles and the MLP")
     models = fit_likes_models(train, params, seed)
@@ -289,29 +328,61 @@ def train_likes(accounts: Sequence[Account], models_dir: Path, seed: int, data_n
 
     models_dir.mkdir(parents=True, exist_ok=True)
     tag_sha = popularity.save(models_dir / TAG_POPULARITY_FILE)
-    data = {"source": data_name, "training_accounts": len(train_accounts), "held_out_accounts": len(test_accounts),
-            "training_rows": len(train), "held_out_rows": len(test), "seed": seed,
-            "targets_left_out_as_too_fresh": train.dropped_unsettled + test.dropped_unsettled,
-            "split": "by account, 80/20; each post predicted from posts dated before it"}
-    common = {"target": "log1p(likes) - log1p(median likes of up to 20 previous settled posts)",
-              "tag_popularity": {"file": TAG_POPULARITY_FILE, "sha256": tag_sha, "tags": len(popularity.scores)}}
+    data = {
+        "source": data_name,
+        "training_accounts": len(train_accounts),
+        "held_out_accounts": len(test_accounts),
+        "training_rows": len(train),
+        "held_out_rows": len(test),
+        "seed": seed,
+        "targets_left_out_as_too_fresh": train.dropped_unsettled + test.dropped_unsettled,
+        "split": "by account, 80/20; each post predicted from posts dated before it",
+    }
+    common = {
+        "target": "log1p(likes) - log1p(median likes of up to 20 previous settled posts)",
+        "tag_popularity": {"file": TAG_POPULARITY_FILE, "sha256": tag_sha, "tags": len(popularity.scores)},
+    }
     held_out = {f"gbr_{k}": v for k, v in gbr.items()}
     held_out.update({f"mlp_{k}": v for k, v in mlp.items()})
     held_out.update({f"baseline_{k}": v for k, v in baseline.items()})
-    notes = ("Posts less than a day old at crawl time (2017-04-30 in influencers-2017) are not targets: their "
-             "likes were not final. Range = 10 % / 90 % quantile GBRs, sorted at serving.")
+    notes = (
+        "Posts less than a day old at crawl time (2017-04-30 in influencers-2017) are not targets: their "
+        "likes were not final. Range = 10 % / 90 % quantile GBRs, sorted at serving."
+    )
     entries = {
-        "likes": model_entry(export_gbr(models.centre, models_dir / LIKES_MODEL_FILES["likes"]), LIKES_FEATURE_NAMES,
-                             LIKES_FEATURES_VERSION, held_out, data, notes, params={**GBR_FIXED, **params}, **common),
-        "likes_q10": model_entry(export_gbr(models.low, models_dir / LIKES_MODEL_FILES["likes_q10"]),
-                                 LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, {"coverage_80": gbr["coverage_80"]}, data,
-                                 "10 % quantile of the target", **common),
-        "likes_q90": model_entry(export_gbr(models.high, models_dir / LIKES_MODEL_FILES["likes_q90"]),
-                                 LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, {"coverage_80": gbr["coverage_80"]}, data,
-                                 "90 % quantile of the target", **common),
+        "likes": model_entry(
+            export_gbr(models.centre, models_dir / LIKES_MODEL_FILES["likes"]),
+            LIKES_FEATURE_NAMES,
+            LIKES_FEATURES_VERSION,
+            held_out,
+            data,
+            notes,
+            params={**GBR_FIXED, **params},
+            **common,
+        ),
+        "likes_q10": model_entry(
+            export_gbr(models.low, models_dir / LIKES_MODEL_FILES["likes_q10"]),
+            LIKES_FEATURE_NAMES,
+            LIKES_FEATURES_VERSION,
+            {"coverage_80": gbr["coverage_80"]},
+            data,
+            "10 % quantile of the target",
+            **common,
+        ),
+        "likes_q90": model_entry(
+            export_gbr(models.high, models_dir / LIKES_MODEL_FILES["likes_q90"]),
+            LIKES_FEATURE_NAMES,
+            LIKES_FEATURES_VERSION,
+            {"coverage_80": gbr["coverage_80"]},
+            data,
+            "90 % quantile of the target",
+            **common,
+        ),
     }
-    report = {"likes_cv": {json_key(r): r["cv_mae_log"] for r in cv_results},
-              "likes_importances": importances(models.centre)}
+    report = {
+        "likes_cv": {json_key(r): r["cv_mae_log"] for r in cv_results},
+        "likes_importances": importances(models.centre),
+    }
     return entries, report
 
 
@@ -321,9 +392,6 @@ def json_key(params: dict) -> str:
 
 def evaluate_committed_likes(accounts: Sequence[Account], models_dir: Path) -> dict[str, float]:
     """Metrics of the committed models on `accounts`, every row treated as unseen."""
-    from inference.onnx_model import OnnxModel
-    from models.card import load_card
-
     card = load_card(models_dir / "card.json")
     sessions = {name: OnnxModel(name, models_dir, card=card) for name in LIKES_MODEL_FILES}
     for session in sessions.values():
@@ -337,7 +405,12 @@ def evaluate_committed_likes(accounts: Sequence[Account], models_dir: Path) -> d
     model = model_metrics(data, outputs["likes"], outputs["likes_q10"], outputs["likes_q90"])
     result: dict[str, float] = {"rows": len(data), "accounts": len(np.unique(data.groups))}
     result.update({f"model_{k}": v for k, v in model.items()})
-    result.update(mae_log_gain(data, data.likes_from(ordered_range(
-        outputs["likes_q10"], outputs["likes"], outputs["likes_q90"])[1]), seed=0))
+    result.update(
+        mae_log_gain(
+            data,
+            data.likes_from(ordered_range(outputs["likes_q10"], outputs["likes"], outputs["likes_q90"])[1]),
+            seed=0,
+        )
+    )
     result.update({f"baseline_{k}": v for k, v in baseline_metrics(data).items()})
     return result

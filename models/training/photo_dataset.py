@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.progress import progress
+from inference.card import MODELS_DIR
 from inference.encoder import ImageEncoder
 from inference.photo import PhotoError, decode_photo, hand_features
-from likepredict.datasets import DatasetError
-from likepredict.progress import progress
-from models.card import MODELS_DIR
+from scraping.datasets import DatasetError
 
 LABELS_FILE = "labels.csv"
 # Photos decoded and encoded together: one onnxruntime call per batch.
@@ -65,7 +65,9 @@ def read_labels(photos_dir: Path) -> list[LabelledPhoto]:
                 raise DatasetError(f"{labels}:{number}: mos {row['mos']!r} is not a number") from None
             path = photos_dir / row["image"]
             if not math.isfinite(mos) or not path.is_file():
-                raise DatasetError(f"{labels}:{number}: {'image ' + row['image'] + ' is missing' if math.isfinite(mos) else 'mos is not finite'}")
+                raise DatasetError(
+                    f"{labels}:{number}: {'image ' + row['image'] + ' is missing' if math.isfinite(mos) else 'mos is not finite'}"
+                )
             rows.append(LabelledPhoto(path, mos))
     if len(rows) < 2:
         raise DatasetError(f"{labels}: needs at least two rated photos, found {len(rows)}")
@@ -75,7 +77,7 @@ def read_labels(photos_dir: Path) -> list[LabelledPhoto]:
 def photo_features(photos: list[LabelledPhoto], encoder: ImageEncoder, label: str = "photos") -> PhotoFeatures:
     """Decode, hand features and per-view embeddings of every photo (a photo that will not decode is an error)."""
     hands, views = [], []
-    batches = [photos[start:start + ENCODE_BATCH] for start in range(0, len(photos), ENCODE_BATCH)]
+    batches = [photos[start : start + ENCODE_BATCH] for start in range(0, len(photos), ENCODE_BATCH)]
     for batch in progress(batches, label, total=len(batches)):
         decoded = []
         for photo in batch:
@@ -102,6 +104,11 @@ def load_photo_features(photos_dir: Path, models_dir: Path = MODELS_DIR, cache: 
             return PhotoFeatures(list(stored["names"]), stored["mos"], stored["hand"], stored["view_embeddings"])
     features = photo_features(photos, ImageEncoder(models_dir), label=f"features of {photos_dir.name}")
     if cache is not None:
-        np.savez(cache, names=np.array(features.names), mos=features.mos, hand=features.hand,
-                 view_embeddings=features.view_embeddings)
+        np.savez(
+            cache,
+            names=np.array(features.names),
+            mos=features.mos,
+            hand=features.hand,
+            view_embeddings=features.view_embeddings,
+        )
     return features

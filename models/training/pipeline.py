@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
+from core.paths import DEMO_DATA, MODELS_DIR
+from inference.analyzer import PhotoAnalyzer
+from inference.card import update_card
 from inference.onnx_model import ModelMismatchError
-from likepredict.datasets import read_any, read_influencers
-from likepredict.paths import DEMO_DATA, MODELS_DIR, PROJECT_ROOT
-from models.card import update_card
 from models.training.image_likes import train_image_likes
 from models.training.likes import Log, train_likes
+from scraping.datasets import read_any, read_influencers
 
 DEFAULT_SEED = 7
 STEP_NAMES = ("likes", "appeal", "similarity", "image-likes")
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# Beside a checkout (../shared/data); an installed package has no default and takes paths on the command line.
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def default_influencers() -> Path | None:
@@ -41,8 +44,13 @@ class TrainingInputs:
     data: Path | None = None
 
 
-def run_pipeline(inputs: TrainingInputs, models_dir: Path = MODELS_DIR, seed: int = DEFAULT_SEED,
-                 log: Log = print, only: Sequence[str] | None = None) -> dict[str, Any]:
+def run_pipeline(
+    inputs: TrainingInputs,
+    models_dir: Path = MODELS_DIR,
+    seed: int = DEFAULT_SEED,
+    log: Log = print,
+    only: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Run every step (or those named in `only`) whose data is given; returns the card as written."""
     models_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -50,8 +58,11 @@ def run_pipeline(inputs: TrainingInputs, models_dir: Path = MODELS_DIR, seed: in
     steps: list[tuple[str, Path | None, Callable[[Path], Any]]] = [
         ("likes", inputs.influencers, lambda path: likes_step(path, models_dir, seed, log)),
         ("appeal", inputs.photos, lambda path: image_step("appeal", "train_appeal", path, models_dir, seed, log)),
-        ("similarity", inputs.data,
-         lambda path: image_step("similarity", "train_similarity", path, models_dir, seed, log)),
+        (
+            "similarity",
+            inputs.data,
+            lambda path: image_step("similarity", "train_similarity", path, models_dir, seed, log),
+        ),
         ("image-likes", inputs.data, lambda path: image_likes_step(path, models_dir, log)),
     ]
     for name, path, step in steps:
@@ -83,14 +94,16 @@ def image_step(name: str, function: str, path: Path, models_dir: Path, seed: int
         log(f"[{name}] skipped: models/training/{name}.py:{function} is not available in this checkout")
         return None
     result = train(path, models_dir, seed)
-    entries = result if isinstance(result, dict) and all(isinstance(v, dict) and "file" in v for v in result.values()) else None
+    entries = (
+        result
+        if isinstance(result, dict) and all(isinstance(v, dict) and "file" in v for v in result.values())
+        else None
+    )
     return update_card(entries, models_dir) if entries else None
 
 
 def image_likes_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] | None:
     try:
-        from inference.photo import PhotoAnalyzer
-
         analyzer = PhotoAnalyzer(models_dir=models_dir)
     except (ImportError, ModelMismatchError) as error:
         log(f"[image-likes] skipped: the photo analyser is not available ({error})")

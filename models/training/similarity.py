@@ -10,21 +10,22 @@ default head (the normalised pretrained embedding) there; the card records which
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 from scipy.stats import spearmanr
 
+from core.progress import progress
+from inference.card import MODELS_DIR, model_entry, update_card
 from inference.encoder import EMBEDDING_SIZE, ImageEncoder
 from inference.photo import PhotoError, decode_photo
 from inference.similarity import SIMILARITY_FEATURE_NAMES, SIMILARITY_FEATURES_VERSION
-from likepredict.datasets import DatasetError, read_any
-from likepredict.progress import progress
-from models.card import MODELS_DIR, model_entry, update_card
+from scraping.datasets import DatasetError, read_any
 
 SIMILARITY_FILE = "similarity.onnx"
 PROJECTION_DIMENSIONS = 32
@@ -92,8 +93,13 @@ def pair_spearman(vectors: np.ndarray, jaccard: np.ndarray) -> float:
     return float(spearmanr(cosine, jaccard[upper])[0])
 
 
-def fit_projection(embeddings: np.ndarray, tag_sets: Sequence[frozenset[str]], seed: int = 0,
-                   dimensions: int = PROJECTION_DIMENSIONS, steps: int = STEPS) -> Projection:
+def fit_projection(
+    embeddings: np.ndarray,
+    tag_sets: Sequence[frozenset[str]],
+    seed: int = 0,
+    dimensions: int = PROJECTION_DIMENSIONS,
+    steps: int = STEPS,
+) -> Projection:
     """A projection whose cosine approximates the Jaccard overlap of `tag_sets`.
 
     The centred embeddings are first reduced to their top principal components (at most a third of the
@@ -141,19 +147,26 @@ def projection_graph(projection: Projection) -> onnx.ModelProto:
     nodes, initializers = [], []
     current = "embedding"
     if projection.weights is not None:
-        initializers += [numpy_helper.from_array(projection.mean.astype(np.float32), "mean"),
-                         numpy_helper.from_array(projection.scale.astype(np.float32), "scale"),
-                         numpy_helper.from_array(projection.weights.astype(np.float32), "weights")]
-        nodes += [helper.make_node("Sub", [current, "mean"], ["centred"]),
-                  helper.make_node("Div", ["centred", "scale"], ["standardised"]),
-                  helper.make_node("MatMul", ["standardised", "weights"], ["projected"])]
+        initializers += [
+            numpy_helper.from_array(projection.mean.astype(np.float32), "mean"),
+            numpy_helper.from_array(projection.scale.astype(np.float32), "scale"),
+            numpy_helper.from_array(projection.weights.astype(np.float32), "weights"),
+        ]
+        nodes += [
+            helper.make_node("Sub", [current, "mean"], ["centred"]),
+            helper.make_node("Div", ["centred", "scale"], ["standardised"]),
+            helper.make_node("MatMul", ["standardised", "weights"], ["projected"]),
+        ]
         current = "projected"
     initializers.append(numpy_helper.from_array(np.array(1e-12, dtype=np.float32), "epsilon"))
-    nodes += [helper.make_node("ReduceL2", [current], ["norm"], axes=[1], keepdims=1),
-              helper.make_node("Max", ["norm", "epsilon"], ["safe_norm"]),
-              helper.make_node("Div", [current, "safe_norm"], ["vector"])]
+    nodes += [
+        helper.make_node("ReduceL2", [current], ["norm"], axes=[1], keepdims=1),
+        helper.make_node("Max", ["norm", "epsilon"], ["safe_norm"]),
+        helper.make_node("Div", [current, "safe_norm"], ["vector"]),
+    ]
     graph = helper.make_graph(
-        nodes, "similarity_head",
+        nodes,
+        "similarity_head",
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [None, EMBEDDING_SIZE])],
         [helper.make_tensor_value_info("vector", TensorProto.FLOAT, [None, projection.dimensions])],
         initializers,
@@ -163,17 +176,28 @@ def projection_graph(projection: Projection) -> onnx.ModelProto:
     return model
 
 
-def export_head(projection: Projection, head: str, models_dir: Path, metrics: dict[str, Any], data: dict[str, Any],
-                notes: str) -> dict[str, dict[str, Any]]:
+def export_head(
+    projection: Projection, head: str, models_dir: Path, metrics: dict[str, Any], data: dict[str, Any], notes: str
+) -> dict[str, dict[str, Any]]:
     path = models_dir / SIMILARITY_FILE
     path.write_bytes(projection_graph(projection).SerializeToString())
-    entry = model_entry(path, SIMILARITY_FEATURE_NAMES, SIMILARITY_FEATURES_VERSION, metrics=metrics, data=data,
-                        notes=notes, head=head, outputs={"vector": [-1, projection.dimensions]})
+    entry = model_entry(
+        path,
+        SIMILARITY_FEATURE_NAMES,
+        SIMILARITY_FEATURES_VERSION,
+        metrics=metrics,
+        data=data,
+        notes=notes,
+        head=head,
+        outputs={"vector": [-1, projection.dimensions]},
+    )
     update_card({"similarity": entry}, models_dir)
     return {"similarity": entry}
 
 
-def export_default_head(models_dir: Path = MODELS_DIR, reason: str = "no training data given") -> dict[str, dict[str, Any]]:
+def export_default_head(
+    models_dir: Path = MODELS_DIR, reason: str = "no training data given"
+) -> dict[str, dict[str, Any]]:
     return export_head(DEFAULT_HEAD, "default", models_dir, {}, {}, f"normalised pretrained embedding ({reason})")
 
 
@@ -189,10 +213,14 @@ class TaggedPhotos:
 
 def load_tagged_photos(data_path: Path, encoder: ImageEncoder) -> TaggedPhotos:
     """Embeddings and tag sets of every post with a readable photo and at least one hashtag."""
-    posts = [(index, post) for index, account in enumerate(read_any(data_path)) for post in account.posts
-             if post.image_path is not None and post.hashtags and Path(post.image_path).is_file()]
+    posts = [
+        (index, post)
+        for index, account in enumerate(read_any(data_path))
+        for post in account.posts
+        if post.image_path is not None and post.hashtags and Path(post.image_path).is_file()
+    ]
     kept, embeddings = [], []
-    batches = [posts[start:start + ENCODE_BATCH] for start in range(0, len(posts), ENCODE_BATCH)]
+    batches = [posts[start : start + ENCODE_BATCH] for start in range(0, len(posts), ENCODE_BATCH)]
     for batch in progress(batches, "similarity: embedding photos", total=len(batches)):
         decoded = []
         for account_index, post in batch:
@@ -204,12 +232,19 @@ def load_tagged_photos(data_path: Path, encoder: ImageEncoder) -> TaggedPhotos:
         if decoded:
             embeddings.append(encoder.embed(decoded))
     if len(kept) < MIN_POSTS:
-        raise DatasetError(f"{data_path}: needs at least {MIN_POSTS} posts with a photo and hashtags, found {len(kept)}")
-    return TaggedPhotos(np.concatenate(embeddings), [frozenset(post.hashtags) for _, post in kept],
-                        np.array([account_index for account_index, _ in kept]))
+        raise DatasetError(
+            f"{data_path}: needs at least {MIN_POSTS} posts with a photo and hashtags, found {len(kept)}"
+        )
+    return TaggedPhotos(
+        np.concatenate(embeddings),
+        [frozenset(post.hashtags) for _, post in kept],
+        np.array([account_index for account_index, _ in kept]),
+    )
 
 
-def split_posts(groups: np.ndarray, seed: int, fraction: float = HELD_OUT_FRACTION) -> tuple[np.ndarray, np.ndarray, str]:
+def split_posts(
+    groups: np.ndarray, seed: int, fraction: float = HELD_OUT_FRACTION
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Train and held-out post indices: whole accounts held out where there are enough accounts."""
     rng = np.random.default_rng(seed)
     accounts = np.unique(groups)
@@ -222,7 +257,9 @@ def split_posts(groups: np.ndarray, seed: int, fraction: float = HELD_OUT_FRACTI
     return np.sort(order[count:]), np.sort(order[:count]), "by post"
 
 
-def train_similarity(data_path: Path, models_dir: Path = MODELS_DIR, seed: int = 0, log: Log = print) -> dict[str, dict[str, Any]]:
+def train_similarity(
+    data_path: Path, models_dir: Path = MODELS_DIR, seed: int = 0, log: Log = print
+) -> dict[str, dict[str, Any]]:
     """Fit a projection on `data_path`, compare it with the default head on held-out pairs, export the better."""
     data_path = Path(data_path)
     photos = load_tagged_photos(data_path, ImageEncoder(models_dir))
@@ -233,16 +270,34 @@ def train_similarity(data_path: Path, models_dir: Path = MODELS_DIR, seed: int =
     default = pair_spearman(DEFAULT_HEAD.apply(photos.embeddings[test_rows]), held_jaccard)
     use_trained = bool(np.isfinite(trained) and (not np.isfinite(default) or trained > default))
     # JSON has no NaN: a figure that cannot be computed (no varied pairs) is recorded as null.
-    metrics = {"held_out_spearman_trained_head": trained if np.isfinite(trained) else None,
-               "held_out_spearman_default_head": default if np.isfinite(default) else None,
-               "held_out_pairs": len(test_rows) * (len(test_rows) - 1) // 2}
-    data = {"source": data_path.name, "posts_with_photo_and_tags": len(photos.tag_sets), "train_posts": len(train_rows),
-            "held_out_posts": len(test_rows), "split": split, "seed": seed}
-    verdict = (f"trained head kept: held-out Spearman(cosine, Jaccard) {trained:.3f} vs default {default:.3f}"
-               if use_trained else
-               f"default head kept: the trained head did not beat it on held-out pairs ({trained:.3f} vs {default:.3f})")
+    metrics = {
+        "held_out_spearman_trained_head": trained if np.isfinite(trained) else None,
+        "held_out_spearman_default_head": default if np.isfinite(default) else None,
+        "held_out_pairs": len(test_rows) * (len(test_rows) - 1) // 2,
+    }
+    data = {
+        "source": data_path.name,
+        "posts_with_photo_and_tags": len(photos.tag_sets),
+        "train_posts": len(train_rows),
+        "held_out_posts": len(test_rows),
+        "split": split,
+        "seed": seed,
+    }
+    verdict = (
+        f"trained head kept: held-out Spearman(cosine, Jaccard) {trained:.3f} vs default {default:.3f}"
+        if use_trained
+        else f"default head kept: the trained head did not beat it on held-out pairs ({trained:.3f} vs {default:.3f})"
+    )
     log(f"similarity: {verdict}")
     if use_trained:
-        return export_head(projection, "trained", models_dir, metrics, data,
-                           f"{PROJECTION_DIMENSIONS}-d linear projection fitted so cosine follows hashtag Jaccard; {verdict}")
-    return export_head(DEFAULT_HEAD, "default", models_dir, metrics, data, f"normalised pretrained embedding; {verdict}")
+        return export_head(
+            projection,
+            "trained",
+            models_dir,
+            metrics,
+            data,
+            f"{PROJECTION_DIMENSIONS}-d linear projection fitted so cosine follows hashtag Jaccard; {verdict}",
+        )
+    return export_head(
+        DEFAULT_HEAD, "default", models_dir, metrics, data, f"normalised pretrained embedding; {verdict}"
+    )

@@ -14,35 +14,36 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from likepredict.records import Account, CachedAccount, Draft, Post, Prediction
+from core.records import Account, CachedAccount, Draft, Post, Prediction
 from migrations import MIGRATIONS_DIR
 
 T = TypeVar("T")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def from_iso(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def sql_statements(script: str) -> list[str]:
@@ -55,7 +56,7 @@ def sql_statements(script: str) -> list[str]:
             if current.strip():
                 statements.append(current.strip())
             current = ""
-    if current.strip() and not all(l.strip().startswith("--") or not l.strip() for l in current.splitlines()):
+    if current.strip() and not all(line.strip().startswith("--") or not line.strip() for line in current.splitlines()):
         raise ValueError(f"incomplete SQL statement: {current.strip()[:80]!r}")
     return statements
 
@@ -76,7 +77,7 @@ def build_migrations(directory: Path = MIGRATIONS_DIR) -> Migrations:
 
 def _locked(method: Callable[..., T]) -> Callable[..., T]:
     @wraps(method)
-    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> T:
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
         with self._lock:
             return method(self, *args, **kwargs)
 
@@ -112,7 +113,7 @@ class Store:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: Path | str, images_dir: Path | str | None = None) -> "Store":
+    def open(cls, path: Path | str, images_dir: Path | str | None = None) -> Store:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,8 +193,14 @@ class Store:
                    ON CONFLICT(handle) DO UPDATE SET followers = excluded.followers,
                        following = excluded.following, posts_count = excluded.posts_count,
                        is_private = excluded.is_private, fetched_at = excluded.fetched_at""",
-                [account.handle, account.followers, account.following, account.posts_count,
-                 int(account.is_private), fetched],
+                [
+                    account.handle,
+                    account.followers,
+                    account.following,
+                    account.posts_count,
+                    int(account.is_private),
+                    fetched,
+                ],
             )
             for post in account.posts:
                 image_sha = None
@@ -211,9 +218,20 @@ class Store:
                            is_multi_image = excluded.is_multi_image, is_video = excluded.is_video,
                            has_location = excluded.has_location,
                            image_sha256 = coalesce(excluded.image_sha256, posts.image_sha256)""",
-                    [account.handle, post.shortcode, to_iso(post.taken_at), post.likes, post.comments,
-                     json.dumps(list(post.hashtags)), post.mentions, post.caption_length,
-                     int(post.is_multi_image), int(post.is_video), int(post.has_location), image_sha],
+                    [
+                        account.handle,
+                        post.shortcode,
+                        to_iso(post.taken_at),
+                        post.likes,
+                        post.comments,
+                        json.dumps(list(post.hashtags)),
+                        post.mentions,
+                        post.caption_length,
+                        int(post.is_multi_image),
+                        int(post.is_video),
+                        int(post.has_location),
+                        image_sha,
+                    ],
                 )
                 post_id = self._rows(
                     "SELECT id FROM posts WHERE handle = ? AND shortcode = ?", [account.handle, post.shortcode]
@@ -379,7 +397,9 @@ class Store:
     def clear_drafts(self, chat_id: int) -> int:
         """Delete this chat's drafts (predictions stay, unlinked); returns how many were deleted."""
         with self.db.atomic():
-            shas = [r["image_sha256"] for r in self._rows("SELECT image_sha256 FROM drafts WHERE chat_id = ?", [chat_id])]
+            shas = [
+                r["image_sha256"] for r in self._rows("SELECT image_sha256 FROM drafts WHERE chat_id = ?", [chat_id])
+            ]
             self.db.execute("DELETE FROM drafts WHERE chat_id = ?", [chat_id])
             removed = self._delete_unused_images(shas)
         for path in removed:
@@ -434,8 +454,18 @@ class Store:
                 """INSERT INTO predictions (chat_id, draft_id, handle, predicted_likes, low, high, appeal,
                        model_version, message_id, created_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [chat_id, draft_id, handle, predicted_likes, low, high, appeal, model_version, message_id,
-                 to_iso(utcnow())],
+                [
+                    chat_id,
+                    draft_id,
+                    handle,
+                    predicted_likes,
+                    low,
+                    high,
+                    appeal,
+                    model_version,
+                    message_id,
+                    to_iso(utcnow()),
+                ],
             )
             prediction_id = int(cursor.lastrowid)
         return self._prediction(chat_id, prediction_id)  # type: ignore[return-value]
@@ -444,7 +474,8 @@ class Store:
     def set_prediction_message(self, chat_id: int, prediction_id: int, message_id: int) -> None:
         with self.db.atomic():
             self.db.execute(
-                "UPDATE predictions SET message_id = ? WHERE chat_id = ? AND id = ?", [message_id, chat_id, prediction_id]
+                "UPDATE predictions SET message_id = ? WHERE chat_id = ? AND id = ?",
+                [message_id, chat_id, prediction_id],
             )
 
     def _prediction(self, chat_id: int, prediction_id: int) -> Prediction | None:
@@ -532,8 +563,15 @@ class Store:
         evidence: dict[str, list[TagPost]] = {tag: [] for tag in tag_list}
         for r in rows:
             evidence[r["tag"]].append(
-                TagPost(r["id"], r["handle"], r["likes"], r["comments"], r["followers"], r["image_sha256"],
-                        float(r["mean_rate"] or 0.0))
+                TagPost(
+                    r["id"],
+                    r["handle"],
+                    r["likes"],
+                    r["comments"],
+                    r["followers"],
+                    r["image_sha256"],
+                    float(r["mean_rate"] or 0.0),
+                )
             )
         return evidence
 
@@ -595,8 +633,9 @@ class Store:
     @_locked
     def post_image_shas(self, handle: str) -> dict[str, str]:
         """Shortcode -> image sha256 of the account's stored posts that have a photo."""
-        rows = self._rows("SELECT shortcode, image_sha256 FROM posts WHERE handle = ? AND image_sha256 IS NOT NULL",
-                          [handle])
+        rows = self._rows(
+            "SELECT shortcode, image_sha256 FROM posts WHERE handle = ? AND image_sha256 IS NOT NULL", [handle]
+        )
         return {r["shortcode"]: r["image_sha256"] for r in rows}
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-MODELS_DIR = Path(__file__).resolve().parent
+from core.paths import MODELS_DIR
+
 CARD_JSON = MODELS_DIR / "card.json"
 CARD_MD = MODELS_DIR / "MODEL_CARD.md"
 
@@ -58,13 +59,15 @@ def model_entry(
     }
 
 
-def update_card(entries: dict[str, dict[str, Any]], models_dir: Path = MODELS_DIR, sections: dict[str, Any] | None = None) -> dict[str, Any]:
+def update_card(
+    entries: dict[str, dict[str, Any]], models_dir: Path = MODELS_DIR, sections: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Merge `entries` (and free-form report `sections`) into the card and rewrite both card files."""
     card_path = models_dir / "card.json"
     card = load_card(card_path)
     card.setdefault("models", {}).update(entries)
     card.setdefault("reports", {}).update(sections or {})
-    card["updated"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    card["updated"] = datetime.now(UTC).strftime("%Y-%m-%d")
     card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (models_dir / "MODEL_CARD.md").write_text(render_markdown(card), encoding="utf-8")
     return card
@@ -87,10 +90,13 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     for name, entry in sorted(card.get("models", {}).items()):
-        lines += [f"## {name}", "", f"- file: `{entry['file']}` ({entry.get('bytes', 0):,} bytes)",
-                  f"- sha256: `{entry['sha256']}`",
-                  f"- feature schema: `{entry['feature_schema']['version']}`,"
-                  f" {len(entry['feature_schema']['names'])} inputs"]
+        lines += [
+            f"## {name}",
+            "",
+            f"- file: `{entry['file']}` ({entry.get('bytes', 0):,} bytes)",
+            f"- sha256: `{entry['sha256']}`",
+            f"- feature schema: `{entry['feature_schema']['version']}`, {len(entry['feature_schema']['names'])} inputs",
+        ]
         if entry.get("data"):
             lines.append(f"- data: {_format(entry['data'])}")
         if entry.get("notes"):

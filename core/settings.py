@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
-from likepredict.errors import LikepredictError
+from core.errors import LikepredictError
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
@@ -59,7 +59,7 @@ class Settings:
         return self.data_dir / "images"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
         """Read settings; values in the process environment win over those in `.env`."""
         values: dict[str, str] = {}
         if env_file is not None and env_file.is_file():
@@ -90,7 +90,9 @@ class Settings:
             banned_tags=_tag_list(get("LIKEPREDICT_BANNED_TAGS")),
             excluded_tags=_tag_list(get("LIKEPREDICT_EXCLUDED_TAGS")),
             hashtag_count=int(_number(get("LIKEPREDICT_HASHTAG_COUNT"), 10, "LIKEPREDICT_HASHTAG_COUNT", 1, 30)),
-            photos_per_minute=int(_number(get("LIKEPREDICT_PHOTOS_PER_MINUTE"), 10, "LIKEPREDICT_PHOTOS_PER_MINUTE", 1)),
+            photos_per_minute=int(
+                _number(get("LIKEPREDICT_PHOTOS_PER_MINUTE"), 10, "LIKEPREDICT_PHOTOS_PER_MINUTE", 1)
+            ),
             max_drafts=int(_number(get("LIKEPREDICT_MAX_DRAFTS"), 10, "LIKEPREDICT_MAX_DRAFTS", 1, 50)),
             album_wait_seconds=_number(
                 get("LIKEPREDICT_ALBUM_WAIT_SECONDS"), 1.0, "LIKEPREDICT_ALBUM_WAIT_SECONDS", 0.1, 30
@@ -145,7 +147,9 @@ def _url(raw: str | None, default: str, name: str) -> str:
     return raw
 
 
-def _number(raw: str | None, default: float, name: str, minimum: float | None = None, maximum: float | None = None) -> float:
+def _number(
+    raw: str | None, default: float, name: str, minimum: float | None = None, maximum: float | None = None
+) -> float:
     if raw is None:
         return default
     try:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
-from typing import Sequence
 
 import numpy as np
 
-from likepredict.records import Post
+from core.records import Post
 
 PREVIOUS_POSTS = 20
 RECENT_POSTS = 5

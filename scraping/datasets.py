@@ -19,12 +19,13 @@ import json
 import lzma
 import os
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from likepredict.errors import LikepredictError
-from likepredict.records import Account, Post
+from core.errors import LikepredictError
+from core.records import Account, Post
 
 HASHTAG_PATTERN = re.compile(r"#(\w+)", re.UNICODE)
 MENTION_PATTERN = re.compile(r"@([\w.]+)", re.UNICODE)
@@ -44,12 +45,12 @@ def hashtags_in(text: str) -> tuple[str, ...]:
 def _parse_time(value: Any, where: str) -> datetime:
     try:
         if isinstance(value, (int, float)):
-            return datetime.fromtimestamp(value, tz=timezone.utc)
+            return datetime.fromtimestamp(value, tz=UTC)
         text = str(value)
         if len(text) == 10:  # a date alone: noon UTC, so it stays on that day in every zone we care about
-            return datetime.fromisoformat(text).replace(hour=12, tzinfo=timezone.utc)
+            return datetime.fromisoformat(text).replace(hour=12, tzinfo=UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         raise DatasetError(f"{where}: {value!r} is not a date or time") from None
 
@@ -276,8 +277,14 @@ def read_instaloader_profile(folder: Path) -> Account:
             raise DatasetError(f"{where}: post has no like count")
         caption = _caption(node)
         stem = meta.name[: -len(".json.xz")]
-        image = next((folder / f"{stem}{suffix}" for suffix in (".jpg", "_1.jpg", ".jpeg", ".png")
-                      if (folder / f"{stem}{suffix}").is_file()), None)
+        image = next(
+            (
+                folder / f"{stem}{suffix}"
+                for suffix in (".jpg", "_1.jpg", ".jpeg", ".png")
+                if (folder / f"{stem}{suffix}").is_file()
+            ),
+            None,
+        )
         taken = node.get("taken_at_timestamp") or node.get("date")
         posts.append(
             Post(

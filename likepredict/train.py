@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import sys
 from pathlib import Path
 
-from likepredict.errors import LikepredictError
-from likepredict.paths import DEMO_DATA, MODELS_DIR
-from likepredict.records import Account
-from likepredict.settings import Settings
+from app.services import open_services
+from core.errors import LikepredictError
+from core.paths import DEMO_DATA, MODELS_DIR
+from core.records import Account
+from core.settings import Settings
+from inference.predictor import LikesPrediction
+from models.training.appeal import evaluate_appeal
+from models.training.likes import evaluate_committed_likes
+from models.training.pipeline import (
+    DEFAULT_SEED,
+    STEP_NAMES,
+    TrainingInputs,
+    default_influencers,
+    default_photos,
+    image_step,
+    run_pipeline,
+)
+from scraping.datasets import read_influencers
 
 
 class TrainingDataError(LikepredictError):
@@ -20,10 +33,11 @@ class TrainingDataError(LikepredictError):
 
 
 def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParsersAction) -> None:
-    from models.training.pipeline import DEFAULT_SEED, STEP_NAMES
-
-    train = commands.add_parser("train", help="train the models and rewrite models/card.json",
-                                description="Every step whose data is given; `train similarity DATA` runs only that step.")
+    train = commands.add_parser(
+        "train",
+        help="train the models and rewrite models/card.json",
+        description="Every step whose data is given; `train similarity DATA` runs only that step.",
+    )
     train.add_argument("step", nargs="*", metavar="similarity DATA", help="run only the similarity step on DATA")
     train.add_argument("--influencers", type=Path, help="influencers-2017.jsonl (default: ../shared/data/ if present)")
     train.add_argument("--photos", type=Path, help="CLIVE-style folder with labels.csv (default: ../shared/data/clive)")
@@ -61,13 +75,15 @@ def _existing(path: Path | None, what: str) -> Path | None:
 
 
 def train_command(args: argparse.Namespace, settings: Settings) -> int:
-    from models.training.pipeline import TrainingInputs, default_influencers, default_photos, image_step, run_pipeline
-
     if args.step:
         if len(args.step) != 2 or args.step[0] != "similarity":
             raise TrainingDataError("usage: likepredict train similarity DATA")
         data = _existing(Path(args.step[1]), "file or folder")
-        return 0 if image_step("similarity", "train_similarity", data, args.models_dir, args.seed, print) is not None else 1
+        return (
+            0
+            if image_step("similarity", "train_similarity", data, args.models_dir, args.seed, print) is not None
+            else 1
+        )
     inputs = TrainingInputs(
         influencers=_existing(args.influencers, "file") or default_influencers(),
         photos=_existing(args.photos, "folder") or default_photos(),
@@ -87,10 +103,6 @@ def _print_metrics(metrics: dict, as_json: bool, title: str) -> None:
 
 
 def evaluate_likes_command(args: argparse.Namespace, settings: Settings) -> int:
-    from likepredict.datasets import read_influencers
-    from models.training.likes import evaluate_committed_likes
-    from models.training.pipeline import default_influencers
-
     path = _existing(args.influencers, "file") or default_influencers()
     if path is None:
         print("evaluate likes: skipped, no --influencers given and ../shared/data/influencers-2017.jsonl is absent")
@@ -101,53 +113,34 @@ def evaluate_likes_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def evaluate_appeal_command(args: argparse.Namespace, settings: Settings) -> int:
-    from models.training.pipeline import default_photos
-
     path = _existing(args.photos, "folder") or default_photos()
     if path is None:
         print("evaluate appeal: skipped, no --photos given and ../shared/data/clive is absent")
         return 1
-    try:
-        evaluate = getattr(importlib.import_module("models.training.appeal"), "evaluate_appeal")
-    except (ImportError, AttributeError):
-        raise TrainingDataError("the appeal evaluation (models/training/appeal.py) is not in this checkout") from None
-    _print_metrics(evaluate(path, args.models_dir), args.json, f"committed appeal model on {path}")
+    _print_metrics(evaluate_appeal(path, args.models_dir), args.json, f"committed appeal model on {path}")
     return 0
 
 
-def load_account(handle: str, settings: Settings) -> Account:
-    """The account from the store's cache, else through the configured source (the demo data by default)."""
-    from likepredict.store import Store
-    from scraping.service import AccountService
+def predict_command(args: argparse.Namespace, settings: Settings) -> int:
+    photos = [_existing(p, "photo") or p for p in args.photos]
+    hashtags = [t.strip() for t in args.hashtags.split(",") if t.strip()]
 
-    async def fetch() -> Account:
-        store = Store.open(settings.db_path, settings.images_dir)
-        service = AccountService.from_settings(settings, store)
+    async def run() -> tuple[Account, list[LikesPrediction]]:
+        service = await open_services(settings, models_dir=args.models_dir)
         try:
-            return (await service.get_account(handle)).account
+            return await service.predict_photos(args.handle, photos, hashtags, args.caption_length)
         finally:
             await service.aclose()
-            store.close()
 
-    return asyncio.run(fetch())
-
-
-def predict_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inference.photo import PhotoAnalyzer
-    from inference.predictor import Predictor
-
-    account = load_account(args.handle, settings)
-    analyzer = PhotoAnalyzer(models_dir=args.models_dir, max_pixels=settings.max_image_pixels)
-    analyses = analyzer.analyse([_existing(p, "photo") for p in args.photos])
-    predictor = Predictor(args.models_dir, analyse_paths=analyzer.analyse)
-    hashtags = [t.strip() for t in args.hashtags.split(",") if t.strip()]
-    predictions = predictor.predict(account, analyses, hashtags=hashtags, caption_length=args.caption_length)
+    account, predictions = asyncio.run(run())
     out = sys.stdout
     out.write(f"@{account.handle}: {account.followers:,} followers\n")
     for photo, prediction in zip(args.photos, predictions):
         appeal = "n/a" if prediction.appeal is None else f"{prediction.appeal:.0f}/100"
-        out.write(f"{photo.name}: about {prediction.likes:,.0f} likes (likely {prediction.low:,.0f}"
-                  f"-{prediction.high:,.0f}), appeal {appeal}\n")
+        out.write(
+            f"{photo.name}: about {prediction.likes:,.0f} likes (likely {prediction.low:,.0f}"
+            f"-{prediction.high:,.0f}), appeal {appeal}\n"
+        )
     if predictions:
         out.write(f"  {predictions[0].note}\n")
     if len(predictions) > 1:

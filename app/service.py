@@ -11,24 +11,24 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from statistics import median
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
-from inference.account_stats import AccountStats, account_stats
-from likepredict.errors import LikepredictError
-from likepredict.records import Account, Draft, Prediction
-from likepredict.settings import Settings
-from likepredict.store import Store
-
-if TYPE_CHECKING:
-    from inference.hashtags import HashtagAdvice, HashtagEngine
-    from inference.photo import PhotoAnalysis, PhotoAnalyzer
-    from inference.predictor import LikesPrediction, Predictor
-    from scraping.service import AccountService
+from core.account_stats import AccountStats, account_stats
+from core.errors import LikepredictError
+from core.records import Account, Draft, Prediction
+from core.settings import Settings
+from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
+from inference.hashtags import HashtagAdvice, HashtagEngine
+from inference.predictor import LikesPrediction, Predictor
+from scraping.service import AccountService, freshness_note
+from store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,7 +61,8 @@ class NoPrediction(LikepredictError):
     def __init__(self, replied: bool) -> None:
         super().__init__(
             "That message isn't one of my predictions. Reply to a prediction, or send /actual N for the last one."
-            if replied else "There is no prediction to attach that to yet: send me a photo first."
+            if replied
+            else "There is no prediction to attach that to yet: send me a photo first."
         )
 
 
@@ -106,8 +107,8 @@ class AccountSummary:
 class PhotoAdvice:
     handle: str
     draft_id: int
-    prediction: "LikesPrediction"
-    hashtags: "HashtagAdvice"
+    prediction: LikesPrediction
+    hashtags: HashtagAdvice
     prediction_id: int
 
 
@@ -115,14 +116,14 @@ class PhotoAdvice:
 class RankedDraft:
     rank: int
     draft: Draft
-    prediction: "LikesPrediction"
+    prediction: LikesPrediction
 
 
 @dataclass(frozen=True)
 class Ranking:
     handle: str
     drafts: list[RankedDraft]  # best first
-    winner_hashtags: "HashtagAdvice"
+    winner_hashtags: HashtagAdvice
     prediction_id: int  # the saved prediction for the winner
 
     @property
@@ -170,16 +171,16 @@ ProgressCallback = Callable[[int, int], Awaitable[None]]
 
 
 class Service:
-    """The bot's brain, one per process. Open with `await Service.open(settings)`; close with `aclose()`."""
+    """The bot's brain, one per process: made by `app.services.open_services(settings)`; close with `aclose()`."""
 
     def __init__(
         self,
         settings: Settings,
         store: Store,
-        accounts: "AccountService",
-        analyzer: "PhotoAnalyzer",
-        predictor: "Predictor",
-        hashtags: "HashtagEngine",
+        accounts: AccountService,
+        analyzer: PhotoAnalyzer,
+        predictor: Predictor,
+        hashtags: HashtagEngine,
         cpu_workers: int = 2,
     ) -> None:
         self.settings = settings
@@ -189,37 +190,9 @@ class Service:
         self.predictor = predictor
         self.hashtags = hashtags
         self._cpu = ThreadPoolExecutor(max_workers=cpu_workers, thread_name_prefix="likepredict-cpu")
-        self._analyses: OrderedDict[str, "PhotoAnalysis"] = OrderedDict()
+        self._analyses: OrderedDict[str, PhotoAnalysis] = OrderedDict()
         self._indexing: asyncio.Task[int] | None = None
         self._closing = False
-
-    @classmethod
-    async def open(cls, settings: Settings) -> "Service":
-        """Open the store and load every model once (in a thread: ONNX sessions take a moment)."""
-        return await asyncio.to_thread(cls.open_sync, settings)
-
-    @classmethod
-    def open_sync(cls, settings: Settings) -> "Service":
-        from inference.hashtag_cli import import_demo_neighbourhood
-        from inference.hashtags import HashtagEngine
-        from inference.photo import PhotoAnalyzer
-        from inference.predictor import Predictor
-        from likepredict.paths import MODELS_DIR
-        from scraping.service import AccountService
-
-        store = Store.open(settings.db_path, settings.images_dir)
-        try:
-            if settings.source.kind == "demo":
-                import_demo_neighbourhood(store)  # the hashtag engine learns from the neighbours' posts
-            analyzer = PhotoAnalyzer(MODELS_DIR, max_pixels=settings.max_image_pixels)
-            predictor = Predictor(MODELS_DIR, analyse_paths=analyzer.analyse)
-            similarity = getattr(analyzer, "similarity", None)
-            hashtags = HashtagEngine.from_settings(settings, store, similarity=similarity, analyzer=analyzer)
-            accounts = AccountService.from_settings(settings, store)
-        except BaseException:
-            store.close()
-            raise
-        return cls(settings, store, accounts, analyzer, predictor, hashtags)
 
     async def aclose(self) -> None:
         self._closing = True
@@ -263,15 +236,14 @@ class Service:
 
     async def set_handle(self, chat_id: int, text: str) -> AccountSummary:
         """Look the account up (validating the text) and make it this chat's account."""
-        from scraping.service import freshness_note
-
         cached = await self.accounts.get_account(text)
         await asyncio.to_thread(self.store.set_chat_handle, chat_id, cached.handle)
         self.index_in_background()  # a first fetch brings new photos
         a = cached.account
         stats = account_stats(a.posts, a.followers, a.following, a.posts_count)
-        return AccountSummary(a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at,
-                              freshness_note(cached))
+        return AccountSummary(
+            a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at, freshness_note(cached)
+        )
 
     async def _account(self, chat_id: int) -> Account:
         handle = await self.handle(chat_id)
@@ -324,16 +296,18 @@ class Service:
             if on_progress is not None:
                 await on_progress(done, len(drafts))
         predictions = await self._on_cpu(self.predictor.predict, account, analyses)
-        order = sorted(range(len(drafts)), key=lambda i: (-predictions[i].likes, -(predictions[i].appeal or 0.0),
-                                                          drafts[i].id))
+        order = sorted(
+            range(len(drafts)), key=lambda i: (-predictions[i].likes, -(predictions[i].appeal or 0.0), drafts[i].id)
+        )
         ranked = [RankedDraft(rank, drafts[i], predictions[i]) for rank, i in enumerate(order, start=1)]
         winner = order[0]
-        advice = await self._on_cpu(self.hashtags.suggest, account, analyses[winner], self.settings.hashtag_count,
-                                    predictions[winner])
+        advice = await self._on_cpu(
+            self.hashtags.suggest, account, analyses[winner], self.settings.hashtag_count, predictions[winner]
+        )
         saved = await self._save_prediction(chat_id, account.handle, drafts[winner].id, predictions[winner])
         return Ranking(account.handle, ranked, advice, saved.id)
 
-    async def draft_hashtags(self, chat_id: int, draft_id: int) -> tuple[str, "HashtagAdvice"]:
+    async def draft_hashtags(self, chat_id: int, draft_id: int) -> tuple[str, HashtagAdvice]:
         """The full hashtag list for one of this chat's drafts (UnknownDraft for any other chat's)."""
         account = await self._account(chat_id)
         draft = await self._draft(chat_id, draft_id)
@@ -341,6 +315,27 @@ class Service:
         [prediction] = await self._on_cpu(self.predictor.predict, account, [analysis])
         advice = await self._on_cpu(self.hashtags.suggest, account, analysis, self.settings.hashtag_count, prediction)
         return account.handle, advice
+
+    async def predict_photos(
+        self, handle_text: str, photos: list[Path], hashtags: list[str], caption_length: int = 0
+    ) -> tuple[Account, list[LikesPrediction]]:
+        """Predicted likes for photos of any account, in the order given (the CLI's `predict`)."""
+        analyses = await self._on_cpu(self.analyzer.analyse, photos)
+        account = (await self.accounts.get_account(handle_text)).account
+        predictions = await self._on_cpu(
+            self.predictor.predict, account, analyses, hashtags=hashtags, caption_length=caption_length
+        )
+        return account, predictions
+
+    async def hashtags_for_photo(
+        self, handle_text: str, photo: bytes | Path, count: int
+    ) -> tuple[Account, HashtagAdvice]:
+        """Hashtags for a photo and any account (the CLI's question; no chat involved)."""
+        [analysis] = await self._on_cpu(self.analyzer.analyse, [photo])
+        account = (await self.accounts.get_account(handle_text)).account
+        [prediction] = await self._on_cpu(self.predictor.predict, account, [analysis])
+        advice = await self._on_cpu(self.hashtags.suggest, account, analysis, count, prediction)
+        return account, advice
 
     async def set_prediction_message(self, chat_id: int, prediction_id: int, message_id: int) -> None:
         await asyncio.to_thread(self.store.set_prediction_message, chat_id, prediction_id, message_id)
@@ -393,23 +388,26 @@ class Service:
             raise UnknownDraft()
         return draft
 
-    async def _analyses_for(self, drafts: list[Draft]) -> list["PhotoAnalysis"]:
-        found = {d.image_path.stem: self._analyses[d.image_path.stem] for d in drafts
-                 if d.image_path.stem in self._analyses}
+    async def _analyses_for(self, drafts: list[Draft]) -> list[PhotoAnalysis]:
+        found = {
+            d.image_path.stem: self._analyses[d.image_path.stem] for d in drafts if d.image_path.stem in self._analyses
+        }
         missing = [d for d in drafts if d.image_path.stem not in found]
         if missing:
-            for draft, analysis in zip(missing, await self._on_cpu(self.analyzer.analyse,
-                                                                   [d.image_path for d in missing])):
+            for draft, analysis in zip(
+                missing, await self._on_cpu(self.analyzer.analyse, [d.image_path for d in missing])
+            ):
                 self._remember(analysis)
                 found[draft.image_path.stem] = analysis
         return [found[d.image_path.stem] for d in drafts]
 
-    def _remember(self, analysis: "PhotoAnalysis") -> None:
+    def _remember(self, analysis: PhotoAnalysis) -> None:
         self._analyses[analysis.sha256] = analysis
         self._analyses.move_to_end(analysis.sha256)
         while len(self._analyses) > ANALYSIS_CACHE_SIZE:
             self._analyses.popitem(last=False)
 
-    async def _save_prediction(self, chat_id: int, handle: str, draft_id: int, p: "LikesPrediction") -> Prediction:
-        return await asyncio.to_thread(self.store.save_prediction, chat_id, handle, p.likes, p.low, p.high,
-                                       p.model_version, draft_id, p.appeal)
+    async def _save_prediction(self, chat_id: int, handle: str, draft_id: int, p: LikesPrediction) -> Prediction:
+        return await asyncio.to_thread(
+            self.store.save_prediction, chat_id, handle, p.likes, p.low, p.high, p.model_version, draft_id, p.appeal
+        )

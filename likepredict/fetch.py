@@ -6,11 +6,11 @@ import argparse
 import asyncio
 from datetime import datetime
 
-from inference.account_stats import AccountStats
-from likepredict.records import CachedAccount
-from likepredict.settings import Settings
-from likepredict.store import Store
-from scraping.service import AccountService, TagTopPostWithOwner, freshness_note, utcnow
+from app.services import open_services
+from core.account_stats import AccountStats
+from core.records import CachedAccount
+from core.settings import Settings
+from scraping.service import TagTopPostWithOwner, freshness_note, utcnow
 
 
 def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParsersAction) -> None:
@@ -27,14 +27,12 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
 
 def fetch_command(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> str:
-        store = Store.open(settings.db_path, settings.images_dir)
-        service = AccountService.from_settings(settings, store)
+        service = await open_services(settings)
         try:
-            cached = await service.get_account(args.handle, refresh=args.refresh)
-            return format_account(cached, service.stats(cached), settings.source.kind, utcnow())
+            cached = await service.accounts.get_account(args.handle, refresh=args.refresh)
+            return format_account(cached, service.accounts.stats(cached), settings.source.kind, utcnow())
         finally:
             await service.aclose()
-            store.close()
 
     print(asyncio.run(run()))
     return 0
@@ -42,14 +40,12 @@ def fetch_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def fetch_tag_command(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> str:
-        store = Store.open(settings.db_path, settings.images_dir)
-        service = AccountService.from_settings(settings, store)
+        service = await open_services(settings)
         try:
-            top = await service.fetch_tag_top_posts(args.tag, args.n)
+            top = await service.accounts.fetch_tag_top_posts(args.tag, args.n)
             return format_tag_posts(args.tag.lstrip("#").lower(), top)
         finally:
             await service.aclose()
-            store.close()
 
     print(asyncio.run(run()))
     return 0
@@ -69,10 +65,11 @@ def format_account(cached: CachedAccount, stats: AccountStats, source: str, now:
         f"previous {stats.n_posts} posts: likes mean {stats.likes_mean:,.1f}, median {stats.likes_median:,.0f}, "
         f"min {stats.likes_min:,.0f}, max {stats.likes_max:,.0f}, std {stats.likes_std:,.1f}",
         f"most posts get {low:,.0f}-{high:,.0f} likes; recent trend {stats.recent_trend:+.2f} (log, newest 5 vs all)",
-        "comments mean " + ("unknown" if stats.comments_mean is None else f"{stats.comments_mean:,.1f}")
+        "comments mean "
+        + ("unknown" if stats.comments_mean is None else f"{stats.comments_mean:,.1f}")
         + f"; engagement rate {stats.engagement_rate:.2%} of followers",
-        "posting interval " + ("unknown" if stats.posting_interval_days is None
-                               else f"{stats.posting_interval_days:.1f} days (median)"),
+        "posting interval "
+        + ("unknown" if stats.posting_interval_days is None else f"{stats.posting_interval_days:.1f} days (median)"),
         "photos stored: " + f"{sum(1 for p in a.posts if p.image_path is not None)}/{len(a.posts)}",
     ]
     if stats.hashtags:
@@ -88,7 +85,8 @@ def format_tag_posts(tag: str, top: list[TagTopPostWithOwner]) -> str:
         post = item.top.post
         owner = f"@{item.top.owner}" if item.top.owner else "unknown owner"
         usual = (
-            f"owner's usual engagement {item.owner_engagement_rate:.2%}" if item.owner_engagement_rate is not None
+            f"owner's usual engagement {item.owner_engagement_rate:.2%}"
+            if item.owner_engagement_rate is not None
             else "owner's usual engagement unknown"
         )
         lines.append(f"  {post.shortcode}  {owner}  {post.likes:,} likes  {usual}")

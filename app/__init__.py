@@ -1,0 +1,1 @@
+"""The application layer: use cases (`Service`) and `build_services(settings)`, the one place that wires them."""
