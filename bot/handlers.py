@@ -117,7 +117,7 @@ async def _receive_image(
     except LikepredictError as error:
         if album is None:
             raise
-        state.albums.add(chat_id, album, saved=False, refused_reason=str(error))
+        state.albums.add(chat_id, album, saved=False, refused_reason=texts.explain(error))
         return
     if album is not None:
         state.albums.add(chat_id, album, saved=True)
@@ -321,7 +321,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     if isinstance(error, LikepredictError):
         log.info("refused %s: %s", _describe(update), error)
-        answer = texts.e(str(error))
+        answer = texts.e(texts.explain(error))
     else:
         log.error("handling %s failed", _describe(update), exc_info=error)
         answer = texts.WORKING_ON_IT

@@ -14,6 +14,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 
 from core.errors import LikepredictError
+from store import StorageError
 
 if TYPE_CHECKING:
     from app.service import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
@@ -290,3 +291,11 @@ def cleared(count: int) -> str:
 def forgotten(counts: dict[str, int]) -> str:
     parts = [f"{counts.get('drafts', 0)} drafts", f"{counts.get('predictions', 0)} predictions"]
     return f"Done: I deleted everything I kept for this chat ({', '.join(parts)}, and your account handle)."
+
+
+# ---- store errors ---------------------------------------------------------------------------------
+
+
+@explain.register
+def _(error: StorageError) -> str:
+    return "I can't store photos right now — please try again later."

@@ -5,6 +5,7 @@ Modes are set explicitly (chmod after create) rather than left to the process um
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def make_private_dir(path: Path) -> None:
             folder.mkdir(mode=PRIVATE_DIR)
         except FileExistsError:
             if not folder.is_dir():
-                raise
+                raise NotADirectoryError(errno.ENOTDIR, "a file is where a folder should be", str(folder)) from None
             continue  # made meanwhile by another thread or process
         folder.chmod(PRIVATE_DIR)
 

@@ -103,7 +103,9 @@ def scene_account(tmp_path, handle: str, kind: int, tags, likes_pattern) -> Acco
 def cache_vectors(store: Store, engine: HashtagEngine, similarity: SimilarityModel, kinds: dict[str, int]) -> None:
     for post_id, sha, _ in store.accounts.posts_with_images():
         kind = kinds[sha]
-        store.images.save_embedding(sha, engine.vector_version, similarity.project(embedding(kind, 0.01 * (post_id % 3)))[0])
+        store.images.save_embedding(
+            sha, engine.vector_version, similarity.project(embedding(kind, 0.01 * (post_id % 3)))[0]
+        )
 
 
 def build(tmp_path, store):
@@ -182,11 +184,27 @@ def test_stored_vectors_are_cached_under_the_similarity_models_version(tmp_path,
     _me, kinds = build(tmp_path, store)
     engine = HashtagEngine(store, similarity=similarity)
     assert engine.vector_version.endswith(similarity.version)
-    assert engine.stored_vectors([sha for _, sha, _ in store.accounts.posts_with_images()]) == {}  # no analyser: nothing to do
+    assert (
+        engine.stored_vectors([sha for _, sha, _ in store.accounts.posts_with_images()]) == {}
+    )  # no analyser: nothing to do
     cache_vectors(store, engine, similarity, kinds)
     vectors = engine.stored_vectors(sorted(kinds))
     assert len(vectors) == len(kinds) == 16
     assert all(np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5) for v in vectors.values())
+
+
+def test_stored_vectors_read_every_cached_vector_in_one_query(tmp_path, store, similarity):
+    _me, kinds = build(tmp_path, store)
+    engine = HashtagEngine(store, similarity=similarity)
+    cache_vectors(store, engine, similarity, kinds)
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        vectors = engine.stored_vectors(sorted(kinds))
+    finally:
+        store.db.conn.set_trace_callback(None)
+    assert len(vectors) == len(kinds) == 16
+    assert sum("image_embeddings" in statement for statement in statements) == 1
 
 
 def trained_image_models() -> bool:
@@ -217,7 +235,9 @@ def test_own_tags_count_by_how_alike_their_photos_are_to_this_one(tmp_path, stor
     mine = scene_account(tmp_path, "me2", BEACH, lambda i: ("sand",) if i < 3 else ("pasta",), [40] * 8)
     store.accounts.save(mine)
     engine = HashtagEngine(store, similarity=similarity)
-    kinds = {sha: BEACH if {"surfspot", "sand"} & set(tags) else FOOD for _, sha, tags in store.accounts.posts_with_images()}
+    kinds = {
+        sha: BEACH if {"surfspot", "sand"} & set(tags) else FOOD for _, sha, tags in store.accounts.posts_with_images()
+    }
     cache_vectors(store, engine, similarity, kinds)
     me = store.accounts.get("me2").account
     plain = engine.suggest(me)

@@ -1,8 +1,12 @@
 """The SQLite store: migrations, the account cache, drafts, predictions and forgetting a chat."""
 
+import os
+import sqlite3
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlite_utils
 
@@ -241,3 +245,77 @@ def test_forget_chat_leaves_no_row_of_that_chat(store):
     assert set(store.chats.row_counts(1)) >= {"chats", "drafts", "predictions", "best_requests"}
     assert not image.exists()
     assert store.drafts.count(2) == 1
+
+
+def test_many_embeddings_come_back_in_one_query_and_in_chunks_past_the_variable_limit(store):
+    shas = [store.images.save(f"photo {i}".encode()) for i in range(30)]
+    for i, sha in enumerate(shas):
+        store.images.save_embedding(sha, "model-1", np.full(4, i, dtype=np.float32))
+    store.images.save_embedding(shas[0], "model-2", np.zeros(4, dtype=np.float32))
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        vectors = store.images.embeddings([*shas, "0" * 64], "model-1")
+    finally:
+        store.db.conn.set_trace_callback(None)
+    assert len([s for s in statements if s.startswith("SELECT")]) == 1
+    assert sorted(vectors) == sorted(shas) and [vectors[sha][0] for sha in shas] == list(range(30))
+    store.db.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 8)  # as on a SQLite built with a low limit
+    assert sorted(store.images.embeddings(shas, "model-1")) == sorted(shas)
+    assert sorted(store.images.paths(shas)) == sorted(shas)
+
+
+def test_a_photo_whose_file_went_missing_is_written_again_when_sent_again(store):
+    draft = store.drafts.save(1, "u1", b"photo bytes")
+    draft.image_path.unlink()
+    again = store.drafts.save(2, "u2", b"photo bytes")
+    assert again.image_path.read_bytes() == b"photo bytes"
+
+
+def test_forget_removes_the_chats_photo_files_but_keeps_those_others_use(store, tmp_path):
+    mine = store.drafts.save(1, "u1", b"only mine").image_path
+    shared = store.drafts.save(1, "u2", b"both chats").image_path
+    store.drafts.save(2, "u3", b"both chats")
+    post_photo = tmp_path / "post.jpg"
+    post_photo.write_bytes(b"also a stored post")
+    store.accounts.save(Account("demo", 100, 1, 1, posts=(make_post("p", 1, 5, image=post_photo),)))
+    posted = store.drafts.save(1, "u4", b"also a stored post").image_path
+    store.chats.forget(1)
+    on_disk = {p for p in store.images_dir.rglob("*") if p.is_file()}
+    assert not mine.exists() and on_disk == {shared, posted}
+    store.chats.forget(2)
+    assert {p for p in store.images_dir.rglob("*") if p.is_file()} == {posted}
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_data_folder_database_and_photos_are_owner_only_whatever_the_umask(tmp_path):
+    data = tmp_path / "data"
+    previous = os.umask(0)  # modes must not depend on the umask the bot was started with
+    try:
+        store = Store.open(data / "db.sqlite3", data / "photos" / "images")
+        draft = store.drafts.save(1, "u1", b"a private photo")
+        post_photo = tmp_path / "post.jpg"
+        post_photo.write_bytes(b"a post photo")
+        store.accounts.save(Account("demo", 100, 1, 1, posts=(make_post("p", 1, 5, image=post_photo),)))
+    finally:
+        os.umask(previous)
+    try:
+        folders = [data, data / "photos", store.images_dir, draft.image_path.parent]
+        assert {folder: mode(folder) for folder in folders} == {folder: 0o700 for folder in folders}
+        files = [data / "db.sqlite3", data / "db.sqlite3-wal", data / "db.sqlite3-shm"]
+        files += [p for p in store.images_dir.rglob("*") if p.is_file()]
+        assert len(files) == 5
+        assert {file: mode(file) for file in files} == {file: 0o600 for file in files}
+    finally:
+        store.close()
+
+
+def test_an_existing_database_readable_by_others_is_made_owner_only(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    Store.open(path).close()
+    path.chmod(0o644)
+    Store.open(path).close()
+    assert mode(path) == 0o600
