@@ -14,7 +14,7 @@ def main() -> int:
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
-        if not settings.telegram_bot_token:
+        if not settings.token:
             print(
                 "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, then "
                 "`TELEGRAM_BOT_TOKEN=... python -m bot`; `likepredict demo` runs offline.",

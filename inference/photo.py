@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import LikepredictError
+from core.settings import DEFAULT_MAX_IMAGE_PIXELS
 from inference.photo_features import (
     HAND_FEATURE_NAMES,
     PHOTO_FEATURES_VERSION,
@@ -33,7 +34,7 @@ __all__ = [
     "hand_features",
 ]
 
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = DEFAULT_MAX_IMAGE_PIXELS
 MAX_BYTES = 40 * 1024 * 1024
 MIN_SIDE = 32
 ENCODER_SIZE = 224
