@@ -95,7 +95,9 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
         )
     if min(width, height) < MIN_SIDE:
         raise PhotoError(f"That image is too small ({width}x{height} pixels) to judge.")
-    if getattr(image, "n_frames", 1) > 1 and image.format not in _STILL_MULTIFRAME_FORMATS:
+    # `is_animated` reads the header (TIFF: is there a next page?); `n_frames` would walk every page, which
+    # for a 20,000-page TIFF takes a CPU worker for seconds.
+    if image.format not in _STILL_MULTIFRAME_FORMATS and getattr(image, "is_animated", False):
         raise PhotoError("That is an animation or a video; send a single still photo.")
     return image
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from core.paths import DEMO_SAMPLES
 from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
@@ -73,6 +73,25 @@ def test_an_animated_gif_is_refused():
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
     with pytest.raises(PhotoError, match="animation"):
         decode_photo(buffer.getvalue())
+
+
+def test_a_multi_page_tiff_is_refused_from_its_header_without_counting_pages(monkeypatch):
+    pages = [Image.new("RGB", (64, 64), (i, i, i)) for i in range(300)]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+
+    def counting_pages(self):  # walks every page: quadratic in Pillow for a long TIFF
+        raise AssertionError("the pages were counted")
+
+    monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "n_frames", property(counting_pages))
+    with pytest.raises(PhotoError, match="animation"):
+        decode_photo(buffer.getvalue())
+
+
+def test_a_single_page_tiff_is_accepted():
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), "teal").save(buffer, format="TIFF")
+    assert decode_photo(buffer.getvalue()).width == 80
 
 
 def test_a_single_frame_gif_is_accepted():
