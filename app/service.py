@@ -150,8 +150,9 @@ class ChatStats:
     predictions: list[Prediction]
 
     @property
-    def _checked(self) -> list[Prediction]:
-        return [p for p in self.predictions if p.actual_likes is not None]
+    def _checked(self) -> list[tuple[Prediction, int]]:
+        """Each prediction that has its real likes, with them."""
+        return [(p, p.actual_likes) for p in self.predictions if p.actual_likes is not None]
 
     @property
     def checked(self) -> int:
@@ -159,12 +160,12 @@ class ChatStats:
 
     @property
     def median_abs_error(self) -> float:
-        errors = [abs(p.predicted_likes - p.actual_likes) / max(p.actual_likes, 1) for p in self._checked]  # type: ignore[operator]
+        errors = [abs(p.predicted_likes - actual) / max(actual, 1) for p, actual in self._checked]
         return float(median(errors)) if errors else 0.0
 
     @property
     def inside_range(self) -> int:
-        return sum(1 for p in self._checked if p.low <= p.actual_likes <= p.high)  # type: ignore[operator]
+        return sum(1 for p, actual in self._checked if p.low <= actual <= p.high)
 
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]

@@ -40,7 +40,9 @@ async def _measure(posts: int, repeats: int, folder: Path) -> dict[str, Any]:
         fake.profiles[HANDLE] = profile_json(HANDLE, 12_000, 300, 400, nodes)
         store = Store.open(folder / "cache.sqlite3", folder / "images")
         accounts = AccountService(
-            web_source(fake, HttpClient(requests_per_minute=6000, media_requests_per_minute=6000)), store
+            web_source(fake, HttpClient(requests_per_minute=6000, media_requests_per_minute=6000)),
+            store,
+            cache_hours=24,
         )
         try:
             started = time.perf_counter()

@@ -6,7 +6,6 @@ import asyncio
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from app.service import Service
@@ -23,7 +22,7 @@ def benchmark_settings(folder: Path, **overrides: object) -> Settings:
         source=SourceSetting("demo"),
         photos_per_minute=10_000,
     )
-    return replace(settings, **overrides)  # type: ignore[arg-type]
+    return settings.model_copy(update=overrides)
 
 
 def index_stored_photos(settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from bot import texts
 from bot.app import run_bot
 from core.errors import LikepredictError
 from core.logs import configure_logging
@@ -14,7 +15,7 @@ def main() -> int:
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
-        if not settings.telegram_bot_token:
+        if not settings.token:
             print(
                 "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, then "
                 "`TELEGRAM_BOT_TOKEN=... python -m bot`; `likepredict demo` runs offline.",
@@ -23,7 +24,7 @@ def main() -> int:
             return 2
         run_bot(settings)
     except LikepredictError as error:
-        print(f"bot: {error}", file=sys.stderr)
+        print(f"bot: {texts.explain(error)}", file=sys.stderr)
         return 2
     return 0
 

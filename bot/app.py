@@ -34,9 +34,10 @@ RESUME_KEY = "likepredict.resume"
 
 def build_application(settings: Settings) -> Application:
     """The bot exactly as `python -m bot` runs it; services open in `post_init`, close in `post_shutdown`."""
-    if not settings.telegram_bot_token:
+    token = settings.token
+    if not token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it.")
-    redact_token_in_logs(settings.telegram_bot_token)
+    redact_token_in_logs(token)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, which carry the token
     ordering = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
 
@@ -62,7 +63,7 @@ def build_application(settings: Settings) -> Application:
 
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))

@@ -209,7 +209,7 @@ async def resume_best(bot: Bot, state: BotState, request_id: int, chat_id: int) 
             await run_best(bot, state, chat_id, request_id)
         except LikepredictError as error:
             await state.service.finish_best_request(request_id)
-            await bot.send_message(chat_id, texts.e(str(error)))
+            await bot.send_message(chat_id, texts.e(texts.explain(error)))
         except Exception:
             log.exception("resuming /best request %s failed", request_id)
             await state.service.finish_best_request(request_id)
@@ -226,7 +226,7 @@ async def hashtags_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     try:
         handle, advice = await state.service.draft_hashtags(chat_id, int(match.group(1)))
     except LikepredictError as error:
-        await query.answer(str(error)[:200], show_alert=True)
+        await query.answer(texts.explain(error)[:200], show_alert=True)
         return
     await query.answer(texts.HASHTAGS_SENT)
     await context.bot.send_message(chat_id, texts.all_hashtags(handle, advice))

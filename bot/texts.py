@@ -14,6 +14,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 
 from core.errors import LikepredictError
+from inference.photo import PhotoError, PhotoProblem
 from store import StorageError
 
 if TYPE_CHECKING:
@@ -291,6 +292,30 @@ def cleared(count: int) -> str:
 def forgotten(counts: dict[str, int]) -> str:
     parts = [f"{counts.get('drafts', 0)} drafts", f"{counts.get('predictions', 0)} predictions"]
     return f"Done: I deleted everything I kept for this chat ({', '.join(parts)}, and your account handle)."
+
+
+# ---- photo errors ----
+
+_PHOTO_PROBLEMS: dict[PhotoProblem, str] = {
+    PhotoProblem.UNREADABLE: "I could not read that file.",
+    PhotoProblem.EMPTY: "That file is empty.",
+    PhotoProblem.BOMB: "That image is far too large to open.",
+    PhotoProblem.NOT_AN_IMAGE: "That file is not a photo I can read. Send a JPEG or PNG photo.",
+    PhotoProblem.ANIMATED: "That is an animation or a video; send a single still photo.",
+    PhotoProblem.DAMAGED: "That photo file is damaged or incomplete; send it again.",
+}
+
+
+@explain.register
+def _(error: PhotoError) -> str:
+    if error.problem is PhotoProblem.TOO_MANY_BYTES:
+        return f"That file is too large ({error.size / 2**20:.0f} MB); send a photo under {error.limit // 2**20} MB."
+    if error.problem is PhotoProblem.TOO_MANY_PIXELS:
+        return (f"That image is too large ({error.width}x{error.height} pixels); "
+                f"send one under {error.limit // 1_000_000} megapixels.")  # fmt: skip
+    if error.problem is PhotoProblem.TOO_SMALL:
+        return f"That image is too small ({error.width}x{error.height} pixels) to judge."
+    return _PHOTO_PROBLEMS[error.problem]
 
 
 # ---- store errors ---------------------------------------------------------------------------------

@@ -1,18 +1,28 @@
-"""One typed settings object, read from the environment and an optional `.env` file."""
+"""One typed settings object (pydantic-settings), read from the environment and an optional `.env` file.
+
+Each value has its one default and its bounds here, on the field; the variable names are the README's. A bad
+value stops the program with one line naming the variable (`SettingsError`), never a traceback.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from dotenv.parser import parse_stream
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import LikepredictError
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 SOURCE_KINDS = ("instagram", "demo", "instaloader", "dataset")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Defaults that code below the settings also needs (decoders, engines) are read from here, never repeated.
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+DEFAULT_HASHTAG_COUNT = 10
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class SettingsError(LikepredictError, ValueError):
@@ -30,96 +40,94 @@ class SourceSetting:
         return self.kind if self.path is None else f"{self.kind}:{self.path}"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything configurable. Build it with `Settings.from_env()`."""
+def _env(name: str) -> Any:
+    """The variable a field is read from; the field's own name is accepted too (for code and tests)."""
+    return AliasChoices(name)
 
-    telegram_bot_token: str | None = field(default=None, repr=False)
-    telegram_api_base_url: str = DEFAULT_API_BASE_URL
-    telegram_file_base_url: str = DEFAULT_FILE_BASE_URL
-    db_path: Path = Path("data/likepredict.sqlite3")
-    data_dir: Path = Path("data")
-    source: SourceSetting = SourceSetting("demo")
-    cache_hours: float = 24.0
-    log_level: str = "INFO"
-    instagram_session_id: str | None = field(default=None, repr=False)
-    requests_per_minute: float = 20.0
-    request_timeout_seconds: float = 15.0
-    banned_tags: tuple[str, ...] = ()
-    excluded_tags: tuple[str, ...] = ()
-    hashtag_count: int = 10
-    photos_per_minute: int = 10
-    max_drafts: int = 10
-    max_image_pixels: int = 40_000_000
+
+class Settings(BaseSettings):
+    """Everything configurable. `Settings.from_env()` reads the environment and `.env`."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, populate_by_name=True, env_ignore_empty=True, extra="ignore", env_file=None
+    )
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str = Field(DEFAULT_API_BASE_URL, validation_alias=_env("TELEGRAM_API_BASE_URL"))
+    telegram_file_base_url: str = Field(DEFAULT_FILE_BASE_URL, validation_alias=_env("TELEGRAM_FILE_BASE_URL"))
+    data_dir: Path = Field(Path("data"), validation_alias=_env("LIKEPREDICT_DATA_DIR"))
+    # Unset: `data_dir / likepredict.sqlite3` (see `_default_db_path`).
+    db_path: Path = Field(Path("data/likepredict.sqlite3"), validation_alias=_env("LIKEPREDICT_DB"))
+    source: Annotated[SourceSetting, NoDecode] = Field(
+        SourceSetting("demo"), validation_alias=_env("LIKEPREDICT_SOURCE")
+    )
+    cache_hours: float = Field(24.0, ge=0, validation_alias=_env("LIKEPREDICT_CACHE_HOURS"))
+    log_level: LogLevel = Field("INFO", validation_alias=_env("LIKEPREDICT_LOG_LEVEL"))
+    instagram_session_id: SecretStr | None = Field(None, validation_alias=_env("LIKEPREDICT_INSTAGRAM_SESSIONID"))
+    requests_per_minute: float = Field(20.0, ge=0.1, validation_alias=_env("LIKEPREDICT_REQUESTS_PER_MINUTE"))
+    request_timeout_seconds: float = Field(15.0, ge=0.1, validation_alias=_env("LIKEPREDICT_REQUEST_TIMEOUT"))
+    banned_tags: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias=_env("LIKEPREDICT_BANNED_TAGS"))
+    excluded_tags: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias=_env("LIKEPREDICT_EXCLUDED_TAGS"))
+    hashtag_count: int = Field(DEFAULT_HASHTAG_COUNT, ge=1, le=30, validation_alias=_env("LIKEPREDICT_HASHTAG_COUNT"))
+    photos_per_minute: int = Field(10, ge=1, validation_alias=_env("LIKEPREDICT_PHOTOS_PER_MINUTE"))
+    max_drafts: int = Field(10, ge=1, le=50, validation_alias=_env("LIKEPREDICT_MAX_DRAFTS"))
+    max_image_pixels: int = Field(
+        DEFAULT_MAX_IMAGE_PIXELS, ge=10_000, validation_alias=_env("LIKEPREDICT_MAX_IMAGE_PIXELS")
+    )
+    # Telegram's Bot API serves bots files up to 20 MB.
     max_file_bytes: int = 20 * 1024 * 1024
-    album_wait_seconds: float = 1.0
+    album_wait_seconds: float = Field(1.0, ge=0.1, le=30, validation_alias=_env("LIKEPREDICT_ALBUM_WAIT_SECONDS"))
 
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
 
+    @property
+    def token(self) -> str | None:
+        """The bot token as text, for the one place that hands it to Telegram."""
+        return None if self.telegram_bot_token is None else self.telegram_bot_token.get_secret_value()
+
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
-        """Read settings; values in the process environment win over those in `.env`."""
-        values: dict[str, str] = {}
+    def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
+        """Read settings; values in the process environment win over those in `env_file`."""
         if env_file is not None and env_file.is_file():
-            values.update(read_env_file(env_file))
-        values.update(os.environ if environ is None else environ)
+            _check_env_file(env_file)
+        try:
+            return cls(_env_file=env_file if env_file is not None and env_file.is_file() else None)  # type: ignore[call-arg]
+        except ValidationError as error:
+            raise SettingsError(_one_line(error)) from None
 
-        def get(name: str) -> str | None:
-            raw = values.get(name)
-            return raw.strip() if raw is not None and raw.strip() != "" else None
+    @field_validator("telegram_api_base_url", "telegram_file_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
-        data_dir = Path(get("LIKEPREDICT_DATA_DIR") or "data")
-        return cls(
-            telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
-            telegram_api_base_url=_url(get("TELEGRAM_API_BASE_URL"), DEFAULT_API_BASE_URL, "TELEGRAM_API_BASE_URL"),
-            telegram_file_base_url=_url(get("TELEGRAM_FILE_BASE_URL"), DEFAULT_FILE_BASE_URL, "TELEGRAM_FILE_BASE_URL"),
-            db_path=Path(get("LIKEPREDICT_DB") or data_dir / "likepredict.sqlite3"),
-            data_dir=data_dir,
-            source=parse_source(get("LIKEPREDICT_SOURCE") or "demo"),
-            cache_hours=_number(get("LIKEPREDICT_CACHE_HOURS"), 24.0, "LIKEPREDICT_CACHE_HOURS", minimum=0),
-            log_level=_log_level(get("LIKEPREDICT_LOG_LEVEL")),
-            instagram_session_id=get("LIKEPREDICT_INSTAGRAM_SESSIONID"),
-            requests_per_minute=_number(
-                get("LIKEPREDICT_REQUESTS_PER_MINUTE"), 20.0, "LIKEPREDICT_REQUESTS_PER_MINUTE", minimum=0.1
-            ),
-            request_timeout_seconds=_number(
-                get("LIKEPREDICT_REQUEST_TIMEOUT"), 15.0, "LIKEPREDICT_REQUEST_TIMEOUT", minimum=0.1
-            ),
-            banned_tags=_tag_list(get("LIKEPREDICT_BANNED_TAGS")),
-            excluded_tags=_tag_list(get("LIKEPREDICT_EXCLUDED_TAGS")),
-            hashtag_count=int(_number(get("LIKEPREDICT_HASHTAG_COUNT"), 10, "LIKEPREDICT_HASHTAG_COUNT", 1, 30)),
-            photos_per_minute=int(
-                _number(get("LIKEPREDICT_PHOTOS_PER_MINUTE"), 10, "LIKEPREDICT_PHOTOS_PER_MINUTE", 1)
-            ),
-            max_drafts=int(_number(get("LIKEPREDICT_MAX_DRAFTS"), 10, "LIKEPREDICT_MAX_DRAFTS", 1, 50)),
-            album_wait_seconds=_number(
-                get("LIKEPREDICT_ALBUM_WAIT_SECONDS"), 1.0, "LIKEPREDICT_ALBUM_WAIT_SECONDS", 0.1, 30
-            ),
-            max_image_pixels=int(
-                _number(get("LIKEPREDICT_MAX_IMAGE_PIXELS"), 40_000_000, "LIKEPREDICT_MAX_IMAGE_PIXELS", 10_000)
-            ),
-        )
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source(cls, value: object) -> object:
+        return parse_source(value) if isinstance(value, str) else value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse `NAME=value` lines; `#` comments and surrounding quotes are allowed."""
-    values: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :]
-        name, sep, value = line.partition("=")
-        if not sep or not name.strip():
-            raise SettingsError(f"{path}:{number}: expected NAME=value")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[name.strip()] = value
-    return values
+    @field_validator("banned_tags", "excluded_tags", mode="before")
+    @classmethod
+    def _tags(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return tuple(t.strip().lstrip("#").lower() for t in value.replace(";", ",").split(",") if t.strip().lstrip("#"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_db_path(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("db_path") or data.get("LIKEPREDICT_DB"):
+            return data
+        data_dir = data.get("data_dir") or data.get("LIKEPREDICT_DATA_DIR") or "data"
+        return {**data, "db_path": Path(data_dir) / "likepredict.sqlite3"}
 
 
 def parse_source(raw: str) -> SourceSetting:
@@ -127,49 +135,49 @@ def parse_source(raw: str) -> SourceSetting:
     kind, _, path = raw.partition(":")
     kind = kind.strip().lower()
     if kind not in SOURCE_KINDS:
-        raise SettingsError(
-            f"LIKEPREDICT_SOURCE={raw!r} is not one of: instagram, demo, instaloader:PATH, dataset:PATH"
-        )
+        raise ValueError("is not one of: instagram, demo, instaloader:PATH, dataset:PATH")
     if kind in ("instaloader", "dataset"):
         if not path.strip():
-            raise SettingsError(f"LIKEPREDICT_SOURCE={raw!r} needs a path, as in {kind}:/path/to/data")
+            raise ValueError(f"needs a path, as in {kind}:/path/to/data")
         return SourceSetting(kind, Path(path.strip()))
     if path:
-        raise SettingsError(f"LIKEPREDICT_SOURCE={raw!r}: the {kind} source takes no path")
+        raise ValueError(f"the {kind} source takes no path")
     return SourceSetting(kind)
 
 
-def _url(raw: str | None, default: str, name: str) -> str:
-    if raw is None:
-        return default
-    if not raw.startswith(("http://", "https://")):
-        raise SettingsError(f"{name}={raw!r} must be an http:// or https:// URL")
-    return raw
+def _check_env_file(path: Path) -> None:
+    """python-dotenv skips a line it cannot parse; a settings file with one is a mistake worth a stop."""
+    with path.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            if binding.error:
+                raise SettingsError(f"{path}:{binding.original.line}: expected NAME=value")
 
 
-def _number(
-    raw: str | None, default: float, name: str, minimum: float | None = None, maximum: float | None = None
-) -> float:
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} must be a number") from None
-    if value != value or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise SettingsError(f"{name}={raw!r} must be {bounds}")
-    return value
+def _variable(field_name: str) -> str:
+    alias = Settings.model_fields[field_name].validation_alias
+    return alias.choices[0] if isinstance(alias, AliasChoices) else field_name  # type: ignore[return-value]
 
 
-def _log_level(raw: str | None) -> str:
-    level = (raw or "INFO").upper()
-    if level not in LOG_LEVELS:
-        raise SettingsError(f"LIKEPREDICT_LOG_LEVEL={raw!r} must be one of {', '.join(LOG_LEVELS)}")
-    return level
+def _one_line(error: ValidationError) -> str:
+    """`LIKEPREDICT_CACHE_HOURS='-1' must be at least 0`: the first problem, naming the variable."""
+    problem = error.errors()[0]
+    field_name = str(problem["loc"][0]) if problem["loc"] else ""
+    name = _variable(field_name) if field_name in Settings.model_fields else field_name
+    reason = _reason(problem)
+    return f"{name}={problem.get('input')!r} {reason}"
 
 
-def _tag_list(raw: str | None) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    return tuple(t.strip().lstrip("#").lower() for t in raw.replace(";", ",").split(",") if t.strip().lstrip("#"))
+def _reason(problem: Any) -> str:
+    context = problem.get("ctx") or {}
+    kind = problem["type"]
+    if kind in ("float_parsing", "int_parsing", "float_type", "int_type", "int_from_float"):
+        return "must be a number" if kind.startswith("float") else "must be a whole number"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {context.get('ge', context.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {context.get('le', context.get('lt'))}"
+    if kind == "literal_error":
+        return f"must be one of {context.get('expected', '')}"
+    if kind == "value_error":
+        return str(context.get("error", problem["msg"]))
+    return str(problem["msg"]).lower()

@@ -33,7 +33,7 @@ import numpy as np
 from core.account_stats import account_stats, previous_posts
 from core.errors import LikepredictError
 from core.records import Account, Post
-from core.settings import Settings
+from core.settings import DEFAULT_HASHTAG_COUNT, Settings
 from store import Store, TagPost
 
 if TYPE_CHECKING:  # the photo and likes sides are optional collaborators
@@ -62,7 +62,7 @@ EMBED_BATCH = 32
 # Embedding a stored image costs ~0.1-0.2 s (six encoder views); a request embeds at most this many new
 # ones, newest first, and the cache fills over the next requests. `index_stored_images` does all at once.
 EMBED_BUDGET = 16
-DEFAULT_COUNT = 10
+DEFAULT_COUNT = DEFAULT_HASHTAG_COUNT
 MAX_COUNT = 30  # Instagram's limit per post
 # m in fit = (uses + m x prior) / (posts + m): the prior weighs as much as one post. That is the strength
 # of Jeffreys' prior Beta(1/2, 1/2) for a share, with its mean moved from 1/2 to what the store says about

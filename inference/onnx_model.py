@@ -52,6 +52,8 @@ class OnnxModel:
         self.entry = entry
         self.feature_names: list[str] = list(entry["feature_schema"]["names"])
         self.schema_version: str = entry["feature_schema"]["version"]
+        # onnxruntime may report usage to Microsoft; the bot talks to Telegram and Instagram only.
+        ort.disable_telemetry_events()
         self.session = ort.InferenceSession(
             str(path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
         )

@@ -10,12 +10,14 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import LikepredictError
+from core.settings import DEFAULT_MAX_IMAGE_PIXELS
 from inference.photo_features import (
     HAND_FEATURE_NAMES,
     PHOTO_FEATURES_VERSION,
@@ -33,7 +35,7 @@ __all__ = [
     "hand_features",
 ]
 
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = DEFAULT_MAX_IMAGE_PIXELS
 MAX_BYTES = 40 * 1024 * 1024
 MIN_SIDE = 32
 ENCODER_SIZE = 224
@@ -41,8 +43,24 @@ ENCODER_SIZE = 224
 _STILL_MULTIFRAME_FORMATS = {"MPO"}
 
 
+class PhotoProblem(StrEnum):
+    UNREADABLE = "unreadable"  # the file could not be read at all
+    EMPTY = "empty"
+    TOO_MANY_BYTES = "too_many_bytes"
+    BOMB = "bomb"  # Pillow's decompression-bomb guard: far past any limit
+    NOT_AN_IMAGE = "not_an_image"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    TOO_SMALL = "too_small"
+    ANIMATED = "animated"
+    DAMAGED = "damaged"
+
+
 class PhotoError(LikepredictError):
-    """A file the user sent cannot be used as a photo; the message says why in plain words."""
+    """A file the user sent cannot be used as a photo: `problem` says why, with the figures (`bot.texts` words it)."""
+
+    def __init__(self, problem: PhotoProblem, *, width: int = 0, height: int = 0, size: int = 0, limit: int = 0):
+        super().__init__(f"photo refused: {problem} (size {size}, {width}x{height}, limit {limit})")
+        self.problem, self.width, self.height, self.size, self.limit = problem, width, height, size, limit
 
 
 @dataclass(frozen=True)
@@ -64,16 +82,14 @@ def _read_source(source: bytes | Path, max_bytes: int) -> bytes:
         try:
             size = path.stat().st_size
             if size > max_bytes:
-                raise PhotoError(
-                    f"That file is too large ({size // (1024 * 1024)} MB); send a photo under {max_bytes // (1024 * 1024)} MB."
-                )
+                raise PhotoError(PhotoProblem.TOO_MANY_BYTES, size=size, limit=max_bytes)
             data = path.read_bytes()
         except OSError:
-            raise PhotoError("I could not read that file.") from None
+            raise PhotoError(PhotoProblem.UNREADABLE) from None
     if not data:
-        raise PhotoError("That file is empty.")
+        raise PhotoError(PhotoProblem.EMPTY)
     if len(data) > max_bytes:
-        raise PhotoError(f"That file is too large; send a photo under {max_bytes // (1024 * 1024)} MB.")
+        raise PhotoError(PhotoProblem.TOO_MANY_BYTES, size=len(data), limit=max_bytes)
     return data
 
 
@@ -84,18 +100,18 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise PhotoError("That image is far too large to open.") from None
+        raise PhotoError(PhotoProblem.BOMB) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise PhotoError("That file is not a photo I can read. Send a JPEG or PNG photo.") from None
+        raise PhotoError(PhotoProblem.NOT_AN_IMAGE) from None
     width, height = image.size
     if width * height > max_pixels:
-        raise PhotoError(
-            f"That image is too large ({width}x{height} pixels); send one under {max_pixels // 1_000_000} megapixels."
-        )
+        raise PhotoError(PhotoProblem.TOO_MANY_PIXELS, width=width, height=height, limit=max_pixels)
     if min(width, height) < MIN_SIDE:
-        raise PhotoError(f"That image is too small ({width}x{height} pixels) to judge.")
-    if getattr(image, "n_frames", 1) > 1 and image.format not in _STILL_MULTIFRAME_FORMATS:
-        raise PhotoError("That is an animation or a video; send a single still photo.")
+        raise PhotoError(PhotoProblem.TOO_SMALL, width=width, height=height, limit=MIN_SIDE)
+    # `is_animated` reads the header (TIFF: is there a next page?); `n_frames` would walk every page, which
+    # for a 20,000-page TIFF takes a CPU worker for seconds.
+    if image.format not in _STILL_MULTIFRAME_FORMATS and getattr(image, "is_animated", False):
+        raise PhotoError(PhotoProblem.ANIMATED)
     return image
 
 
@@ -126,7 +142,7 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
         image.load()
         oriented = ImageOps.exif_transpose(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise PhotoError("That photo file is damaged or incomplete; send it again.") from None
+        raise PhotoError(PhotoProblem.DAMAGED) from None
     if oriented.size != image.size:  # rotated by 90 or 270 degrees
         width, height = height, width
     rgb = _to_rgb(oriented)

@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.telegram_bot_token:
+    if settings.token:
         run_bot(settings)
         return 0
     print(

@@ -78,7 +78,8 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.step:
         if len(args.step) != 2 or args.step[0] != "similarity":
             raise TrainingDataError("usage: likepredict train similarity DATA")
-        data = _existing(Path(args.step[1]), "file or folder")
+        data = Path(args.step[1])
+        _existing(data, "file or folder")
         return (
             0
             if image_step("similarity", "train_similarity", data, args.models_dir, args.seed, print) is not None

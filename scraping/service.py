@@ -58,7 +58,9 @@ def source_from_settings(settings: Settings) -> AccountSource:
     if kind == "instaloader":
         return InstaloaderSource(settings.source.path)  # type: ignore[arg-type]
     http = HttpClient.from_settings(settings)
-    return InstagramWebSource(http, session_id=settings.instagram_session_id)
+    return InstagramWebSource(
+        http, session_id=settings.instagram_session_id.get_secret_value() if settings.instagram_session_id else None
+    )
 
 
 def age_text(fetched_at: datetime, now: datetime | None = None) -> str:
@@ -90,7 +92,7 @@ class AccountService:
         self,
         source: AccountSource,
         store: Store,
-        cache_hours: float = 24.0,
+        cache_hours: float,
         n_posts: int = RECENT_POSTS,
         clock: Callable[[], datetime] = utcnow,
         download_images: bool = True,

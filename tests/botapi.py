@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -616,7 +616,7 @@ async def _build_warm_template(settings: Any) -> Path:
     from app.services import open_services
 
     directory = Path(tempfile.mkdtemp(prefix="likepredict-warm-"))
-    template = replace(settings, db_path=directory / "warm.sqlite3", data_dir=directory / "data")
+    template = settings.model_copy(update={"db_path": directory / "warm.sqlite3", "data_dir": directory / "data"})
     service = await open_services(template)
     try:
         await asyncio.to_thread(service.hashtags.index_stored_images)

@@ -263,7 +263,7 @@ async def test_stats_come_from_the_one_shared_account_stats_function(service):
 
 
 async def test_from_settings_with_the_demo_source_serves_demo_creator_offline(tmp_path):
-    settings = Settings.from_env({"LIKEPREDICT_DATA_DIR": str(tmp_path)}, env_file=None)
+    settings = Settings(data_dir=tmp_path)
     store = Store.open(settings.db_path, settings.images_dir)
     service = AccountService.from_settings(settings, store)
     try:
@@ -282,7 +282,7 @@ def test_from_settings_picks_the_source_the_settings_name(tmp_path):
     from scraping.service import source_from_settings
 
     def source_for(value: str):
-        return source_from_settings(Settings.from_env({"LIKEPREDICT_SOURCE": value}, env_file=None))
+        return source_from_settings(Settings(source=value))
 
     assert isinstance(source_for("demo"), DatasetSource)
     assert isinstance(source_for(f"dataset:{tmp_path}/x.jsonl"), DatasetSource)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,7 @@ def bot_settings(server: LocalBotApi, tmp_path: Path, **overrides: object) -> Se
         data_dir=tmp_path / "data",
         source=SourceSetting("demo"),
     )
-    settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    settings = settings.model_copy(update=overrides)
     warm_database(settings)
     return settings
 

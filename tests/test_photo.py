@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
+from bot.texts import explain
 from core.paths import DEMO_SAMPLES
 from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
 from tests.image_fixtures import jpeg_bytes, textured_photo
@@ -32,38 +33,44 @@ def png_chunk(kind: bytes, payload: bytes) -> bytes:
 
 
 def test_zero_bytes_are_refused_as_empty():
-    with pytest.raises(PhotoError, match="empty"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(b"")
+    assert "empty" in explain(refused.value)
 
 
 def test_random_bytes_are_not_a_photo():
-    with pytest.raises(PhotoError, match="not a photo"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(np.random.default_rng(1).bytes(5000))
+    assert "not a photo" in explain(refused.value)
 
 
 def test_a_video_file_is_not_a_photo():
     mp4_start = struct.pack(">I", 24) + b"ftypmp42" + b"\x00" * 4 + b"mp42isom" + struct.pack(">I", 8) + b"mdat"
-    with pytest.raises(PhotoError, match="not a photo"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(mp4_start + b"\x00" * 4000)
+    assert "not a photo" in explain(refused.value)
 
 
 def test_a_truncated_jpeg_is_refused_as_damaged():
     whole = jpeg_bytes(textured_photo(800, 600))
-    with pytest.raises(PhotoError, match="damaged or incomplete"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(whole[: len(whole) // 2])
+    assert "damaged or incomplete" in explain(refused.value)
 
 
 def test_a_png_declaring_a_huge_size_is_refused_before_decoding():
     header = struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0)  # 3.6 gigapixels of RGB
     bomb = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
-    with pytest.raises(PhotoError, match="too large"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(bomb)
+    assert "too large" in explain(refused.value)
 
 
 def test_the_pixel_limit_is_the_callers():
     photo = jpeg_bytes(textured_photo(400, 300))
-    with pytest.raises(PhotoError, match="too large"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(photo, max_pixels=100_000)
+    assert "too large" in explain(refused.value)
     assert decode_photo(photo, max_pixels=120_000).width == 400
 
 
@@ -71,8 +78,29 @@ def test_an_animated_gif_is_refused():
     frames = [Image.new("RGB", (64, 64), colour) for colour in ("red", "green", "blue")]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    with pytest.raises(PhotoError, match="animation"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(buffer.getvalue())
+    assert "animation" in explain(refused.value)
+
+
+def test_a_multi_page_tiff_is_refused_from_its_header_without_counting_pages(monkeypatch):
+    pages = [Image.new("RGB", (64, 64), (i, i, i)) for i in range(300)]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format="TIFF", save_all=True, append_images=pages[1:])
+
+    def counting_pages(self):  # walks every page: quadratic in Pillow for a long TIFF
+        raise AssertionError("the pages were counted")
+
+    monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "n_frames", property(counting_pages))
+    with pytest.raises(PhotoError) as refused:
+        decode_photo(buffer.getvalue())
+    assert "animation" in explain(refused.value)
+
+
+def test_a_single_page_tiff_is_accepted():
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 60), "teal").save(buffer, format="TIFF")
+    assert decode_photo(buffer.getvalue()).width == 80
 
 
 def test_a_single_frame_gif_is_accepted():
@@ -82,20 +110,23 @@ def test_a_single_frame_gif_is_accepted():
 
 
 def test_a_tiny_image_is_refused():
-    with pytest.raises(PhotoError, match="too small"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(jpeg_bytes(Image.new("RGB", (10, 10))))
+    assert "too small" in explain(refused.value)
 
 
 def test_a_file_over_the_byte_limit_is_refused(tmp_path):
     path = tmp_path / "big.jpg"
     path.write_bytes(jpeg_bytes(textured_photo(300, 200)))
-    with pytest.raises(PhotoError, match="too large"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(path, max_bytes=1000)
+    assert "too large" in explain(refused.value)
 
 
 def test_a_missing_file_is_a_photo_error(tmp_path):
-    with pytest.raises(PhotoError, match="could not read"):
+    with pytest.raises(PhotoError) as refused:
         decode_photo(tmp_path / "nope.jpg")
+    assert "could not read" in explain(refused.value)
 
 
 # ---- what a decoded photo holds ------------------------------------------------------------------

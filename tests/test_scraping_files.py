@@ -105,7 +105,7 @@ async def test_instaloader_tag_top_posts_rank_by_likes_relative_to_followers(ins
 
 
 async def test_instaloader_photos_are_stored_once_by_content_hash(instaloader_root, store):
-    service = AccountService(InstaloaderSource(instaloader_root), store)
+    service = AccountService(InstaloaderSource(instaloader_root), store, cache_hours=24)
     cached = await service.get_account("hill.walker")
     photos = [p.image_path for p in cached.account.posts if p.image_path is not None]
     assert len(photos) == 3 and all(str(p).startswith(str(store.images_dir)) for p in photos)
@@ -171,7 +171,7 @@ async def test_an_imported_account_the_file_source_lacks_is_served_from_the_stor
     )
     for account in read_accounts_jsonl(data):
         store.accounts.save(account)  # what `likepredict import` does
-    service = AccountService(DatasetSource.demo(), store)
+    service = AccountService(DatasetSource.demo(), store, cache_hours=24)
     cached = await service.get_account("old.friend")
     assert cached.account.followers == 321 and cached.stale
     with pytest.raises(AccountNotFound):

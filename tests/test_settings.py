@@ -1,5 +1,6 @@
 """Settings are read from the environment and `.env`; bad values give one clear message."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,11 +8,24 @@ import pytest
 from core.settings import DEFAULT_API_BASE_URL, Settings, SettingsError, SourceSetting
 
 
-def settings_from(env: dict[str, str], env_file: Path | None = None) -> Settings:
-    return Settings.from_env(env, env_file=env_file)
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith(("LIKEPREDICT_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
 
 
-def test_defaults_need_no_environment():
+@pytest.fixture
+def settings_from(monkeypatch):
+    def read(env: dict[str, str], env_file: Path | None = None) -> Settings:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return Settings.from_env(env_file=env_file)
+
+    return read
+
+
+def test_defaults_need_no_environment(settings_from):
     settings = settings_from({})
     assert settings.telegram_bot_token is None
     assert settings.telegram_api_base_url == DEFAULT_API_BASE_URL
@@ -21,7 +35,7 @@ def test_defaults_need_no_environment():
     assert settings.log_level == "INFO"
 
 
-def test_every_documented_variable_is_read():
+def test_every_documented_variable_is_read(settings_from):
     settings = settings_from(
         {
             "TELEGRAM_BOT_TOKEN": "123:abc",
@@ -34,7 +48,7 @@ def test_every_documented_variable_is_read():
             "LIKEPREDICT_ALBUM_WAIT_SECONDS": "2.5",
         }
     )
-    assert settings.telegram_bot_token == "123:abc"
+    assert settings.token == "123:abc"
     assert settings.telegram_api_base_url == "http://127.0.0.1:8081/bot"
     assert settings.telegram_file_base_url == "http://127.0.0.1:8081/file/bot"
     assert settings.db_path == Path("/tmp/x.sqlite3")
@@ -44,7 +58,7 @@ def test_every_documented_variable_is_read():
     assert settings.album_wait_seconds == 2.5
 
 
-def test_token_never_appears_in_repr():
+def test_token_never_appears_in_repr(settings_from):
     assert "123:secret" not in repr(settings_from({"TELEGRAM_BOT_TOKEN": "123:secret"}))
 
 
@@ -59,14 +73,14 @@ def test_token_never_appears_in_repr():
         ("TELEGRAM_API_BASE_URL", "ftp://x", "http:// or https://"),
     ],
 )
-def test_malformed_values_name_the_variable(name, value, message):
+def test_malformed_values_name_the_variable(name, value, message, settings_from):
     with pytest.raises(SettingsError) as error:
         settings_from({name: value})
     assert name in str(error.value) and message in str(error.value)
     assert "\n" not in str(error.value)
 
 
-def test_env_file_is_read_and_environment_wins(tmp_path):
+def test_env_file_is_read_and_environment_wins(tmp_path, settings_from):
     env_file = tmp_path / ".env"
     env_file.write_text('# comment\nexport LIKEPREDICT_CACHE_HOURS="6"\nLIKEPREDICT_LOG_LEVEL=WARNING\n')
     settings = settings_from({"LIKEPREDICT_LOG_LEVEL": "ERROR"}, env_file)
@@ -74,7 +88,7 @@ def test_env_file_is_read_and_environment_wins(tmp_path):
     assert settings.log_level == "ERROR"
 
 
-def test_malformed_env_file_line_is_reported(tmp_path):
+def test_malformed_env_file_line_is_reported(tmp_path, settings_from):
     env_file = tmp_path / ".env"
     env_file.write_text("just words\n")
     with pytest.raises(SettingsError, match=r"\.env:1"):
