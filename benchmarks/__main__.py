@@ -6,9 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from benchmarks import best, cache, load, photo_cost, training
+from benchmarks import best, cache, embeddings, load, photo_cost, training
 
-BENCHMARKS = {"photo_cost": photo_cost, "best": best, "load": load, "cache": cache, "training": training}
+BENCHMARKS = {
+    "photo_cost": photo_cost,
+    "best": best,
+    "load": load,
+    "cache": cache,
+    "embeddings": embeddings,
+    "training": training,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

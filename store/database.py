@@ -22,6 +22,9 @@ from migrations import MIGRATIONS_DIR
 from store.files import make_private_dir, make_private_file
 
 BUSY_TIMEOUT_MS = 30_000
+# Page cache ceiling: a hashtag answer reads every stored photo's vector (5,000 x 5 KB), which SQLite's 2 MB
+# default would re-read from the file each time.
+CACHE_KIB = 64 * 1024
 
 
 def utcnow() -> datetime:
@@ -88,6 +91,7 @@ class Database:
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if not in_memory:
             db.enable_wal()
         build_migrations().apply(db)

@@ -109,7 +109,11 @@ class Images:
 
     def embeddings(self, shas: Iterable[str], model_version: str) -> dict[str, np.ndarray]:
         """sha256 -> cached vector of every photo among `shas` embedded by `model_version`, in one query
-        (one per chunk when there are more photos than SQLite takes parameters)."""
+        (one per chunk when there are more photos than SQLite takes parameters).
+
+        The vectors are read-only views of the stored bytes: copying thousands of them would cost more
+        than the query.
+        """
         vectors: dict[str, np.ndarray] = {}
         for chunk in self._chunks(shas, reserved=1):
             rows = self.database.rows(
@@ -118,7 +122,7 @@ class Images:
                 [model_version, *chunk],
             )
             for r in rows:
-                vectors[r["image_sha256"]] = np.frombuffer(r["vector"], dtype=np.float32).copy()
+                vectors[r["image_sha256"]] = np.frombuffer(r["vector"], dtype=np.float32)
         return vectors
 
     def save_embedding(self, sha256: str, model_version: str, vector: np.ndarray) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import best, cache, load, photo_cost, readme_figures, training
+from benchmarks import best, cache, embeddings, load, photo_cost, readme_figures, training
 from benchmarks.common import busy_time
 from benchmarks.service_setup import benchmark_settings
 from tests.botapi import warm_database
@@ -31,6 +31,16 @@ def test_cache_command_counts_zero_requests_for_a_cached_handle_and_writes_its_j
     assert result["http_requests_cached"] == 0
     assert result["store_get_account"]["n"] == 5 and result["store_get_account"]["median_ms"] > 0
     assert "store.accounts.get" in capsys.readouterr().out
+
+
+def test_embeddings_command_reads_every_cached_vector_both_ways_and_writes_its_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert embeddings.main(["--images", "20", "--dimensions", "8", "--repeats", "2"], results_dir=tmp_path) == 0
+    result = json.loads((tmp_path / "embeddings.json").read_text())
+    assert result["images"] == 20 and result["stored_vectors_one_query"]["n"] == result["one_query_per_photo"]["n"] == 2
+    assert result["ratio_median"] > 0
+    assert "HashtagEngine.stored_vectors (one query)" in capsys.readouterr().out
 
 
 def test_photo_cost_measures_decode_encoder_and_the_full_prediction(warm_folder: Path) -> None:
