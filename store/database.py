@@ -19,7 +19,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from migrations import MIGRATIONS_DIR
-from store.files import make_private_dir, make_private_file
+from store.files import make_private_dir, make_private_file, tighten
 
 BUSY_TIMEOUT_MS = 30_000
 # Page cache ceiling: a hashtag answer reads every stored photo's vector (5,000 x 5 KB), which SQLite's 2 MB
@@ -98,8 +98,7 @@ class Database:
         if not in_memory:
             # SQLite gives -wal and -shm the database's mode; set it anyway, umask or not.
             for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                if companion.exists():
-                    companion.chmod(0o600)
+                tighten(companion)
         return cls(db, path)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+from contextlib import suppress
 from pathlib import Path
 
 PRIVATE_DIR = 0o700
@@ -34,12 +35,22 @@ def make_private_dir(path: Path) -> None:
 
 
 def make_private_file(path: Path) -> None:
-    """Create an empty owner-only file at `path` if there is none, and make an existing one owner-only."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    """Create an empty owner-only file at `path` if there is none; make an existing one owner-only if ours."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        tighten(path)
+        return
     try:
         os.fchmod(fd, PRIVATE_FILE)
     finally:
         os.close(fd)
+
+
+def tighten(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """Owner-only, if the file or folder is there and ours to change (another user's keeps its mode)."""
+    with suppress(FileNotFoundError, PermissionError):
+        path.chmod(mode)
 
 
 def write_private_temp(folder: Path, stem: str, data: bytes) -> Path:
@@ -56,7 +67,8 @@ def write_private_temp(folder: Path, stem: str, data: bytes) -> Path:
     except BaseException:
         if fd >= 0:
             os.close(fd)
-            temp.unlink(missing_ok=True)
+            with suppress(OSError):  # the error that got us here is the one to raise
+                temp.unlink(missing_ok=True)
         raise
     os.close(fd)
     return temp

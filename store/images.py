@@ -18,7 +18,7 @@ import numpy as np
 
 from store.database import Database, to_iso, utcnow
 from store.errors import storage_faults
-from store.files import make_private_dir, write_private_temp
+from store.files import PRIVATE_DIR, make_private_dir, tighten, write_private_temp
 
 
 class PhotoWriter:
@@ -72,6 +72,7 @@ class Images:
         self.database = database
         self.folder = folder
         make_private_dir(folder)
+        tighten(folder, PRIVATE_DIR)  # also a folder made by an older version: it holds people's photos
 
     @contextmanager
     def writing(self) -> Iterator[PhotoWriter]:

@@ -313,9 +313,10 @@ def test_the_data_folder_database_and_photos_are_owner_only_whatever_the_umask(t
         store.close()
 
 
-def test_an_existing_database_readable_by_others_is_made_owner_only(tmp_path):
+def test_an_existing_database_and_images_folder_readable_by_others_are_made_owner_only(tmp_path):
     path = tmp_path / "db.sqlite3"
-    Store.open(path).close()
+    Store.open(path, tmp_path / "images").close()
     path.chmod(0o644)
-    Store.open(path).close()
-    assert mode(path) == 0o600
+    (tmp_path / "images").chmod(0o755)
+    Store.open(path, tmp_path / "images").close()
+    assert mode(path) == 0o600 and mode(tmp_path / "images") == 0o700
