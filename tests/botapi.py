@@ -616,7 +616,7 @@ async def _build_warm_template(settings: Any) -> Path:
     from app.services import open_services
 
     directory = Path(tempfile.mkdtemp(prefix="likepredict-warm-"))
-    template = settings.model_copy(update={"db_path": directory / "warm.sqlite3", "data_dir": directory / "data"})
+    template = settings.replaced(db_path=directory / "warm.sqlite3", data_dir=directory / "data")
     service = await open_services(template)
     try:
         await asyncio.to_thread(service.hashtags.index_stored_images)

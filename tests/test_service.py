@@ -161,7 +161,7 @@ class ThreadRecorder:
 
 
 async def test_image_and_model_work_runs_off_the_event_loop(settings: Settings) -> None:
-    opened = await open_services(settings.model_copy())
+    opened = await open_services(settings.replaced())
     try:
         analyzer, predictor = ThreadRecorder(opened.analyzer), ThreadRecorder(opened.predictor)
         opened.analyzer, opened.predictor = analyzer, predictor  # type: ignore[assignment]
