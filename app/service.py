@@ -233,12 +233,12 @@ class Service:
     # ---- accounts -----------------------------------------------------------------------------
 
     async def handle(self, chat_id: int) -> str | None:
-        return (await asyncio.to_thread(self.store.chat, chat_id)).handle
+        return await asyncio.to_thread(self.store.chats.handle, chat_id)
 
     async def set_handle(self, chat_id: int, text: str) -> AccountSummary:
         """Look the account up (validating the text) and make it this chat's account."""
         cached = await self.accounts.get_account(text)
-        await asyncio.to_thread(self.store.set_chat_handle, chat_id, cached.handle)
+        await asyncio.to_thread(self.store.chats.set_handle, chat_id, cached.handle)
         self.index_in_background()  # a first fetch brings new photos
         a = cached.account
         stats = account_stats(a.posts, a.followers, a.following, a.posts_count)
@@ -258,21 +258,21 @@ class Service:
         self, chat_id: int, file_unique_id: str, data: bytes, media_group_id: str | None = None, suffix: str = ".jpg"
     ) -> Draft:
         """Check the photo can be read (PhotoError says why not) and keep it as a draft of this chat."""
-        drafts = await asyncio.to_thread(self.store.drafts, chat_id)
+        drafts = await asyncio.to_thread(self.store.drafts.of_chat, chat_id)
         if len(drafts) >= self.settings.max_drafts and all(d.file_unique_id != file_unique_id for d in drafts):
             raise TooManyDrafts(self.settings.max_drafts)  # the same photo again is the same draft: no limit
         [analysis] = await self._on_cpu(self.analyzer.analyse, [data])
-        draft = await asyncio.to_thread(self.store.save_draft, chat_id, file_unique_id, data, media_group_id, suffix)
+        draft = await asyncio.to_thread(self.store.drafts.save, chat_id, file_unique_id, data, media_group_id, suffix)
         self._remember(analysis)
         return draft
 
     async def count_drafts(self, chat_id: int) -> int:
-        return await asyncio.to_thread(self.store.count_drafts, chat_id)
+        return await asyncio.to_thread(self.store.drafts.count, chat_id)
 
     async def unanswered_drafts(self, chat_id: int) -> list[Draft]:
         """Drafts with no prediction yet, oldest first (photos sent before the chat had an account)."""
-        drafts = await asyncio.to_thread(self.store.drafts, chat_id)
-        answered = {p.draft_id for p in await asyncio.to_thread(self.store.predictions, chat_id)}
+        drafts = await asyncio.to_thread(self.store.drafts.of_chat, chat_id)
+        answered = {p.draft_id for p in await asyncio.to_thread(self.store.predictions.of_chat, chat_id)}
         return [d for d in drafts if d.id not in answered]
 
     async def advise_draft(self, chat_id: int, draft_id: int) -> PhotoAdvice:
@@ -288,7 +288,7 @@ class Service:
     async def rank_drafts(self, chat_id: int, on_progress: ProgressCallback | None = None) -> Ranking:
         """Every draft of this chat scored and ranked by predicted likes (then photo appeal), best first."""
         account = await self._account(chat_id)
-        drafts = await asyncio.to_thread(self.store.drafts, chat_id)
+        drafts = await asyncio.to_thread(self.store.drafts.of_chat, chat_id)
         if not drafts:
             raise NoDrafts()
         analyses = []
@@ -339,52 +339,52 @@ class Service:
         return account, advice
 
     async def set_prediction_message(self, chat_id: int, prediction_id: int, message_id: int) -> None:
-        await asyncio.to_thread(self.store.set_prediction_message, chat_id, prediction_id, message_id)
+        await asyncio.to_thread(self.store.predictions.set_message, chat_id, prediction_id, message_id)
 
     async def clear(self, chat_id: int) -> int:
-        return await asyncio.to_thread(self.store.clear_drafts, chat_id)
+        return await asyncio.to_thread(self.store.drafts.clear, chat_id)
 
     async def forget(self, chat_id: int) -> dict[str, int]:
         """Delete every row of this chat; returns how many rows each table held."""
-        counts = await asyncio.to_thread(self.store.rows_for_chat, chat_id)
-        await asyncio.to_thread(self.store.forget_chat, chat_id)
+        counts = await asyncio.to_thread(self.store.chats.row_counts, chat_id)
+        await asyncio.to_thread(self.store.chats.forget, chat_id)
         return counts
 
     # ---- /best requests across restarts ----------------------------------------------------------
 
     async def open_best_request(self, chat_id: int) -> int:
-        return await asyncio.to_thread(self.store.open_best_request, chat_id)
+        return await asyncio.to_thread(self.store.best_requests.open, chat_id)
 
     async def finish_best_request(self, request_id: int) -> None:
-        await asyncio.to_thread(self.store.finish_best_request, request_id)
+        await asyncio.to_thread(self.store.best_requests.finish, request_id)
 
     async def unfinished_best_requests(self) -> list[tuple[int, int]]:
-        return await asyncio.to_thread(self.store.unfinished_best_requests)
+        return await asyncio.to_thread(self.store.best_requests.unfinished)
 
     # ---- actual likes and stats ------------------------------------------------------------------
 
     async def record_actual(self, chat_id: int, text: str, reply_to_message_id: int | None = None) -> ActualResult:
         actual = parse_likes(text)
         if reply_to_message_id is not None:
-            prediction = await asyncio.to_thread(self.store.prediction_for_message, chat_id, reply_to_message_id)
+            prediction = await asyncio.to_thread(self.store.predictions.for_message, chat_id, reply_to_message_id)
         else:
-            prediction = await asyncio.to_thread(self.store.last_prediction, chat_id)
+            prediction = await asyncio.to_thread(self.store.predictions.last, chat_id)
         if prediction is None:
             raise NoPrediction(replied=reply_to_message_id is not None)
-        updated = await asyncio.to_thread(self.store.record_actual, chat_id, prediction.id, actual)
+        updated = await asyncio.to_thread(self.store.predictions.record_actual, chat_id, prediction.id, actual)
         assert updated is not None  # the row was just read for this chat
         return ActualResult(updated, actual)
 
     async def chat_stats(self, chat_id: int) -> ChatStats:
         account = await self._account(chat_id)
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
-        predictions = await asyncio.to_thread(self.store.predictions, chat_id, account.handle)
+        predictions = await asyncio.to_thread(self.store.predictions.of_chat, chat_id, account.handle)
         return ChatStats(account.handle, account, stats, predictions)
 
     # ---- internals -------------------------------------------------------------------------------
 
     async def _draft(self, chat_id: int, draft_id: int) -> Draft:
-        draft = await asyncio.to_thread(self.store.draft, chat_id, draft_id)
+        draft = await asyncio.to_thread(self.store.drafts.get, chat_id, draft_id)
         if draft is None:
             raise UnknownDraft()
         return draft
@@ -410,5 +410,5 @@ class Service:
 
     async def _save_prediction(self, chat_id: int, handle: str, draft_id: int, p: LikesPrediction) -> Prediction:
         return await asyncio.to_thread(
-            self.store.save_prediction, chat_id, handle, p.likes, p.low, p.high, p.model_version, draft_id, p.appeal
+            self.store.predictions.save, chat_id, handle, p.likes, p.low, p.high, p.model_version, draft_id, p.appeal
         )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import LikepredictError
 from inference.photo import PhotoError, PhotoProblem
+from store import StorageError
 
 if TYPE_CHECKING:
     from app.service import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
@@ -315,3 +316,11 @@ def _(error: PhotoError) -> str:
     if error.problem is PhotoProblem.TOO_SMALL:
         return f"That image is too small ({error.width}x{error.height} pixels) to judge."
     return _PHOTO_PROBLEMS[error.problem]
+
+
+# ---- store errors ---------------------------------------------------------------------------------
+
+
+@explain.register
+def _(error: StorageError) -> str:
+    return "I can't store photos right now — please try again later."

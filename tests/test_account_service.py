@@ -88,7 +88,7 @@ async def test_a_first_request_fetches_and_stores_the_account_with_its_photos(fa
     assert cached.account.followers == 4000 and len(cached.account.posts) == 6
     assert all(p.image_path is not None and p.image_path.is_file() for p in cached.account.posts)
     assert fake.count("profile") == 1 and fake.count("image") == 6
-    stored = store.get_account("sunny.day")
+    stored = store.accounts.get("sunny.day")
     assert stored is not None and stored.account.posts == cached.account.posts
 
 
@@ -151,7 +151,7 @@ async def test_a_failure_without_a_cached_copy_is_raised_and_nothing_is_written(
     fake.fail("profile", *[Fault(status=500)] * 3)
     with pytest.raises(SourceUnavailable):
         await service.get_account("sunny.day")
-    assert store.get_account("sunny.day") is None
+    assert store.accounts.get("sunny.day") is None
     assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 
 
@@ -162,7 +162,7 @@ async def test_a_malformed_post_leaves_no_half_written_account(fake, store, serv
     fake.pages["sunny.day"] = profile_html(None, username="sunny.day")  # and the fallback page changed too
     with pytest.raises(MalformedResponse):
         await service.get_account("sunny.day")
-    assert store.account_handles() == []
+    assert store.accounts.handles() == []
     assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 
 

@@ -100,9 +100,9 @@ async def test_faults_on_a_first_fetch_get_a_plain_answer_and_write_nothing(
         assert len(text) < 200 and "Traceback" not in text, (name, text)
     store = Store.open(bot.db_path, bot.images_dir)
     try:
-        assert store.get_account(HANDLE) is None
-        assert store.recent_posts(HANDLE) == []
-        assert store.chat(CHAT).handle is None
+        assert store.accounts.get(HANDLE) is None
+        assert store.accounts.recent_posts(HANDLE) == []
+        assert store.chats.handle(CHAT) is None
         assert store.integrity_check() == "ok"
     finally:
         store.close()
@@ -131,7 +131,7 @@ async def test_with_a_cached_copy_every_fault_serves_the_stale_figures_and_says_
     assert "Followers: 9,999" in text and "Fetched just now" in text
     store = Store.open(bot.db_path, bot.images_dir)
     try:
-        cached = store.get_account(HANDLE)
+        cached = store.accounts.get(HANDLE)
         assert cached is not None and cached.account.followers == 9999 and len(cached.account.posts) == 6
     finally:
         store.close()
