@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from bot.texts import explain
 from core.errors import LikepredictError
 from core.logs import configure_logging
 from core.settings import Settings
@@ -40,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command: Command = args.func
         return command(args, settings)
     except LikepredictError as error:
-        print(f"likepredict: {error}", file=sys.stderr)
+        print(f"likepredict: {explain(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
