@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.service import NoHandle, NoPrediction, Service, TooManyDrafts, UnknownDraft
+from app.errors import NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
+from app.service import Service
 from app.services import open_services
 from core.paths import DEMO_DATA, DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
 from core.settings import Settings, SourceSetting
