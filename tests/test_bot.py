@@ -36,7 +36,7 @@ def bot_settings(server: LocalBotApi, tmp_path: Path, **overrides: object) -> Se
         data_dir=tmp_path / "data",
         source=SourceSetting("demo"),
     )
-    settings = settings.model_copy(update=overrides)
+    settings = settings.replaced(**overrides)
     warm_database(settings)
     return settings
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.service import NoHandle, NoPrediction, Service, TooManyDrafts, UnknownDraft
+from app.errors import NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
+from app.service import Service
 from app.services import open_services
 from core.paths import DEMO_DATA, DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
 from core.settings import Settings, SourceSetting
@@ -161,7 +162,7 @@ class ThreadRecorder:
 
 
 async def test_image_and_model_work_runs_off_the_event_loop(settings: Settings) -> None:
-    opened = await open_services(settings.model_copy())
+    opened = await open_services(settings.replaced())
     try:
         analyzer, predictor = ThreadRecorder(opened.analyzer), ThreadRecorder(opened.predictor)
         opened.analyzer, opened.predictor = analyzer, predictor  # type: ignore[assignment]
