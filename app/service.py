@@ -22,12 +22,12 @@ from typing import Any, TypeVar
 
 from core.account_stats import AccountStats, account_stats
 from core.errors import LikepredictError
-from core.records import Account, Draft, Prediction
+from core.records import Account, CachedAccount, Draft, Prediction
 from core.settings import Settings
 from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
 from inference.hashtags import HashtagAdvice, HashtagEngine
 from inference.predictor import LikesPrediction, Predictor
-from scraping.service import AccountService, freshness_note
+from scraping.service import AccountService
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,8 @@ class AccountSummary:
     median_likes: float
     n_posts: int
     fetched_at: datetime
-    freshness: str  # one line: fetched just now / from the cache / stale
+    cached: CachedAccount  # where the figures came from: fetched just now, the cache, or stale (and why)
+    hidden_likes: int = 0  # recent posts that hide their like count, left out of `median_likes`
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ class Service:
         a = cached.account
         stats = account_stats(a.posts, a.followers, a.following, a.posts_count)
         return AccountSummary(
-            a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at, freshness_note(cached)
+            a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at, cached, stats.hidden_likes
         )
 
     async def _account(self, chat_id: int) -> Account:

@@ -255,7 +255,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = _chat_id(update)
     await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     chat_stats = await bot_state(context).service.chat_stats(chat_id)
-    history = [p.likes for p in reversed(chat_stats.account.posts_newest_first()[: chat_stats.stats.n_posts])]
+    shown = [p.likes for p in chat_stats.account.posts_newest_first() if p.likes is not None]
+    history = list(reversed(shown[: chat_stats.stats.n_posts]))
     title = f"@{chat_stats.handle}: likes of the last {len(history)} posts"
     chart = await asyncio.to_thread(pictures.likes_chart, history, title)
     assert update.effective_message is not None

@@ -9,7 +9,7 @@ from core.records import Account, Post
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, FetchedAccount, TagTopPost
 from scraping.dataset_source import rank_tag_posts, read_local_image, with_recent_posts
 from scraping.datasets import DatasetError, read_instaloader, read_instaloader_profile
-from scraping.errors import AccountNotFound, MalformedResponse
+from scraping.errors import AccountNotFound
 
 
 class InstaloaderSource:
@@ -31,8 +31,8 @@ class InstaloaderSource:
             for account in read_instaloader(self.root):
                 if account.handle == handle:
                     return account
-        except DatasetError as error:
-            raise MalformedResponse(str(error), source="the instaloader folder") from None
+        except DatasetError:
+            raise
         raise AccountNotFound(handle)
 
     async def fetch_account(self, handle: str, n_posts: int = RECENT_POSTS) -> FetchedAccount:
@@ -43,10 +43,7 @@ class InstaloaderSource:
         return list((await self.fetch_account(handle, n)).account.posts)
 
     async def fetch_tag_top_posts(self, tag: str, n: int = TAG_TOP_POSTS) -> list[TagTopPost]:
-        try:
-            accounts = await asyncio.to_thread(lambda: list(read_instaloader(self.root)))
-        except DatasetError as error:
-            raise MalformedResponse(str(error), source="the instaloader folder") from None
+        accounts = await asyncio.to_thread(lambda: list(read_instaloader(self.root)))
         return rank_tag_posts(accounts, tag, n)
 
     async def download_image(self, url: str) -> bytes:

@@ -209,11 +209,12 @@ class Store:
                     image_sha = self._insert_image(image.read_bytes(), image.suffix.lower() or ".jpg")
                 tags = sorted({t.lower() for t in post.hashtags if t})
                 self.db.execute(
-                    """INSERT INTO posts (handle, shortcode, taken_at, likes, comments, hashtags, mentions,
-                           caption_length, is_multi_image, is_video, has_location, image_sha256)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """INSERT INTO posts (handle, shortcode, taken_at, likes, likes_hidden, slides, comments, hashtags,
+                           mentions, caption_length, is_multi_image, is_video, has_location, image_sha256)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT(handle, shortcode) DO UPDATE SET taken_at = excluded.taken_at,
-                           likes = excluded.likes, comments = excluded.comments, hashtags = excluded.hashtags,
+                           likes = excluded.likes, likes_hidden = excluded.likes_hidden, slides = excluded.slides,
+                           comments = excluded.comments, hashtags = excluded.hashtags,
                            mentions = excluded.mentions, caption_length = excluded.caption_length,
                            is_multi_image = excluded.is_multi_image, is_video = excluded.is_video,
                            has_location = excluded.has_location,
@@ -222,7 +223,9 @@ class Store:
                         account.handle,
                         post.shortcode,
                         to_iso(post.taken_at),
-                        post.likes,
+                        post.likes if post.likes is not None else 0,
+                        int(post.likes is None),
+                        post.slides,
                         post.comments,
                         json.dumps(list(post.hashtags)),
                         post.mentions,
@@ -548,13 +551,13 @@ class Store:
                           row_number() OVER (PARTITION BY h.tag ORDER BY p.taken_at DESC, p.id DESC) AS rank
                    FROM wanted w
                    JOIN post_hashtags h ON h.tag = w.tag
-                   JOIN posts p ON p.id = h.post_id
+                   JOIN posts p ON p.id = h.post_id AND NOT p.likes_hidden
                    JOIN accounts a ON a.handle = p.handle),
                chosen AS (SELECT * FROM tagged WHERE rank <= :per_tag),
                rates AS (
                    SELECT p.handle, avg((p.likes + coalesce(p.comments, 0)) * 1.0 / max(a.followers, 1)) AS mean_rate
                    FROM posts p JOIN accounts a ON a.handle = p.handle
-                   WHERE p.handle IN (SELECT handle FROM chosen)
+                   WHERE p.handle IN (SELECT handle FROM chosen) AND NOT p.likes_hidden
                    GROUP BY p.handle)
                SELECT chosen.*, rates.mean_rate FROM chosen JOIN rates ON rates.handle = chosen.handle
                ORDER BY chosen.tag, chosen.rank""",
@@ -643,7 +646,7 @@ def _post_from_row(row: dict[str, Any]) -> Post:
     return Post(
         shortcode=row["shortcode"],
         taken_at=from_iso(row["taken_at"]),
-        likes=row["likes"],
+        likes=None if row["likes_hidden"] else row["likes"],
         comments=row["comments"],
         hashtags=tuple(json.loads(row["hashtags"] or "[]")),
         mentions=row["mentions"],
@@ -652,6 +655,7 @@ def _post_from_row(row: dict[str, Any]) -> Post:
         is_video=bool(row["is_video"]),
         has_location=bool(row["has_location"]),
         image_path=Path(row["image_path"]) if row.get("image_path") else None,
+        slides=row["slides"],
     )
 
 
