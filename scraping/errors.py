@@ -108,3 +108,7 @@ class NoPostsVisible(SourceError):
     def until(self, retry_at: datetime) -> NoPostsVisible:
         """The same answer, remembered until `retry_at`."""
         return NoPostsVisible(self.handle, self.reason, self.status, self.followers, self.with_session, retry_at)
+
+
+class DatasetError(LikepredictError, ValueError):
+    """A data file or folder cannot be read; the message names it and says what is wrong with it."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.records import Account, Post
 from scraping.base import FetchedAccount, TagTopPost
-from scraping.datasets import MENTION_PATTERN, hashtags_in
+from scraping.captions import hashtags_in, mentions_in
 from scraping.errors import AccountNotFound, MalformedResponse
 
 HIDDEN_FLAGS = ("like_and_view_counts_disabled", "hide_like_and_view_counts")
@@ -93,7 +93,7 @@ def caption_post(
         likes=likes,
         comments=comments,
         hashtags=hashtags_in(caption),
-        mentions=len(MENTION_PATTERN.findall(caption)),
+        mentions=mentions_in(caption),
         caption_length=len(caption),
         is_multi_image=slides > 1,
         is_video=is_video,

@@ -24,9 +24,9 @@ from core.records import Account, CachedAccount, Post
 from core.settings import Settings
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, AccountSource, FetchedAccount, TagTopPost
 from scraping.dataset_source import DatasetSource
-from scraping.datasets import DatasetError
 from scraping.errors import (
     AccountNotFound,
+    DatasetError,
     MalformedResponse,
     NoPostsVisible,
     PrivateAccount,
