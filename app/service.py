@@ -13,16 +13,25 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from pathlib import Path
-from statistics import median
 from typing import Any, TypeVar
 
-from core.account_stats import AccountStats, account_stats
-from core.errors import LikepredictError
-from core.records import Account, CachedAccount, Draft, Prediction
+from app.errors import BadLikes, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
+from app.results import (
+    AccountChosen,
+    AccountSummary,
+    ActualResult,
+    AlbumStatus,
+    BestRequest,
+    ChatStats,
+    PhotoAdvice,
+    PhotoReceived,
+    RankedDraft,
+    Ranking,
+)
+from core.account_stats import account_stats
+from core.records import Account, Draft, Prediction
 from core.settings import Settings
 from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
 from inference.hashtags import HashtagAdvice, HashtagEngine
@@ -34,42 +43,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ANALYSIS_CACHE_SIZE = 256
 LIKES_PATTERN = re.compile(r"^\s*(\d[\d,. ]*)\s*([kKmM]?)\s*$")
-
-
-class NoHandle(LikepredictError):
-    def __init__(self) -> None:
-        super().__init__("Tell me your Instagram account first: send /handle yourname.")
-
-
-class TooManyDrafts(LikepredictError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"You have {limit} drafts, the most I keep. Send /best to rank them or /clear to start over.")
-        self.limit = limit
-
-
-class NoDrafts(LikepredictError):
-    def __init__(self) -> None:
-        super().__init__("No drafts yet. Send me a few photos (an album works), then /best.")
-
-
-class UnknownDraft(LikepredictError):
-    def __init__(self) -> None:
-        super().__init__("That draft is gone (cleared or forgotten). Send /best again.")
-
-
-class NoPrediction(LikepredictError):
-    def __init__(self, replied: bool) -> None:
-        super().__init__(
-            "That message isn't one of my predictions. Reply to a prediction, or send /actual N for the last one."
-            if replied
-            else "There is no prediction to attach that to yet: send me a photo first."
-        )
-
-
-class BadLikes(LikepredictError):
-    def __init__(self, text: str) -> None:
-        shown = text if len(text) <= 30 else text[:27] + "..."
-        super().__init__(f"{shown!r} isn't a number of likes. Send it like /actual 420 (or /actual 1.2k).")
 
 
 def parse_likes(text: str) -> int:
@@ -91,82 +64,6 @@ def parse_likes(text: str) -> int:
     if value > 1e10:
         raise BadLikes(text)
     return int(round(value))
-
-
-@dataclass(frozen=True)
-class AccountSummary:
-    handle: str
-    followers: int
-    median_likes: float
-    n_posts: int
-    fetched_at: datetime
-    cached: CachedAccount  # where the figures came from: fetched just now, the cache, or stale (and why)
-    hidden_likes: int = 0  # recent posts that hide their like count, left out of `median_likes`
-
-
-@dataclass(frozen=True)
-class PhotoAdvice:
-    handle: str
-    draft_id: int
-    prediction: LikesPrediction
-    hashtags: HashtagAdvice
-    prediction_id: int
-
-
-@dataclass(frozen=True)
-class RankedDraft:
-    rank: int
-    draft: Draft
-    prediction: LikesPrediction
-
-
-@dataclass(frozen=True)
-class Ranking:
-    handle: str
-    drafts: list[RankedDraft]  # best first
-    winner_hashtags: HashtagAdvice
-    prediction_id: int  # the saved prediction for the winner
-
-    @property
-    def winner(self) -> RankedDraft:
-        return self.drafts[0]
-
-
-@dataclass(frozen=True)
-class ActualResult:
-    prediction: Prediction
-    actual: int
-
-    @property
-    def error(self) -> float:
-        """Relative miss: (predicted - actual) / actual; positive when the bot was too hopeful."""
-        return (self.prediction.predicted_likes - self.actual) / max(self.actual, 1)
-
-
-@dataclass(frozen=True)
-class ChatStats:
-    handle: str
-    account: Account
-    stats: AccountStats
-    predictions: list[Prediction]
-
-    @property
-    def _checked(self) -> list[tuple[Prediction, int]]:
-        """Each prediction that has its real likes, with them."""
-        return [(p, p.actual_likes) for p in self.predictions if p.actual_likes is not None]
-
-    @property
-    def checked(self) -> int:
-        return len(self._checked)
-
-    @property
-    def median_abs_error(self) -> float:
-        errors = [abs(p.predicted_likes - actual) / max(actual, 1) for p, actual in self._checked]
-        return float(median(errors)) if errors else 0.0
-
-    @property
-    def inside_range(self) -> int:
-        return sum(1 for p, actual in self._checked if p.low <= actual <= p.high)
 
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
@@ -231,15 +128,56 @@ class Service:
             log.exception("indexing stored photos failed")
             return 0
 
+    # ---- the use cases the bot's handlers call, one per update ---------------------------------------
+
+    async def use_account(self, chat_id: int, text: str) -> AccountChosen:
+        """Make `text` this chat's account, and advise on the single photos it sent before naming one."""
+        summary = await self.set_handle(chat_id, text)
+        waiting = await self.unanswered_drafts(chat_id)
+        advice = [await self.advise_draft(chat_id, d.id) for d in waiting if d.media_group_id is None]
+        return AccountChosen(summary, advice, sum(1 for d in waiting if d.media_group_id is not None))
+
+    async def receive_photo(
+        self, chat_id: int, file_unique_id: str, data: bytes, media_group_id: str | None = None, suffix: str = ".jpg"
+    ) -> PhotoReceived:
+        """Keep the photo as a draft; advise on it at once unless it is part of an album or the chat has no
+        account yet (then it waits for one)."""
+        draft = await self.add_photo(chat_id, file_unique_id, data, media_group_id, suffix)
+        if media_group_id is not None:
+            return PhotoReceived(draft, None)
+        if await self.handle(chat_id) is None:
+            return PhotoReceived(draft, None, len(await self.unanswered_drafts(chat_id)))
+        return PhotoReceived(draft, await self.advise_draft(chat_id, draft.id))
+
+    async def album_status(self, chat_id: int) -> AlbumStatus:
+        return AlbumStatus(await self.count_drafts(chat_id), await self.handle(chat_id) is not None)
+
+    async def open_best(self, chat_id: int, resumed_request: int | None = None) -> BestRequest:
+        """Check /best can be answered and keep the request open until `finish_best_request`; a resumed request
+        that can no longer be answered (drafts cleared meanwhile) is finished here."""
+        try:
+            drafts = await self.count_drafts(chat_id)
+            if drafts == 0:
+                raise NoDrafts()
+            if await self.handle(chat_id) is None:
+                raise NoHandle(drafts_waiting=drafts)
+        except (NoDrafts, NoHandle):
+            if resumed_request is not None:
+                await self.finish_best_request(resumed_request)
+            raise
+        if resumed_request is not None:
+            return BestRequest(resumed_request, drafts)
+        return BestRequest(await self.open_best_request(chat_id), drafts)
+
     # ---- accounts -----------------------------------------------------------------------------
 
     async def handle(self, chat_id: int) -> str | None:
-        return (await asyncio.to_thread(self.store.chat, chat_id)).handle
+        return await asyncio.to_thread(self.store.chats.handle, chat_id)
 
     async def set_handle(self, chat_id: int, text: str) -> AccountSummary:
         """Look the account up (validating the text) and make it this chat's account."""
         cached = await self.accounts.get_account(text)
-        await asyncio.to_thread(self.store.set_chat_handle, chat_id, cached.handle)
+        await asyncio.to_thread(self.store.chats.set_handle, chat_id, cached.handle)
         self.index_in_background()  # a first fetch brings new photos
         a = cached.account
         stats = account_stats(a.posts, a.followers, a.following, a.posts_count)
@@ -259,21 +197,21 @@ class Service:
         self, chat_id: int, file_unique_id: str, data: bytes, media_group_id: str | None = None, suffix: str = ".jpg"
     ) -> Draft:
         """Check the photo can be read (PhotoError says why not) and keep it as a draft of this chat."""
-        drafts = await asyncio.to_thread(self.store.drafts, chat_id)
+        drafts = await asyncio.to_thread(self.store.drafts.of_chat, chat_id)
         if len(drafts) >= self.settings.max_drafts and all(d.file_unique_id != file_unique_id for d in drafts):
             raise TooManyDrafts(self.settings.max_drafts)  # the same photo again is the same draft: no limit
         [analysis] = await self._on_cpu(self.analyzer.analyse, [data])
-        draft = await asyncio.to_thread(self.store.save_draft, chat_id, file_unique_id, data, media_group_id, suffix)
+        draft = await asyncio.to_thread(self.store.drafts.save, chat_id, file_unique_id, data, media_group_id, suffix)
         self._remember(analysis)
         return draft
 
     async def count_drafts(self, chat_id: int) -> int:
-        return await asyncio.to_thread(self.store.count_drafts, chat_id)
+        return await asyncio.to_thread(self.store.drafts.count, chat_id)
 
     async def unanswered_drafts(self, chat_id: int) -> list[Draft]:
         """Drafts with no prediction yet, oldest first (photos sent before the chat had an account)."""
-        drafts = await asyncio.to_thread(self.store.drafts, chat_id)
-        answered = {p.draft_id for p in await asyncio.to_thread(self.store.predictions, chat_id)}
+        drafts = await asyncio.to_thread(self.store.drafts.of_chat, chat_id)
+        answered = {p.draft_id for p in await asyncio.to_thread(self.store.predictions.of_chat, chat_id)}
         return [d for d in drafts if d.id not in answered]
 
     async def advise_draft(self, chat_id: int, draft_id: int) -> PhotoAdvice:
@@ -289,7 +227,7 @@ class Service:
     async def rank_drafts(self, chat_id: int, on_progress: ProgressCallback | None = None) -> Ranking:
         """Every draft of this chat scored and ranked by predicted likes (then photo appeal), best first."""
         account = await self._account(chat_id)
-        drafts = await asyncio.to_thread(self.store.drafts, chat_id)
+        drafts = await asyncio.to_thread(self.store.drafts.of_chat, chat_id)
         if not drafts:
             raise NoDrafts()
         analyses = []
@@ -340,54 +278,54 @@ class Service:
         return account, advice
 
     async def set_prediction_message(self, chat_id: int, prediction_id: int, message_id: int) -> None:
-        await asyncio.to_thread(self.store.set_prediction_message, chat_id, prediction_id, message_id)
+        await asyncio.to_thread(self.store.predictions.set_message, chat_id, prediction_id, message_id)
 
     async def clear(self, chat_id: int) -> int:
-        return await asyncio.to_thread(self.store.clear_drafts, chat_id)
+        return await asyncio.to_thread(self.store.drafts.clear, chat_id)
 
     async def forget(self, chat_id: int) -> dict[str, int]:
         """Delete every row of this chat; returns how many rows each table held."""
-        counts = await asyncio.to_thread(self.store.rows_for_chat, chat_id)
-        await asyncio.to_thread(self.store.forget_chat, chat_id)
+        counts = await asyncio.to_thread(self.store.chats.row_counts, chat_id)
+        await asyncio.to_thread(self.store.chats.forget, chat_id)
         return counts
 
     # ---- /best requests across restarts ----------------------------------------------------------
 
     async def open_best_request(self, chat_id: int) -> int:
-        return await asyncio.to_thread(self.store.open_best_request, chat_id)
+        return await asyncio.to_thread(self.store.best_requests.open, chat_id)
 
     async def finish_best_request(self, request_id: int) -> None:
-        await asyncio.to_thread(self.store.finish_best_request, request_id)
+        await asyncio.to_thread(self.store.best_requests.finish, request_id)
 
     async def unfinished_best_requests(self) -> list[tuple[int, int]]:
-        return await asyncio.to_thread(self.store.unfinished_best_requests)
+        return await asyncio.to_thread(self.store.best_requests.unfinished)
 
     # ---- actual likes and stats ------------------------------------------------------------------
 
     async def record_actual(self, chat_id: int, text: str, reply_to_message_id: int | None = None) -> ActualResult:
         actual = parse_likes(text)
         if reply_to_message_id is not None:
-            prediction = await asyncio.to_thread(self.store.prediction_for_message, chat_id, reply_to_message_id)
+            prediction = await asyncio.to_thread(self.store.predictions.for_message, chat_id, reply_to_message_id)
         else:
-            prediction = await asyncio.to_thread(self.store.last_prediction, chat_id)
+            prediction = await asyncio.to_thread(self.store.predictions.last, chat_id)
         if prediction is None:
             raise NoPrediction(replied=reply_to_message_id is not None)
-        updated = await asyncio.to_thread(self.store.record_actual, chat_id, prediction.id, actual)
+        updated = await asyncio.to_thread(self.store.predictions.record_actual, chat_id, prediction.id, actual)
         assert updated is not None  # the row was just read for this chat
         return ActualResult(updated, actual)
 
     async def chat_stats(self, chat_id: int) -> ChatStats:
         account = await self._account(chat_id)
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
-        predictions = await asyncio.to_thread(self.store.predictions, chat_id, account.handle)
+        predictions = await asyncio.to_thread(self.store.predictions.of_chat, chat_id, account.handle)
         return ChatStats(account.handle, account, stats, predictions)
 
     # ---- internals -------------------------------------------------------------------------------
 
     async def _draft(self, chat_id: int, draft_id: int) -> Draft:
-        draft = await asyncio.to_thread(self.store.draft, chat_id, draft_id)
+        draft = await asyncio.to_thread(self.store.drafts.get, chat_id, draft_id)
         if draft is None:
-            raise UnknownDraft()
+            raise UnknownDraft(draft_id)
         return draft
 
     async def _analyses_for(self, drafts: list[Draft]) -> list[PhotoAnalysis]:
@@ -411,5 +349,5 @@ class Service:
 
     async def _save_prediction(self, chat_id: int, handle: str, draft_id: int, p: LikesPrediction) -> Prediction:
         return await asyncio.to_thread(
-            self.store.save_prediction, chat_id, handle, p.likes, p.low, p.high, p.model_version, draft_id, p.appeal
+            self.store.predictions.save, chat_id, handle, p.likes, p.low, p.high, p.model_version, draft_id, p.appeal
         )

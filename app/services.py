@@ -39,7 +39,7 @@ async def open_services(settings: Settings, models_dir: Path = MODELS_DIR) -> Se
 
 def import_demo_neighbourhood(store: Store) -> None:
     """Put the bundled demo accounts in the store, so the engine has neighbourhoods to work with."""
-    known = set(store.account_handles())
+    known = set(store.accounts.handles())
     for account in read_accounts_jsonl(DEMO_DATA):
         if account.handle not in known:
-            store.save_account(account)
+            store.accounts.save(account)

@@ -48,7 +48,7 @@ async def _measure(settings: Settings, drafts: int, repeats: int, side: int) -> 
             await service.add_photo(CHAT, f"draft-{number}", data)
         await _timed_best(service)  # loads what is loaded on first use
         warm = [await _timed_best(service) for _ in range(repeats)]
-        paths = [d.image_path for d in await asyncio.to_thread(service.store.drafts, CHAT)]
+        paths = [d.image_path for d in await asyncio.to_thread(service.store.drafts.of_chat, CHAT)]
         one_by_one, batched = [], []
         for _ in range(repeats):
             started = time.perf_counter()

@@ -55,7 +55,7 @@ async def _measure(posts: int, repeats: int, folder: Path) -> dict[str, Any]:
                 cached = await accounts.get_account(HANDLE)
                 through_service.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                store.get_account(HANDLE, accounts.n_posts)
+                store.accounts.get(HANDLE, accounts.n_posts)
                 through_store.append(time.perf_counter() - started)
             requests_cached = len(fake.requests) - requests_first
         finally:
@@ -84,7 +84,7 @@ def table(result: dict[str, Any]) -> str:
     rows = [
         ["first request (fetch + photos)", result["http_requests_first"], result["first_fetch_ms"], ""],
         [f"cached handle, x{result['repeats']}", result["http_requests_cached"], "", ""],
-        ["  store.get_account", "", store["median_ms"], store["p95_ms"]],
+        ["  store.accounts.get", "", store["median_ms"], store["p95_ms"]],
         ["  AccountService.get_account (incl. thread hop)", "", service["median_ms"], service["p95_ms"]],
     ]
     return format_table(["what", "HTTP requests", "median ms", "p95 ms"], rows)

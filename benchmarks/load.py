@@ -39,7 +39,7 @@ from benchmarks.common import (
     synthetic_photo,
 )
 from benchmarks.service_setup import benchmark_settings, index_stored_photos
-from bot.context import bot_state
+from bot.context import state_of
 from core.paths import DEMO_HANDLE
 from core.settings import Settings
 from tests.botapi import BotMessage, LocalBotApi, running_bot, telegram_photo_sizes
@@ -80,7 +80,7 @@ def load_settings(server: LocalBotApi, folder: Path) -> Settings:
 
 
 def _instrument(application: Any) -> tuple[CallTimer, int]:
-    service = bot_state(application).service
+    service = state_of(application.bot_data).service
     timer = CallTimer()
     timer.wrap(service.analyzer, "analyse")
     timer.wrap(service.predictor, "predict")

@@ -22,7 +22,7 @@ def benchmark_settings(folder: Path, **overrides: object) -> Settings:
         source=SourceSetting("demo"),
         photos_per_minute=10_000,
     )
-    return settings.model_copy(update=overrides)
+    return settings.replaced(**overrides)
 
 
 def index_stored_photos(settings: Settings) -> None:

@@ -1,19 +1,17 @@
 """Albums arrive as separate updates sharing a `media_group_id`: gather them and answer once.
 
-Each photo of a group (re)arms a short timer; when no photo of the group has come for `wait` seconds,
-the summary is sent. Timers are plain asyncio tasks, so no job queue is needed.
+Each photo of a group (re)arms a short timer; when no photo of the group has come for `wait` seconds, an
+`AlbumComplete` job is handed to `on_done` (the application's update queue), which answers it in the chat's turn.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-log = logging.getLogger(__name__)
-
-ALBUM_WAIT_SECONDS = 1.0
+from bot.jobs import AlbumComplete
+from core.errors import LikepredictError
 
 
 @dataclass
@@ -21,41 +19,34 @@ class PendingAlbum:
     chat_id: int
     media_group_id: str
     saved: int = 0
-    refused: list[str] = field(default_factory=list)  # the plain reason for each photo not kept
-    timer: asyncio.Task[None] | None = None
-
-
-AlbumDone = Callable[[PendingAlbum], Awaitable[None]]
+    refused: list[LikepredictError] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
 
 
 class AlbumCollector:
-    """Collects the photos of each (chat, media group); calls `on_done` once per album."""
+    """Collects the photos of each (chat, media group); hands one `AlbumComplete` per album to `on_done`."""
 
-    def __init__(self, on_done: AlbumDone, wait: float = ALBUM_WAIT_SECONDS) -> None:
+    def __init__(self, on_done: Callable[[AlbumComplete], None], wait: float) -> None:
         self.on_done = on_done
         self.wait = wait
         self._pending: dict[tuple[int, str], PendingAlbum] = {}
 
-    def add(self, chat_id: int, media_group_id: str, saved: bool, refused_reason: str | None = None) -> None:
+    def add(self, chat_id: int, media_group_id: str, refused: LikepredictError | None = None) -> None:
+        """One photo of the album: kept as a draft, or `refused` with that error."""
         key = (chat_id, media_group_id)
         album = self._pending.setdefault(key, PendingAlbum(chat_id, media_group_id))
-        if saved:
+        if refused is None:
             album.saved += 1
-        if refused_reason:
-            album.refused.append(refused_reason)
+        else:
+            album.refused.append(refused)
         if album.timer is not None:
             album.timer.cancel()
-        album.timer = asyncio.get_running_loop().create_task(self._finish_later(key), name=f"album {key}")
+        album.timer = asyncio.get_running_loop().call_later(self.wait, self._finish, key)
 
-    async def _finish_later(self, key: tuple[int, str]) -> None:
-        await asyncio.sleep(self.wait)
+    def _finish(self, key: tuple[int, str]) -> None:
         album = self._pending.pop(key, None)
-        if album is None:
-            return
-        try:
-            await self.on_done(album)
-        except Exception:
-            log.exception("answering an album failed")
+        if album is not None:
+            self.on_done(AlbumComplete(album.chat_id, album.media_group_id, album.saved, tuple(album.refused)))
 
     def forget_chat(self, chat_id: int) -> None:
         for key in [k for k in self._pending if k[0] == chat_id]:
@@ -63,9 +54,8 @@ class AlbumCollector:
             if album.timer is not None:
                 album.timer.cancel()
 
-    async def aclose(self) -> None:
-        timers = [a.timer for a in self._pending.values() if a.timer is not None]
-        for timer in timers:
-            timer.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
+    def close(self) -> None:
+        for album in self._pending.values():
+            if album.timer is not None:
+                album.timer.cancel()
         self._pending.clear()

@@ -2,73 +2,69 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
+    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from app.services import open_services
 from bot import handlers, texts
-from bot.albums import AlbumCollector, PendingAlbum
-from bot.context import STATE_KEY, BotState, bot_state
-from bot.flood import RetryAfterLimiter
+from bot.albums import AlbumCollector
+from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
+from bot.jobs import AlbumComplete, ResumeBest
 from bot.limits import SlidingWindowLimit
 from bot.ordering import PerChatUpdateProcessor
+from bot.telegram_http import TelegramRequest
 from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 32
-RESUME_KEY = "likepredict.resume"
+CONNECTION_POOL_SIZE = 256  # PTB's default for the bot's requests (getUpdates has its own connection)
+FLOOD_RETRIES = 3  # times a request Telegram refused with 429 is sent again, after the wait it asked for
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings) -> BotApplication:
     """The bot exactly as `python -m bot` runs it; services open in `post_init`, close in `post_shutdown`."""
     token = settings.token
     if not token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it.")
     redact_token_in_logs(token)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, which carry the token
-    ordering = PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES)
 
-    async def post_init(application: Application) -> None:
+    async def post_init(application: BotApplication) -> None:
         service = await open_services(settings)
         service.index_in_background()
-
-        async def album_done(album: PendingAlbum) -> None:
-            await handlers.album_done(application.bot, bot_state(application), album)
-
-        state = BotState(
-            settings,
-            service,
-            SlidingWindowLimit(settings.photos_per_minute),
-            AlbumCollector(album_done, settings.album_wait_seconds),
-            ordering,
+        albums = AlbumCollector(application.update_queue.put_nowait, settings.album_wait_seconds)
+        application.bot_data[STATE_KEY] = BotState(
+            settings, service, SlidingWindowLimit(settings.photos_per_minute), albums
         )
-        application.bot_data[STATE_KEY] = state
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
-        unfinished = await service.unfinished_best_requests()
-        if unfinished:
-            application.bot_data[RESUME_KEY] = asyncio.create_task(resume_when_running(application, unfinished))
+        for request_id, chat_id in await service.unfinished_best_requests():
+            application.update_queue.put_nowait(ResumeBest(chat_id, request_id))
 
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        .request(TelegramRequest(connection_pool_size=CONNECTION_POOL_SIZE))
+        .get_updates_request(TelegramRequest())
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .concurrent_updates(ordering)
-        .rate_limiter(RetryAfterLimiter())
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=FLOOD_RETRIES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -77,32 +73,19 @@ def build_application(settings: Settings) -> Application:
     return application
 
 
-async def resume_when_running(application: Application, requests: list[tuple[int, int]]) -> None:
-    """Answer the /best requests a restart interrupted, once the application runs: tasks made with
-    `application.create_task` then are awaited by `stop()`, so a clean stop lets them finish."""
-    while not application.running:
-        await asyncio.sleep(0.05)
-    state = bot_state(application)
-    for request_id, chat_id in requests:
-        log.info("answering /best request %s interrupted by a restart", request_id)
-        application.create_task(handlers.resume_best(application.bot, state, request_id, chat_id))
-
-
-async def post_shutdown(application: Application) -> None:
-    resume = application.bot_data.pop(RESUME_KEY, None)
-    if resume is not None:
-        resume.cancel()
-        await asyncio.gather(resume, return_exceptions=True)
+async def post_shutdown(application: BotApplication) -> None:
     state = application.bot_data.pop(STATE_KEY, None)
     if isinstance(state, BotState):
-        await state.albums.aclose()
+        state.albums.close()
         await state.service.aclose()
 
 
-def register_handlers(application: Application) -> None:
+def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried; the first that matches an update handles it."""
+    application.add_handler(TypeHandler(AlbumComplete, handlers.album_complete))
+    application.add_handler(TypeHandler(ResumeBest, handlers.resume_best))
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
-    commands = [
+    commands: list[tuple[str, Any]] = [
         ("start", handlers.start),
         ("help", handlers.help_command),
         ("handle", handlers.handle_command),

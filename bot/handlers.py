@@ -1,7 +1,7 @@
 """Handlers: read the update, call one service coroutine, send what `texts` and `pictures` make of it.
 
 Errors a user can cause (`LikepredictError`) are not caught here: the one error handler, `on_error`,
-shows their message. Only album photos catch them, to report them once for the whole album.
+shows `texts.explain(error)`. Only album photos catch them, to report them once for the whole album.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import asyncio
 import logging
 import re
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, NetworkError, TelegramError
-from telegram.ext import ContextTypes
+from telegram.error import TelegramError
 
+from app.results import PhotoAdvice
 from bot import pictures, texts
-from bot.albums import PendingAlbum
-from bot.context import BotState, bot_state
-from bot.flood import NETWORK_RETRY_DELAYS
+from bot.context import BotContext
+from bot.errors import FileTooLarge, PhotoRateLimited
+from bot.jobs import AlbumComplete, ChatJob, ResumeBest, chat_of
 from bot.media import image_suffix, is_image_document, pick_photo_size
 from core.errors import LikepredictError
 
@@ -28,158 +28,137 @@ HASHTAGS_CALLBACK = re.compile(r"^tags:(\d{1,12})$")
 LOOKS_LIKE_HANDLE = re.compile(r"^\s*(@\S+|(https?://)?(www\.)?instagram\.com/\S+)\s*$", re.IGNORECASE)
 
 
-def _chat_id(update: Update) -> int:
-    assert update.effective_chat is not None  # every handler below is for chat messages
-    return update.effective_chat.id
-
-
-async def _reply(update: Update, text: str) -> Message:
-    assert update.effective_message is not None
-    return await update.effective_message.reply_text(text)
+def _message(update: Update) -> Message:
+    assert update.effective_message is not None  # every message handler below is for chat messages
+    return update.effective_message
 
 
 # ---- /start, /help, /handle ------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    handle = await bot_state(context).service.handle(_chat_id(update))
-    await _reply(update, texts.welcome(handle))
+async def start(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    await message.reply_text(texts.welcome(await context.service.handle(message.chat_id)))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, texts.help_text())
+async def help_command(update: Update, context: BotContext) -> None:
+    await _message(update).reply_text(texts.help_text())
 
 
-async def handle_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def handle_command(update: Update, context: BotContext) -> None:
     text = " ".join(context.args or [])
     if not text:
-        current = await bot_state(context).service.handle(_chat_id(update))
-        await _reply(update, texts.handle_usage(current))
+        message = _message(update)
+        await message.reply_text(texts.handle_usage(await context.service.handle(message.chat_id)))
         return
-    await _set_account(update, context, text)
+    await _use_account(update, context, text)
 
 
-async def _set_account(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    state, chat_id = bot_state(context), _chat_id(update)
-    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-    summary = await state.service.set_handle(chat_id, text)
-    await _reply(update, texts.account_summary(summary))
-    waiting = await state.service.unanswered_drafts(chat_id)
-    for draft in [d for d in waiting if d.media_group_id is None]:
-        await _send_advice(context.bot, state, chat_id, draft.id)
-    in_albums = [d for d in waiting if d.media_group_id is not None]
-    if in_albums:
-        await context.bot.send_message(chat_id, texts.drafts_waiting(len(in_albums)))
+async def _use_account(update: Update, context: BotContext, text: str) -> None:
+    message = _message(update)
+    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    chosen = await context.service.use_account(message.chat_id, text)
+    await message.reply_text(texts.account_summary(chosen.summary))
+    for advice in chosen.advice:
+        await _send_advice(context, message.chat_id, advice)
+    if chosen.album_drafts_waiting:
+        await context.bot.send_message(message.chat_id, texts.drafts_waiting(chosen.album_drafts_waiting))
 
 
 # ---- photos ------------------------------------------------------------------------------------
 
 
-async def photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None and message.photo
-    size = pick_photo_size(message.photo)
-    await _receive_image(update, context, size.file_id, size.file_unique_id, size.file_size, ".jpg")
+async def photo(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    await _receive_image(message, context, pick_photo_size(message.photo), ".jpg")
 
 
-async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    assert message is not None and message.document is not None
+async def document(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    assert message.document is not None
     doc = message.document
     if not is_image_document(doc.mime_type, doc.file_name):
-        await _reply(update, texts.not_an_image(doc.mime_type))
+        await message.reply_text(texts.not_an_image(doc.mime_type))
         return
-    await _receive_image(update, context, doc.file_id, doc.file_unique_id, doc.file_size, image_suffix(doc.mime_type))
+    await _receive_image(message, context, doc, image_suffix(doc.mime_type))
 
 
-async def _receive_image(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    file_id: str,
-    file_unique_id: str,
-    file_size: int | None,
-    suffix: str,
-) -> None:
+async def _receive_image(message: Message, context: BotContext, file: PhotoSize | Document, suffix: str) -> None:
     """Limits first, then the download, then the draft; an album photo is answered with its album."""
-    state, chat_id = bot_state(context), _chat_id(update)
-    album = update.effective_message.media_group_id if update.effective_message else None
+    chat_id, album = message.chat_id, message.media_group_id
     try:
-        wait = state.photo_limit.try_acquire(chat_id)
-        if wait is not None:
-            raise LikepredictError(texts.slow_down(state.settings.photos_per_minute, wait))
-        limit = state.settings.max_file_bytes
-        if file_size is not None and file_size > limit:
-            raise LikepredictError(texts.file_too_large(file_size, limit))
-        if album is None:
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-        data = await _download(context.bot, file_id, limit)
-        draft = await state.service.add_photo(chat_id, file_unique_id, data, album, suffix)
+        data = await _download(message, context, file)
+        received = await context.service.receive_photo(chat_id, file.file_unique_id, data, album, suffix)
     except LikepredictError as error:
         if album is None:
             raise
-        state.albums.add(chat_id, album, saved=False, refused_reason=texts.explain(error))
+        context.albums.add(chat_id, album, refused=error)
         return
     if album is not None:
-        state.albums.add(chat_id, album, saved=True)
-        return
-    if await state.service.handle(chat_id) is None:
-        waiting = len(await state.service.unanswered_drafts(chat_id))
-        await _reply(update, texts.photo_kept_ask_handle(waiting))
-        return
-    await _send_advice(context.bot, state, chat_id, draft.id, reply_to=update.effective_message)
+        context.albums.add(chat_id, album)
+    elif received.advice is None:
+        await message.reply_text(texts.photo_kept_ask_handle(received.waiting_for_handle))
+    else:
+        await _send_advice(context, chat_id, received.advice, reply_to=message)
 
 
-async def _download(bot: Bot, file_id: str, limit: int) -> bytes:
-    telegram_file = await bot.get_file(file_id)
+async def _download(message: Message, context: BotContext, file: PhotoSize | Document) -> bytes:
+    wait = context.photo_limit.try_acquire(message.chat_id)
+    if wait is not None:
+        raise PhotoRateLimited(context.settings.photos_per_minute, wait)
+    limit = context.settings.max_file_bytes
+    if file.file_size is not None and file.file_size > limit:
+        raise FileTooLarge(file.file_size, limit)
+    if message.media_group_id is None:
+        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    telegram_file = await file.get_file()
     if telegram_file.file_size is not None and telegram_file.file_size > limit:
-        raise LikepredictError(texts.file_too_large(telegram_file.file_size, limit))
-    # File downloads bypass the rate limiter's retries; a GET is safe to repeat, even after a time-out.
-    for pause in (*NETWORK_RETRY_DELAYS, None):
-        try:
-            return bytes(await telegram_file.download_as_bytearray())
-        except NetworkError as error:
-            if isinstance(error, BadRequest) or pause is None:
-                raise
-            log.warning("downloading a file failed (%s); retrying in %.1f s", error, pause)
-            await asyncio.sleep(pause)
-    raise AssertionError("unreachable")
+        raise FileTooLarge(telegram_file.file_size, limit)
+    return bytes(await telegram_file.download_as_bytearray())
 
 
-async def _send_advice(bot: Bot, state: BotState, chat_id: int, draft_id: int, reply_to: Message | None = None) -> None:
-    advice = await state.service.advise_draft(chat_id, draft_id)
+async def _send_advice(context: BotContext, chat_id: int, advice: PhotoAdvice, reply_to: Message | None = None) -> None:
     text = texts.photo_advice(advice)
-    sent = await (reply_to.reply_text(text, do_quote=True) if reply_to is not None else bot.send_message(chat_id, text))
-    await state.service.set_prediction_message(chat_id, advice.prediction_id, sent.message_id)
+    if reply_to is not None:
+        sent = await reply_to.reply_text(text, do_quote=True)
+    else:
+        sent = await context.bot.send_message(chat_id, text)
+    await context.service.set_prediction_message(chat_id, advice.prediction_id, sent.message_id)
 
 
-async def album_done(bot: Bot, state: BotState, album: PendingAlbum) -> None:
-    """Called by the album collector once the last photo of an album has arrived."""
-    async with state.ordering.chat_lock(album.chat_id):
-        total = await state.service.count_drafts(album.chat_id)
-        has_handle = await state.service.handle(album.chat_id) is not None
-        await bot.send_message(album.chat_id, texts.album_saved(album.saved, total, album.refused, has_handle))
+async def album_complete(job: AlbumComplete, context: BotContext) -> None:
+    """The album collector's job: the last photo of an album has arrived."""
+    status = await context.service.album_status(job.chat_id)
+    reasons = [texts.explain(error) for error in job.refused]
+    await context.bot.send_message(
+        job.chat_id, texts.album_saved(job.saved, status.total_drafts, reasons, status.has_handle)
+    )
 
 
 # ---- /best and its button --------------------------------------------------------------------------
 
 
-async def best(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await run_best(context.bot, bot_state(context), _chat_id(update))
+async def best(update: Update, context: BotContext) -> None:
+    await _answer_best(context, _message(update).chat_id)
 
 
-async def run_best(bot: Bot, state: BotState, chat_id: int, request_id: int | None = None) -> None:
+async def resume_best(job: ResumeBest, context: BotContext) -> None:
+    """A /best that a restart interrupted (put on the update queue at start-up)."""
+    log.info("answering /best request %s interrupted by a restart", job.request_id)
+    await context.bot.send_message(job.chat_id, texts.best_resumed())
+    await _answer_best(context, job.chat_id, job.request_id)
+
+
+async def _answer_best(context: BotContext, chat_id: int, resumed_request: int | None = None) -> None:
     """Rank the chat's drafts and send the picture. The request is kept open until answered, so a
-    restart in the middle answers it after (`resume_best`)."""
-    service = state.service
-    drafts = await service.count_drafts(chat_id)
-    if drafts == 0:
-        raise LikepredictError(texts.NO_DRAFTS)
-    if await service.handle(chat_id) is None:
-        raise LikepredictError(texts.photo_kept_ask_handle(drafts))
-    request_id = request_id if request_id is not None else await service.open_best_request(chat_id)
+    restart in the middle answers it after."""
+    service, bot = context.service, context.bot
+    request = await service.open_best(chat_id, resumed_request)
     try:
         await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
-        progress = await bot.send_message(chat_id, texts.best_progress(0, drafts)) if drafts > 1 else None
+        progress = (
+            await bot.send_message(chat_id, texts.best_progress(0, request.drafts)) if request.drafts > 1 else None
+        )
 
         async def report(done: int, total: int) -> None:
             if progress is not None:
@@ -197,42 +176,29 @@ async def run_best(bot: Bot, state: BotState, chat_id: int, request_id: int | No
         await service.set_prediction_message(chat_id, ranking.prediction_id, sent.message_id)
     finally:
         # Cancelled means shutting down: the request stays open and is answered after the restart.
-        if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
-            await service.finish_best_request(request_id)
+        task = asyncio.current_task()
+        if task is None or not task.cancelling():
+            await service.finish_best_request(request.request_id)
 
 
-async def resume_best(bot: Bot, state: BotState, request_id: int, chat_id: int) -> None:
-    """Answer a /best that a restart interrupted."""
-    async with state.ordering.chat_lock(chat_id):
-        try:
-            await bot.send_message(chat_id, texts.best_resumed())
-            await run_best(bot, state, chat_id, request_id)
-        except LikepredictError as error:
-            await state.service.finish_best_request(request_id)
-            await bot.send_message(chat_id, texts.e(texts.explain(error)))
-        except Exception:
-            log.exception("resuming /best request %s failed", request_id)
-            await state.service.finish_best_request(request_id)
-
-
-async def hashtags_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def hashtags_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     match = HASHTAGS_CALLBACK.match(query.data)
-    if match is None:
+    if match is None or update.effective_chat is None:
         await query.answer(texts.DRAFT_GONE)
         return
-    state, chat_id = bot_state(context), _chat_id(update)
+    chat_id = update.effective_chat.id
     try:
-        handle, advice = await state.service.draft_hashtags(chat_id, int(match.group(1)))
+        handle, advice = await context.service.draft_hashtags(chat_id, int(match.group(1)))
     except LikepredictError as error:
-        await query.answer(texts.explain(error)[:200], show_alert=True)
+        await query.answer(texts.alert(error), show_alert=True)
         return
     await query.answer(texts.HASHTAGS_SENT)
     await context.bot.send_message(chat_id, texts.all_hashtags(handle, advice))
 
 
-async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_button(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer(texts.DRAFT_GONE)
 
@@ -240,85 +206,80 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # ---- /actual, /stats, /clear, /forget --------------------------------------------------------------
 
 
-async def actual(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def actual(update: Update, context: BotContext) -> None:
+    message = _message(update)
     text = " ".join(context.args or [])
     if not text:
-        await _reply(update, texts.actual_usage())
+        await message.reply_text(texts.actual_usage())
         return
-    message = update.effective_message
-    replied = message.reply_to_message.message_id if message and message.reply_to_message else None
-    result = await bot_state(context).service.record_actual(_chat_id(update), text, replied)
-    await _reply(update, texts.actual_recorded(result))
+    replied = message.reply_to_message.message_id if message.reply_to_message else None
+    result = await context.service.record_actual(message.chat_id, text, replied)
+    await message.reply_text(texts.actual_recorded(result))
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    chat_id = _chat_id(update)
-    await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
-    chat_stats = await bot_state(context).service.chat_stats(chat_id)
-    shown = [p.likes for p in chat_stats.account.posts_newest_first() if p.likes is not None]
-    history = list(reversed(shown[: chat_stats.stats.n_posts]))
-    title = f"@{chat_stats.handle}: likes of the last {len(history)} posts"
-    chart = await asyncio.to_thread(pictures.likes_chart, history, title)
-    assert update.effective_message is not None
-    await update.effective_message.reply_photo(chart, caption=texts.stats_caption(chat_stats))
+async def stats(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    await context.bot.send_chat_action(message.chat_id, ChatAction.UPLOAD_PHOTO)
+    chat_stats = await context.service.chat_stats(message.chat_id)
+    chart = await asyncio.to_thread(pictures.likes_chart, chat_stats.likes_history, texts.stats_chart_title(chat_stats))
+    await message.reply_photo(chart, caption=texts.stats_caption(chat_stats))
 
 
-async def clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    count = await bot_state(context).service.clear(_chat_id(update))
-    await _reply(update, texts.cleared(count))
+async def clear(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    await message.reply_text(texts.cleared(await context.service.clear(message.chat_id)))
 
 
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    state, chat_id = bot_state(context), _chat_id(update)
-    state.albums.forget_chat(chat_id)
-    state.photo_limit.reset(chat_id)
-    counts = await state.service.forget(chat_id)
-    await _reply(update, texts.forgotten(counts))
+async def forget(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    context.albums.forget_chat(message.chat_id)
+    context.photo_limit.reset(message.chat_id)
+    await message.reply_text(texts.forgotten(await context.service.forget(message.chat_id)))
 
 
 # ---- everything else ---------------------------------------------------------------------------
 
 
-async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is not None and message.text and LOOKS_LIKE_HANDLE.match(message.text):
-        await _set_account(update, context, message.text.strip())
+async def text(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    if message.text and LOOKS_LIKE_HANDLE.match(message.text):
+        await _use_account(update, context, message.text.strip())
         return
-    await _reply(update, texts.TEXT)
+    await message.reply_text(texts.TEXT)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    command = (message.text or "").split()[0] if message and message.text else "that"
-    await _reply(update, texts.unknown_command(command.split("@")[0]))
+async def unknown_command(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    command = (message.text or "").split()[0] if message.text else "that"
+    await message.reply_text(texts.unknown_command(command.split("@")[0]))
 
 
-async def video(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, texts.VIDEO)
+async def video(update: Update, context: BotContext) -> None:
+    await _message(update).reply_text(texts.VIDEO)
 
 
-async def animation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, texts.ANIMATION)
+async def animation(update: Update, context: BotContext) -> None:
+    await _message(update).reply_text(texts.ANIMATION)
 
 
-async def sticker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, texts.STICKER)
+async def sticker(update: Update, context: BotContext) -> None:
+    await _message(update).reply_text(texts.STICKER)
 
 
-async def voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, texts.VOICE)
+async def voice(update: Update, context: BotContext) -> None:
+    await _message(update).reply_text(texts.VOICE)
 
 
-async def other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.effective_message is not None and update.effective_chat is not None:
-        await _reply(update, texts.OTHER_MESSAGE)
+async def other(update: Update, context: BotContext) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(texts.OTHER_MESSAGE)
 
 
 # ---- the one error handler -------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A user's mistake gets its plain message; anything else is logged and the user told it went wrong."""
+async def on_error(update: object, context: BotContext) -> None:
+    """A user's mistake gets its plain sentence; anything else is logged and the user told it went wrong."""
     error = context.error
     if isinstance(error, LikepredictError):
         log.info("refused %s: %s", _describe(update), error)
@@ -326,14 +287,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         log.error("handling %s failed", _describe(update), exc_info=error)
         answer = texts.WORKING_ON_IT
-    if not isinstance(update, Update) or update.effective_chat is None:
+    chat_id = chat_of(update)
+    if chat_id is None:
         return
     try:
-        if update.callback_query is not None:
+        if isinstance(update, Update) and update.callback_query is not None:
             await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, answer)
+        await context.bot.send_message(chat_id, answer)
     except TelegramError as send_error:
-        log.warning("could not tell chat %s about an error: %s", update.effective_chat.id, send_error)
+        log.warning("could not tell chat %s about an error: %s", chat_id, send_error)
 
 
 def _describe(update: object) -> str:
@@ -341,4 +303,6 @@ def _describe(update: object) -> str:
     if isinstance(update, Update):
         kind = next((k for k in ("callback_query", "message", "edited_message") if getattr(update, k)), "update")
         return f"update {update.update_id} ({kind})"
-    return "a job"
+    if isinstance(update, ChatJob):
+        return f"{type(update).__name__} for chat {update.chat_id}"
+    return "polling"

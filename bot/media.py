@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 MIN_USEFUL_SIDE = 640  # the encoder sees 224 px views and the hand features 512 px: more is wasted bytes
 IMAGE_SUFFIXES = {
@@ -17,11 +17,16 @@ IMAGE_SUFFIXES = {
 
 
 class Sized(Protocol):
-    width: int
-    height: int
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
 
 
-def pick_photo_size(sizes: Sequence[Sized], min_side: int = MIN_USEFUL_SIDE) -> Sized:
+S = TypeVar("S", bound=Sized)
+
+
+def pick_photo_size(sizes: Sequence[S], min_side: int = MIN_USEFUL_SIDE) -> S:
     """The smallest size whose long side reaches `min_side`, else the largest there is."""
     if not sizes:
         raise ValueError("a photo has at least one size")
@@ -38,7 +43,7 @@ def is_image_document(mime_type: str | None, file_name: str | None) -> bool:
         return True
     if mime_type and mime_type.lower() not in ("application/octet-stream", "binary/octet-stream"):
         return False
-    return bool(file_name) and file_name.lower().rsplit(".", 1)[-1] in {
+    return file_name is not None and file_name.lower().rsplit(".", 1)[-1] in {
         "jpg",
         "jpeg",
         "png",

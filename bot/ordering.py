@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.jobs import chat_of
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently (up to `max_concurrent_updates`); one chat's run one
+    """Updates (and jobs) of different chats run concurrently, up to `max_concurrent_updates`; one chat's run one
     at a time, in the order they arrived (asyncio locks are first come, first served).
 
-    The chat lock is taken before a concurrency slot, so a chat flooding the bot queues on its own lock
-    instead of holding every slot.
+    The chat's lock is taken before a concurrency slot, so a chat flooding the bot queues on its own lock
+    instead of holding every slot. PTB takes its own semaphore before calling `do_process_update`, which
+    would be the other way round; it is therefore made unbounded and the slots are counted here.
     """
 
     def __init__(self, max_concurrent_updates: int = 32) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(sys.maxsize)
+        self.slots = max_concurrent_updates
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
 
+    @property
+    def waiting(self) -> int:
+        """Updates accepted but not finished, those running included."""
+        return sum(users for _, users in self._locks.values())
+
     @asynccontextmanager
-    async def chat_lock(self, chat_id: int | None) -> AsyncIterator[None]:
-        """Hold `chat_id`'s turn (for work that is not an update, like a resumed /best)."""
+    async def _turn(self, chat_id: int | None) -> AsyncIterator[None]:
         if chat_id is None:
             yield
             return
@@ -41,13 +50,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             else:
                 self._locks[chat_id] = (lock, users - 1)
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        async with self.chat_lock(chat.id if chat else None):
-            await super().process_update(update, coroutine)
-
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        async with self._turn(chat_of(update)), self._slots:
+            await coroutine
 
     async def initialize(self) -> None:
         pass

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from functools import singledispatch
 from typing import TYPE_CHECKING
 
+from app.errors import BadLikes, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
+from bot.errors import FileTooLarge, PhotoRateLimited
 from core.errors import LikepredictError
 from core.records import CachedAccount
 from inference.photo import PhotoError, PhotoProblem
@@ -26,9 +28,11 @@ from scraping.errors import (
     RateLimited,
     SourceUnavailable,
 )
+from store import StorageError
 
 if TYPE_CHECKING:
-    from app.service import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
+    from app.results import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
+    from inference.hashtags import HashtagAdvice
 
 # (command, what it does) in menu order; set with set_my_commands and listed by /help.
 COMMANDS: list[tuple[str, str]] = [
@@ -149,7 +153,7 @@ def photo_advice(advice: PhotoAdvice) -> str:
     return "\n".join(lines)
 
 
-def hashtag_lines(advice, limit: int | None = None) -> list[str]:  # advice: HashtagAdvice
+def hashtag_lines(advice: HashtagAdvice, limit: int | None = None) -> list[str]:
     suggestions = advice.suggestions[:limit] if limit else advice.suggestions
     if not suggestions:
         return [f"No hashtag suggestions yet. {e(advice.note)}".strip()]
@@ -162,7 +166,7 @@ def hashtag_lines(advice, limit: int | None = None) -> list[str]:  # advice: Has
     return lines
 
 
-def all_hashtags(handle: str, advice) -> str:  # advice: HashtagAdvice
+def all_hashtags(handle: str, advice: HashtagAdvice) -> str:
     if not advice.suggestions:
         return f"No hashtag suggestions for @{e(handle)} yet. {e(advice.note)}".strip()
     lines = [f"<b>All hashtags for your #1 draft</b> (@{e(handle)}):", ""]
@@ -200,7 +204,9 @@ def slow_down(limit: int, wait_seconds: float) -> str:
     return f"That's a lot of photos: I take {limit} a minute. Try again in {max(1, round(wait_seconds))} seconds."
 
 
-def file_too_large(size: int, limit: int) -> str:
+def file_too_large(size: int | None, limit: int) -> str:
+    if size is None:
+        return f"That file is over {limit // 1_048_576} MB; I take photos up to {limit // 1_048_576} MB."
     return f"That file is {size / 1_048_576:.1f} MB; I take photos up to {limit // 1_048_576} MB."
 
 
@@ -259,7 +265,6 @@ def ranking_label(rank: int, predicted_likes: float) -> str:
     return f"#{rank}  ~{likes(predicted_likes)} likes"
 
 
-NO_DRAFTS = "No drafts yet. Send me a few photos (an album works), then /best."
 DRAFT_GONE = "That draft is gone (cleared or forgotten). Send /best again."
 HASHTAGS_SENT = "Here you go."
 
@@ -303,6 +308,10 @@ def stats_caption(stats: ChatStats) -> str:
     return "\n".join(lines)
 
 
+def stats_chart_title(stats: ChatStats) -> str:
+    return f"@{stats.handle}: likes of the last {len(stats.likes_history)} posts"
+
+
 def cleared(count: int) -> str:
     return "No drafts to delete." if count == 0 else f"Deleted {count} draft{'s' if count != 1 else ''}."
 
@@ -310,6 +319,64 @@ def cleared(count: int) -> str:
 def forgotten(counts: dict[str, int]) -> str:
     parts = [f"{counts.get('drafts', 0)} drafts", f"{counts.get('predictions', 0)} predictions"]
     return f"Done: I deleted everything I kept for this chat ({', '.join(parts)}, and your account handle)."
+
+
+def alert(error: LikepredictError) -> str:
+    """An error as a button's pop-up shows it (plain text, at most 200 characters)."""
+    return cut(explain(error), 200)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---- bot and use-case errors ----------------------------------------------------------------------
+
+
+@explain.register
+def _(error: NoHandle) -> str:
+    if error.drafts_waiting:
+        return photo_kept_ask_handle(error.drafts_waiting)
+    return "Tell me your Instagram account first: send /handle yourname."
+
+
+@explain.register
+def _(error: TooManyDrafts) -> str:
+    return f"You have {error.limit} drafts, the most I keep. Send /best to rank them or /clear to start over."
+
+
+@explain.register
+def _(error: NoDrafts) -> str:
+    return "No drafts yet. Send me a few photos (an album works), then /best."
+
+
+@explain.register
+def _(error: UnknownDraft) -> str:
+    return DRAFT_GONE
+
+
+@explain.register
+def _(error: NoPrediction) -> str:
+    if error.replied:
+        return "That message isn't one of my predictions. Reply to a prediction, or send /actual N for the last one."
+    return "There is no prediction to attach that to yet: send me a photo first."
+
+
+@explain.register
+def _(error: BadLikes) -> str:
+    shown = error.text if len(error.text) <= 30 else error.text[:27] + "..."
+    return f"{shown!r} isn't a number of likes. Send it like /actual 420 (or /actual 1.2k)."
+
+
+@explain.register
+def _(error: PhotoRateLimited) -> str:
+    return slow_down(error.limit, error.wait_seconds)
+
+
+@explain.register
+def _(error: FileTooLarge) -> str:
+    return file_too_large(error.size, error.limit)
 
 
 # ---- photo errors ----
@@ -472,3 +539,11 @@ def _(error: NoPostsVisible) -> str:
     return (
         f"{first}. Try again {when}, {session}, or import an instaloader download: {instaloader_command(error.handle)}."
     )
+
+
+# ---- store errors ---------------------------------------------------------------------------------
+
+
+@explain.register
+def _(error: StorageError) -> str:
+    return "I can't store photos right now — please try again later."

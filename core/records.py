@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -68,7 +68,6 @@ class Draft:
     image_path: Path
     created_at: datetime
     media_group_id: str | None = None
-    features: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         """The bot token as text, for the one place that hands it to Telegram."""
         return None if self.telegram_bot_token is None else self.telegram_bot_token.get_secret_value()
 
+    def replaced(self, **changes: Any) -> Settings:
+        """A copy with `changes` (by field name), validated like any settings."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
     @classmethod
     def from_env(cls, env_file: Path | None = Path(".env")) -> Settings:
         """Read settings; values in the process environment win over those in `env_file`."""

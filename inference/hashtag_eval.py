@@ -169,7 +169,7 @@ def lifts_by_tag(accounts: Iterable[Account]) -> dict[str, list[float]]:
 def build_store(accounts: Iterable[Account], directory: Path) -> Store:
     store = Store.open(directory / "hashtag-eval.sqlite3", directory / "images")
     for account in accounts:
-        store.save_account(account)
+        store.accounts.save(account)
     return store
 
 

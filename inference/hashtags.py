@@ -445,7 +445,7 @@ class HashtagEngine:
         likes_prediction: LikesPrediction | None = None,
     ) -> HashtagAdvice:
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
-        own_images = self.store.post_image_shas(account.handle)
+        own_images = self.store.accounts.post_image_shas(account.handle)
         context = self.photo_context(
             photo, first=[own_images[p.shortcode] for p in previous_posts(account.posts) if p.shortcode in own_images]
         )
@@ -509,13 +509,13 @@ class HashtagEngine:
                 if some_alike and weight >= MIN_SIMILARITY:
                     candidate.own_uses_like_photo += 1
         own_uses = {tag: c.own_uses for tag, c in found.items()}
-        for tag, _, partner, with_partner in self.store.cooccurring_with_partner(
+        for tag, _, partner, with_partner in self.store.tags.cooccurring_with_partner(
             list(found), COOCCURRING_CANDIDATES, MIN_SHARED_POSTS
         ):
             found.setdefault(tag, Candidate(tag, cooccurs_with=partner, shared_posts=with_partner))
         neighbours = [tag for tag in found if tag not in own_uses]
         cooccurrence = cooccurrence_prior(
-            own_uses, self.store.shared_post_counts(neighbours, own_uses), self.store.tag_post_counts(own_uses)
+            own_uses, self.store.tags.shared_post_counts(neighbours, own_uses), self.store.tags.post_counts(own_uses)
         )
         if context is not None:
             for tag, count in context.similar_tags.items():
@@ -531,7 +531,7 @@ class HashtagEngine:
         """How alike each recent post's photo is to this one; [] when none of them was compared."""
         if context is None or not context.weights:
             return []
-        images = self.store.post_image_shas(account.handle)
+        images = self.store.accounts.post_image_shas(account.handle)
         shas = [images.get(post.shortcode) for post in recent]
         if not any(sha in context.weights for sha in shas):
             return []
@@ -539,7 +539,7 @@ class HashtagEngine:
 
     def score_tags(self, tags: Iterable[str], context: PhotoContext | None = None) -> dict[str, TagScore]:
         """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
-        evidence = self.store.tag_evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
+        evidence = self.store.tags.evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
         weighted = context is not None and bool(context.weights)
         scores = {}
         for tag, posts in evidence.items():
@@ -569,7 +569,7 @@ class HashtagEngine:
         vector = getattr(photo, "similarity_vector", None)
         if photo is None or self.similarity is None or vector is None:
             return None
-        stored = self.store.posts_with_images()
+        stored = self.store.accounts.posts_with_images()
         newest_first = list(dict.fromkeys([*first, *(sha for _, sha, _ in reversed(stored))]))
         vectors = self.stored_vectors(newest_first, self.embed_budget)
         if not vectors:
@@ -596,7 +596,7 @@ class HashtagEngine:
         Works in batches and, when `should_stop` is given, asks it between batches, so a closing service
         is not held up by a long backlog.
         """
-        shas = list(dict.fromkeys(sha for _, sha, _ in self.store.posts_with_images()))
+        shas = list(dict.fromkeys(sha for _, sha, _ in self.store.accounts.posts_with_images()))
         cached = 0
         for start in range(0, len(shas), EMBED_BATCH):
             if should_stop is not None and should_stop():
@@ -612,16 +612,9 @@ class HashtagEngine:
     def stored_vectors(self, shas: Sequence[str], budget: int | None = None) -> dict[str, np.ndarray]:
         """Similarity vectors of stored images: from the cache, else (the first `budget` missing, in the
         order given; all when None) computed with the analyser and cached."""
-        vectors: dict[str, np.ndarray] = {}
-        missing: list[tuple[str, Path]] = []
-        for sha in shas:
-            cached = self.store.cached_embedding(sha, self.vector_version)
-            if cached is not None:
-                vectors[sha] = cached
-                continue
-            path = self.store.image_path(sha)
-            if path is not None and path.is_file():
-                missing.append((sha, path))
+        vectors = self.store.images.embeddings(shas, self.vector_version)
+        paths = self.store.images.paths(sha for sha in shas if sha not in vectors)
+        missing = [(sha, paths[sha]) for sha in dict.fromkeys(shas) if sha in paths and paths[sha].is_file()]
         if self.analyzer is not None:
             missing = missing if budget is None else missing[:budget]
             for start in range(0, len(missing), EMBED_BATCH):
@@ -638,5 +631,5 @@ class HashtagEngine:
         vectors = {}
         for (sha, _), analysis in zip(images, analyses):
             vectors[sha] = np.asarray(analysis.similarity_vector, dtype=np.float32)
-            self.store.save_embedding(sha, self.vector_version, vectors[sha])
+            self.store.images.save_embedding(sha, self.vector_version, vectors[sha])
         return vectors

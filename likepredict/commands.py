@@ -52,7 +52,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         posts = 0
         for account in progress(accounts, "importing", total=len(accounts)):
-            store.save_account(account)
+            store.accounts.save(account)
             posts += len(account.posts)
     finally:
         store.close()

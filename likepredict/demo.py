@@ -24,13 +24,11 @@ def run_demo(settings: Settings, out: TextIO) -> None:
     # A store of its own beside the bot's: the first run computes the demo photos' vectors (half a minute),
     # later runs reuse them. The demo chat is emptied first, so every run tells the same story.
     demo_dir = settings.data_dir / "demo"
-    demo_settings = settings.model_copy(
-        update={
-            "source": SourceSetting("demo"),
-            "db_path": demo_dir / "demo.sqlite3",
-            "data_dir": demo_dir,
-            "max_drafts": max(settings.max_drafts, 10),
-        }
+    demo_settings = settings.replaced(
+        source=SourceSetting("demo"),
+        db_path=demo_dir / "demo.sqlite3",
+        data_dir=demo_dir,
+        max_drafts=max(settings.max_drafts, 10),
     )
     asyncio.run(_conversation(demo_settings, out))
 

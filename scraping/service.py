@@ -120,7 +120,7 @@ class AccountService:
         """
         handle = normalize_handle(handle)
         if not refresh and handle not in self._in_flight:
-            cached = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
+            cached = await asyncio.to_thread(self.store.accounts.get, handle, self.n_posts)
             if cached is not None and self.clock() - cached.fetched_at < self.cache_lifetime:
                 return self._checked(CachedAccount(cached.account, cached.fetched_at, from_cache=True))
         task = self._in_flight.get(handle)
@@ -147,11 +147,11 @@ class AccountService:
                 self._negative.pop(handle, None)
                 fetched_at = self.clock()
                 account = await self._with_local_images(fetched, handle) if photos else fetched.account
-                await asyncio.to_thread(self.store.save_account, _renamed(account, handle, fetched_at), fetched_at)
-                stored = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
+                await asyncio.to_thread(self.store.accounts.save, _renamed(account, handle, fetched_at), fetched_at)
+                stored = await asyncio.to_thread(self.store.accounts.get, handle, self.n_posts)
                 assert stored is not None  # just written in one transaction
                 return CachedAccount(stored.account, stored.fetched_at, from_cache=False)
-        cached = await asyncio.to_thread(self.store.get_account, handle, self.n_posts)
+        cached = await asyncio.to_thread(self.store.accounts.get, handle, self.n_posts)
         if cached is None or (isinstance(failure, AccountNotFound) and self.source.live):
             raise failure
         log.warning("refreshing @%s failed (%s); serving the copy from %s", handle, failure, cached.fetched_at)
@@ -189,7 +189,7 @@ class AccountService:
             return fetched.account
         known = {
             p.shortcode: p.image_path
-            for p in await asyncio.to_thread(self.store.recent_posts, handle, 1000)
+            for p in await asyncio.to_thread(self.store.accounts.recent_posts, handle, 1000)
             if p.image_path is not None
         }
         gate = asyncio.Semaphore(IMAGE_DOWNLOADS_AT_ONCE)
@@ -208,8 +208,8 @@ class AccountService:
                 except LikepredictError as error:
                     log.info("photo of %s not downloaded: %s", post.shortcode, error)
                     return post
-            sha = await asyncio.to_thread(self.store.save_image, data, ".jpg")
-            path = await asyncio.to_thread(self.store.image_path, sha)
+            sha = await asyncio.to_thread(self.store.images.save, data, ".jpg")
+            path = await asyncio.to_thread(self.store.images.path, sha)
             return _with_image(post, path)
 
         posts = await asyncio.gather(*(local_copy(p) for p in fetched.account.posts))

@@ -1,5 +1,27 @@
 """The SQLite store: the one place that reads and writes the database and the stored photo files."""
 
-from store.database import ChatState, Store, TagPost, build_migrations, sql_statements
+from store.accounts import Accounts
+from store.chats import BestRequests, Chats
+from store.database import Database, build_migrations, sql_statements
+from store.drafts import Drafts
+from store.errors import StorageError
+from store.images import Images
+from store.predictions import Predictions
+from store.store import Store
+from store.tags import TagPost, Tags
 
-__all__ = ["ChatState", "Store", "TagPost", "build_migrations", "sql_statements"]
+__all__ = [
+    "Accounts",
+    "BestRequests",
+    "Chats",
+    "Database",
+    "Drafts",
+    "Images",
+    "Predictions",
+    "StorageError",
+    "Store",
+    "TagPost",
+    "Tags",
+    "build_migrations",
+    "sql_statements",
+]

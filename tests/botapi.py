@@ -567,7 +567,8 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
 @asynccontextmanager
 async def running_bot(settings: Any, poll_timeout: int = 2) -> AsyncIterator[Any]:
     """The bot built as `python -m bot` builds it, polling in this event loop, in the order `run_polling`
-    uses (initialize, post_init, polling, start; then the reverse, and post_shutdown)."""
+    uses (initialize, post_init, polling, start; then the reverse, and post_shutdown), polling errors going to
+    the error handlers as `run_polling` sends them."""
     from telegram import Update
 
     from bot.app import build_application
@@ -579,7 +580,10 @@ async def running_bot(settings: Any, poll_timeout: int = 2) -> AsyncIterator[Any
             await application.post_init(application)
         assert application.updater is not None
         await application.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            error_callback=lambda error: application.create_task(application.process_error(None, error)),
         )
         await application.start()
         try:
@@ -616,7 +620,7 @@ async def _build_warm_template(settings: Any) -> Path:
     from app.services import open_services
 
     directory = Path(tempfile.mkdtemp(prefix="likepredict-warm-"))
-    template = settings.model_copy(update={"db_path": directory / "warm.sqlite3", "data_dir": directory / "data"})
+    template = settings.replaced(db_path=directory / "warm.sqlite3", data_dir=directory / "data")
     service = await open_services(template)
     try:
         await asyncio.to_thread(service.hashtags.index_stored_images)

@@ -91,7 +91,7 @@ async def test_a_first_request_fetches_and_stores_the_account_with_its_photos(fa
     assert cached.account.followers == 4000 and len(cached.account.posts) == 6
     assert all(p.image_path is not None and p.image_path.is_file() for p in cached.account.posts)
     assert fake.count("profile") == 1 and fake.count("image") == 6
-    stored = store.get_account("sunny.day")
+    stored = store.accounts.get("sunny.day")
     assert stored is not None and stored.account.posts == cached.account.posts
 
 
@@ -154,7 +154,7 @@ async def test_a_failure_without_a_cached_copy_is_raised_and_nothing_is_written(
     fake.fail("profile", *[Fault(status=500)] * 3)
     with pytest.raises(SourceUnavailable):
         await service.get_account("sunny.day")
-    assert store.get_account("sunny.day") is None
+    assert store.accounts.get("sunny.day") is None
     assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 
 
@@ -166,7 +166,7 @@ async def test_a_malformed_answer_leaves_no_half_written_account(fake, store, se
     fake.pages["sunny.day"] = profile_html(None, username="sunny.day")  # and the fallback page changed too
     with pytest.raises(MalformedResponse):
         await service.get_account("sunny.day")
-    assert store.account_handles() == []
+    assert store.accounts.handles() == []
     assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 
 
@@ -305,7 +305,7 @@ async def test_a_login_wall_without_a_copy_says_what_instagram_gave_and_stores_n
         await service.get_account("sunny.day")
     assert caught.value.followers == 4000 and caught.value.retry_at == clock() + timedelta(minutes=10)
     assert "Try again after 12:10 UTC" in explain(caught.value)
-    assert store.get_account("sunny.day") is None
+    assert store.accounts.get("sunny.day") is None
     assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 
 
@@ -332,7 +332,7 @@ async def test_a_login_wall_on_refresh_serves_the_good_copy_saying_its_age_and_w
     assert freshness(stale, clock()) == (
         "Could not refresh just now (Instagram showed no posts: it asks for a login); using figures from 3 days ago."
     )
-    stored = store.get_account("sunny.day")
+    stored = store.accounts.get("sunny.day")
     assert stored is not None and stored.fetched_at == first.fetched_at and stored.account.followers == 4000
 
 
@@ -358,7 +358,7 @@ async def test_posts_hiding_their_likes_are_stored_as_hidden_and_left_out_of_the
     fake.profiles["sunny.day"] = profile
     cached = await service.get_account("sunny.day")
     assert [p.likes for p in cached.account.posts] == [None, 110, 120, 130, 140, 150]
-    assert [p.likes for p in store.recent_posts("sunny.day")] == [None, 110, 120, 130, 140, 150]
+    assert [p.likes for p in store.accounts.recent_posts("sunny.day")] == [None, 110, 120, 130, 140, 150]
     stats = service.stats(cached)
     assert (stats.n_posts, stats.hidden_likes, stats.likes_min, stats.likes_median) == (5, 1, 110, 130)
     assert dict(stats.hashtags)["city"] == 3  # its hashtags still count

@@ -30,7 +30,7 @@ def test_cache_command_counts_zero_requests_for_a_cached_handle_and_writes_its_j
     assert result["http_requests_first"] == 1 + 3  # the profile, then each post's photo
     assert result["http_requests_cached"] == 0
     assert result["store_get_account"]["n"] == 5 and result["store_get_account"]["median_ms"] > 0
-    assert "store.get_account" in capsys.readouterr().out
+    assert "store.accounts.get" in capsys.readouterr().out
 
 
 def test_photo_cost_measures_decode_encoder_and_the_full_prediction(warm_folder: Path) -> None:

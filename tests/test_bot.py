@@ -36,7 +36,7 @@ def bot_settings(server: LocalBotApi, tmp_path: Path, **overrides: object) -> Se
         data_dir=tmp_path / "data",
         source=SourceSetting("demo"),
     )
-    settings = settings.model_copy(update=overrides)
+    settings = settings.replaced(**overrides)
     warm_database(settings)
     return settings
 
@@ -244,8 +244,8 @@ async def test_forget_deletes_everything_for_the_chat(server: LocalBotApi, bot: 
     assert "deleted everything" in done.plain_text and "1 drafts" in done.plain_text
     store = Store.open(settings.db_path, settings.images_dir)
     try:
-        assert set(store.rows_for_chat(CHAT).values()) == {0}
-        assert store.chat(OTHER_CHAT).handle == DEMO_HANDLE  # other chats keep theirs
+        assert set(store.chats.row_counts(CHAT).values()) == {0}
+        assert store.chats.handle(OTHER_CHAT) == DEMO_HANDLE  # other chats keep theirs
     finally:
         store.close()
     [usage] = await say(server, "/handle")
@@ -297,7 +297,7 @@ async def test_every_bad_input_gets_a_short_helpful_reply(server: LocalBotApi, t
     assert files_fetched == 4  # the huge file was refused before any download
     store = Store.open(settings.db_path, settings.images_dir)
     try:
-        assert store.count_drafts(CHAT) == 0
+        assert store.drafts.count(CHAT) == 0
     finally:
         store.close()
 
@@ -340,7 +340,7 @@ async def test_a_best_interrupted_by_a_restart_is_answered_after_it(server: Loca
         server.send_album(CHAT, [photo_bytes(p) for p in DRAFT_IMAGES[:2]])
         await server.next_messages(CHAT)
     store = Store.open(settings.db_path, settings.images_dir)
-    store.open_best_request(CHAT)  # as if the bot stopped between receiving /best and answering it
+    store.best_requests.open(CHAT)  # as if the bot stopped between receiving /best and answering it
     store.close()
     async with running_bot(settings):
         resumed, _progress, picture = await server.next_messages(CHAT, 3)
@@ -348,7 +348,7 @@ async def test_a_best_interrupted_by_a_restart_is_answered_after_it(server: Loca
         assert picture.method == "sendPhoto"
     store = Store.open(settings.db_path, settings.images_dir)
     try:
-        assert store.unfinished_best_requests() == []
+        assert store.best_requests.unfinished() == []
     finally:
         store.close()
 

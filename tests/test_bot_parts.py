@@ -1,4 +1,4 @@
-"""The bot's small parts on their own: size choice, limits, per-chat ordering, flood control, pictures, texts."""
+"""The bot's small parts on their own: size choice, limits, per-chat ordering, pictures, texts."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 from telegram import Chat, Message, Update
-from telegram.error import RetryAfter
 
-from app.service import BadLikes, parse_likes
+from app.errors import BadLikes
+from app.service import parse_likes
 from bot import pictures, texts
-from bot.flood import RetryAfterLimiter
 from bot.limits import SlidingWindowLimit
 from bot.media import is_image_document, pick_photo_size
 from bot.ordering import PerChatUpdateProcessor
@@ -89,28 +88,6 @@ async def test_one_chats_updates_run_in_order_while_other_chats_run_alongside() 
     )
     assert log.index("a1 end") < log.index("a2")
     assert log.index("b1") < log.index("a1 end")
-
-
-async def test_flood_control_waits_as_told_then_retries() -> None:
-    calls: list[int] = []
-
-    async def send() -> dict:
-        calls.append(1)
-        if len(calls) == 1:
-            raise RetryAfter(0)
-        return {"ok": True}
-
-    limiter = RetryAfterLimiter(max_retries=2)
-    assert await limiter.process_request(send, (), {}, "sendMessage", {}, None) == {"ok": True}
-    assert len(calls) == 2
-
-
-async def test_flood_control_gives_up_after_its_retries() -> None:
-    async def always_refused() -> dict:
-        raise RetryAfter(0)
-
-    with pytest.raises(RetryAfter):
-        await RetryAfterLimiter(max_retries=1).process_request(always_refused, (), {}, "sendMessage", {}, None)
 
 
 def test_ranking_picture_puts_the_drafts_side_by_side() -> None:

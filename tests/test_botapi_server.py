@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import Bot
 from telegram.error import RetryAfter
 
-from bot.flood import retry_seconds
 from core.paths import DEMO_SAMPLES
 from tests.botapi import LocalBotApi, telegram_photo_sizes
 
@@ -57,7 +56,7 @@ async def test_flood_control_answer_is_a_retry_after() -> None:
             try:
                 await bot.send_message(CHAT, "hi")
             except RetryAfter as error:
-                assert retry_seconds(error) == 3
+                assert "Retry in 3 seconds" in str(error)
             else:
                 raise AssertionError("the server did not refuse the call")
             await bot.send_message(CHAT, "hi")

@@ -62,5 +62,5 @@ def test_import_loads_accounts_into_the_store(tmp_path):
     from store import Store
 
     store = Store.open(db, tmp_path / "images")
-    assert store.get_account("demo_creator").account.followers == 5200
+    assert store.accounts.get("demo_creator").account.followers == 5200
     store.close()

@@ -77,9 +77,9 @@ async def test_kill_9_mid_best_keeps_every_acknowledged_draft_and_best_completes
         store = Store.open(tmp_path / "bot.sqlite3", tmp_path / "data" / "images")
         try:
             assert store.integrity_check() == "ok"
-            assert store.count_drafts(CHAT) == acknowledged
-            assert all(d.image_path.is_file() for d in store.drafts(CHAT))
-            assert [chat for _, chat in store.unfinished_best_requests()] == [CHAT]
+            assert store.drafts.count(CHAT) == acknowledged
+            assert all(d.image_path.is_file() for d in store.drafts.of_chat(CHAT))
+            assert [chat for _, chat in store.best_requests.unfinished()] == [CHAT]
         finally:
             store.close()
         assert await server.no_more_messages(CHAT, wait=0.1) == []  # the held progress message was never shown
@@ -97,7 +97,7 @@ async def test_kill_9_mid_best_keeps_every_acknowledged_draft_and_best_completes
 
     store = Store.open(tmp_path / "bot.sqlite3", tmp_path / "data" / "images")
     try:
-        assert store.unfinished_best_requests() == []
-        assert store.count_drafts(CHAT) == acknowledged
+        assert store.best_requests.unfinished() == []
+        assert store.drafts.count(CHAT) == acknowledged
     finally:
         store.close()

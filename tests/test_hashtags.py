@@ -175,9 +175,9 @@ def test_banned_list_holds_known_spam_tags_not_popular_ones_and_takes_extra_tags
 
 def test_by_lift_alone_a_tag_whose_posts_clearly_out_perform_comes_first(store):
     for handle in ("n1", "n2", "n3", "n4", "n5"):
-        store.save_account(neighbour(handle))
+        store.accounts.save(neighbour(handle))
     me = creator()
-    store.save_account(me)
+    store.accounts.save(me)
     advice = HashtagEngine(store, ranking="lift").suggest(me)
     assert tags_of(advice)[0] == "winner"
     assert tags_of(advice).index("usual") < tags_of(advice).index("meh")
@@ -189,9 +189,9 @@ def test_by_lift_alone_a_tag_whose_posts_clearly_out_perform_comes_first(store):
 
 def test_by_lift_alone_a_tag_seen_once_on_a_lucky_post_does_not_top_the_list(store):
     for handle in ("n1", "n2", "n3", "n4", "n5"):
-        store.save_account(neighbour(handle))
+        store.accounts.save(neighbour(handle))
     me = creator([post("me-lucky", 1, 900, ("usual", "lucky"))])
-    store.save_account(me)
+    store.accounts.save(me)
     advice = HashtagEngine(store, ranking="lift").suggest(me)
     lucky = next(s for s in advice.suggestions if s.tag == "lucky")
     assert tags_of(advice)[0] == "winner"
@@ -203,10 +203,10 @@ def test_by_lift_alone_a_tag_seen_once_on_a_lucky_post_does_not_top_the_list(sto
 
 def test_a_tag_on_most_of_the_accounts_posts_beats_a_never_used_tag_with_a_big_lift(store):
     for handle in ("n1", "n2", "n3", "n4", "n5"):
-        store.save_account(neighbour(handle))
+        store.accounts.save(neighbour(handle))
     # my own #usual posts do a little better than my other posts
     me = creator([post(f"me-plain-{i}", 40 + i, 80) for i in range(3)])
-    store.save_account(me)
+    store.accounts.save(me)
     advice = HashtagEngine(store).suggest(me)
     usual, winner = (next(s for s in advice.suggestions if s.tag == t) for t in ("usual", "winner"))
     assert 0 < usual.lift < 0.1 < 0.2 < winner.lift
@@ -220,12 +220,12 @@ def test_a_tag_often_used_with_the_accounts_tags_beats_one_rarely_seen_with_them
     # #close comes with #usual on all 8 posts; #far does better but is met with #usual on 2 of its 12 posts
     posts = [post(f"c{i}", i, 100, ("usual", "close")) for i in range(8)]
     posts += [post(f"f{i}", 10 + i, 100, ("usual", "far")) for i in range(2)]
-    store.save_account(account("neighbour", 1000, posts))
-    store.save_account(
+    store.accounts.save(account("neighbour", 1000, posts))
+    store.accounts.save(
         account("far_away", 1000, [post(f"x{i}", i, 150 if i < 10 else 100, ("far",)) for i in range(20)])
     )
     me = creator()
-    store.save_account(me)
+    store.accounts.save(me)
     advice = HashtagEngine(store).suggest(me)
     close, far = (next(s for s in advice.suggestions if s.tag == t) for t in ("close", "far"))
     assert far.lift > close.lift and close.fit > far.fit
@@ -240,9 +240,9 @@ def test_an_unknown_ranking_is_refused(store):
 
 def test_banned_and_excluded_tags_are_never_suggested_however_well_they_do(store):
     for handle in ("n1", "n2", "n3"):
-        store.save_account(neighbour(handle, tags_that_win=("winner", "like4like", "sponsoredstuff")))
+        store.accounts.save(neighbour(handle, tags_that_win=("winner", "like4like", "sponsoredstuff")))
     me = creator()
-    store.save_account(me)
+    store.accounts.save(me)
     default = tags_of(HashtagEngine(store).suggest(me))
     assert "winner" in default and "sponsoredstuff" in default and "like4like" not in default
     chosen = tags_of(HashtagEngine(store, banned=["SponsoredStuff"], excluded=["#winner"]).suggest(me))
@@ -251,7 +251,7 @@ def test_banned_and_excluded_tags_are_never_suggested_however_well_they_do(store
 
 def test_case_variants_of_a_tag_are_one_suggestion(store):
     for handle in ("n1", "n2"):
-        store.save_account(neighbour(handle))
+        store.accounts.save(neighbour(handle))
     me = account("me", 2000, [post("a", 3, 100, ("Usual",)), post("b", 2, 100, ("USUAL", "usual"))])
     advice = HashtagEngine(store).suggest(me)
     assert [t.lower() for t in tags_of(advice)].count("usual") == 1
@@ -259,7 +259,7 @@ def test_case_variants_of_a_tag_are_one_suggestion(store):
 
 def test_ties_are_ordered_the_same_way_every_time(store):
     twin = [post(f"t-{i}", i, 100 + 50 * (i % 2), ("zeta", "alpha", "mid")) for i in range(8)]
-    store.save_account(account("twins", 1000, twin))
+    store.accounts.save(account("twins", 1000, twin))
     me = account("me", 500, [post("x", 1, 50, ("mid",))])
     first = HashtagEngine(store).suggest(me)
     scores = {s.tag: s.lift for s in first.suggestions}
@@ -270,7 +270,7 @@ def test_ties_are_ordered_the_same_way_every_time(store):
 
 def test_the_count_is_respected_and_capped_at_instagrams_thirty(store):
     tags = [f"tag{i:02d}" for i in range(40)]
-    store.save_account(account("big", 1000, [post(f"p{i}", i, 100 + i, tags) for i in range(3)]))
+    store.accounts.save(account("big", 1000, [post(f"p{i}", i, 100 + i, tags) for i in range(3)]))
     me = account("me", 500, [post("x", 1, 50, tags)])
     assert len(HashtagEngine(store).suggest(me, n=5).suggestions) == 5
     assert len(HashtagEngine(store).suggest(me, n=100).suggestions) == 30
@@ -278,7 +278,7 @@ def test_the_count_is_respected_and_capped_at_instagrams_thirty(store):
 
 def test_an_account_with_no_hashtags_gets_no_tags_but_still_its_expected_engagement(store):
     for handle in ("n1", "n2"):
-        store.save_account(neighbour(handle))
+        store.accounts.save(neighbour(handle))
     me = account("me", 2000, [post(f"p{i}", i, 100, (), comments=10) for i in range(5)])
     advice = HashtagEngine(store).suggest(me)
     assert advice.suggestions == []

@@ -101,9 +101,11 @@ def scene_account(tmp_path, handle: str, kind: int, tags, likes_pattern) -> Acco
 
 
 def cache_vectors(store: Store, engine: HashtagEngine, similarity: SimilarityModel, kinds: dict[str, int]) -> None:
-    for post_id, sha, _ in store.posts_with_images():
+    for post_id, sha, _ in store.accounts.posts_with_images():
         kind = kinds[sha]
-        store.save_embedding(sha, engine.vector_version, similarity.project(embedding(kind, 0.01 * (post_id % 3)))[0])
+        store.images.save_embedding(
+            sha, engine.vector_version, similarity.project(embedding(kind, 0.01 * (post_id % 3)))[0]
+        )
 
 
 def build(tmp_path, store):
@@ -122,9 +124,9 @@ def build(tmp_path, store):
         lambda i: ("brunchspot", "mixed") if i % 2 else ("brunchspot",),
         [50 if i % 2 else 100 for i in range(8)],
     )
-    store.save_account(beach)
-    store.save_account(food)
-    kinds = {sha: BEACH if "surfspot" in tags else FOOD for _, sha, tags in store.posts_with_images()}
+    store.accounts.save(beach)
+    store.accounts.save(food)
+    kinds = {sha: BEACH if "surfspot" in tags else FOOD for _, sha, tags in store.accounts.posts_with_images()}
     me = Account(
         "me",
         500,
@@ -133,7 +135,7 @@ def build(tmp_path, store):
         posts=tuple(Post(f"me-{i}", T0 - timedelta(days=i), 40, 0, ("mine",)) for i in range(3)),
         fetched_at=T0,
     )
-    store.save_account(me)
+    store.accounts.save(me)
     return me, kinds
 
 
@@ -182,11 +184,27 @@ def test_stored_vectors_are_cached_under_the_similarity_models_version(tmp_path,
     _me, kinds = build(tmp_path, store)
     engine = HashtagEngine(store, similarity=similarity)
     assert engine.vector_version.endswith(similarity.version)
-    assert engine.stored_vectors([sha for _, sha, _ in store.posts_with_images()]) == {}  # no analyser: nothing to do
+    assert (
+        engine.stored_vectors([sha for _, sha, _ in store.accounts.posts_with_images()]) == {}
+    )  # no analyser: nothing to do
     cache_vectors(store, engine, similarity, kinds)
     vectors = engine.stored_vectors(sorted(kinds))
     assert len(vectors) == len(kinds) == 16
     assert all(np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5) for v in vectors.values())
+
+
+def test_stored_vectors_read_every_cached_vector_in_one_query(tmp_path, store, similarity):
+    _me, kinds = build(tmp_path, store)
+    engine = HashtagEngine(store, similarity=similarity)
+    cache_vectors(store, engine, similarity, kinds)
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    try:
+        vectors = engine.stored_vectors(sorted(kinds))
+    finally:
+        store.db.conn.set_trace_callback(None)
+    assert len(vectors) == len(kinds) == 16
+    assert sum("image_embeddings" in statement for statement in statements) == 1
 
 
 def trained_image_models() -> bool:
@@ -202,24 +220,26 @@ def test_a_request_embeds_only_a_few_new_stored_photos_and_indexing_does_the_res
     from scraping.datasets import read_accounts_jsonl
 
     demo = next(iter(read_accounts_jsonl(DEMO_DATA)))
-    store.save_account(Account(demo.handle, demo.followers, demo.following, 6, posts=demo.posts[:6], fetched_at=T0))
+    store.accounts.save(Account(demo.handle, demo.followers, demo.following, 6, posts=demo.posts[:6], fetched_at=T0))
     analyzer = PhotoAnalyzer()
     engine = HashtagEngine(store, similarity=analyzer.similarity, analyzer=analyzer, embed_budget=2)
     [photo] = analyzer.analyse([DEMO_SAMPLES / "sunset_beach.jpg"])
-    advice = engine.suggest(store.get_account(demo.handle).account, photo)
+    advice = engine.suggest(store.accounts.get(demo.handle).account, photo)
     assert "compared with 2 of 6 stored photos so far" in advice.note
     assert engine.index_stored_images() == 6
-    assert "stored photos so far" not in engine.suggest(store.get_account(demo.handle).account, photo).note
+    assert "stored photos so far" not in engine.suggest(store.accounts.get(demo.handle).account, photo).note
 
 
 def test_own_tags_count_by_how_alike_their_photos_are_to_this_one(tmp_path, store, similarity):
     build(tmp_path, store)
     mine = scene_account(tmp_path, "me2", BEACH, lambda i: ("sand",) if i < 3 else ("pasta",), [40] * 8)
-    store.save_account(mine)
+    store.accounts.save(mine)
     engine = HashtagEngine(store, similarity=similarity)
-    kinds = {sha: BEACH if {"surfspot", "sand"} & set(tags) else FOOD for _, sha, tags in store.posts_with_images()}
+    kinds = {
+        sha: BEACH if {"surfspot", "sand"} & set(tags) else FOOD for _, sha, tags in store.accounts.posts_with_images()
+    }
     cache_vectors(store, engine, similarity, kinds)
-    me = store.get_account("me2").account
+    me = store.accounts.get("me2").account
     plain = engine.suggest(me)
     assert [s.tag for s in plain.suggestions][:2] == ["pasta", "sand"]  # 5 uses against 3
     for_beach = {s.tag: s for s in engine.suggest(me, photo_like(BEACH, similarity)).suggestions}

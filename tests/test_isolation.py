@@ -74,7 +74,7 @@ class Conversation:
     def drafts(self, chat: int) -> int:
         store = open_store(self.settings)
         try:
-            return store.count_drafts(chat)
+            return store.drafts.count(chat)
         finally:
             store.close()
 
@@ -98,7 +98,7 @@ class Conversation:
         draft_id = int(button["callback_data"].split(":")[1])
         store = open_store(self.settings)
         try:
-            assert store.draft(chat, draft_id) is not None  # the winner is one of this chat's drafts
+            assert store.drafts.get(chat, draft_id) is not None  # the winner is one of this chat's drafts
         finally:
             store.close()
         self.pictures[chat] = picture
@@ -161,12 +161,12 @@ async def test_no_chat_ever_sees_another_chats_drafts_account_or_predictions(
         store = open_store(settings)
         try:
             for chat in CHATS:
-                assert store.chat(chat).handle == HANDLES[chat]
-                assert {p.handle for p in store.predictions(chat)} == {HANDLES[chat]}
-                assert all(p.actual_likes != 321 for p in store.predictions(chat))  # no forged /actual landed
+                assert store.chats.handle(chat) == HANDLES[chat]
+                assert {p.handle for p in store.predictions.of_chat(chat)} == {HANDLES[chat]}
+                assert all(p.actual_likes != 321 for p in store.predictions.of_chat(chat))  # no forged /actual landed
             forgotten, kept = CHATS[0], CHATS[1:]
-            own_images = {d.image_path for d in store.drafts(forgotten)}
-            kept_before = {chat: store.rows_for_chat(chat) for chat in kept}
+            own_images = {d.image_path for d in store.drafts.of_chat(forgotten)}
+            kept_before = {chat: store.chats.row_counts(chat) for chat in kept}
         finally:
             store.close()
         assert rows_mentioning(settings.db_path, forgotten)
@@ -176,8 +176,8 @@ async def test_no_chat_ever_sees_another_chats_drafts_account_or_predictions(
     assert rows_mentioning(settings.db_path, forgotten) == {}
     store = open_store(settings)
     try:
-        assert {chat: store.rows_for_chat(chat) for chat in kept} == kept_before
-        still_used = {d.image_path for chat in kept for d in store.drafts(chat)}
+        assert {chat: store.chats.row_counts(chat) for chat in kept} == kept_before
+        still_used = {d.image_path for chat in kept for d in store.drafts.of_chat(chat)}
         assert all(path.is_file() for path in still_used)
         assert not any(path.exists() for path in own_images - still_used)  # its photos went with it
         assert store.integrity_check() == "ok"

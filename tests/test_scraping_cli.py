@@ -111,6 +111,6 @@ def test_fetch_answers_a_login_wall_plainly_and_caches_nothing(instagram_in_a_th
     assert "Traceback" not in err
     store = Store.open(offline_env / "data" / "likepredict.sqlite3", offline_env / "data" / "images")
     try:
-        assert store.get_account("sunny.day") is None
+        assert store.accounts.get("sunny.day") is None
     finally:
         store.close()

@@ -170,7 +170,7 @@ async def test_an_imported_account_the_file_source_lacks_is_served_from_the_stor
         encoding="utf-8",
     )
     for account in read_accounts_jsonl(data):
-        store.save_account(account)  # what `likepredict import` does
+        store.accounts.save(account)  # what `likepredict import` does
     service = AccountService(DatasetSource.demo(), store, cache_hours=24)
     cached = await service.get_account("old.friend")
     assert cached.account.followers == 321 and cached.stale

@@ -140,7 +140,7 @@ def test_twenty_accounts_of_post_files_import_with_every_accounts_followers(tmp_
     store = Store.open(tmp_path / "data" / "likepredict.sqlite3", tmp_path / "data" / "images")
     try:
         for n in range(20):
-            cached = store.get_account(f"creator{n:02d}")
+            cached = store.accounts.get(f"creator{n:02d}")
             assert cached is not None and cached.account.followers == 1000 + n and len(cached.account.posts) == 3
     finally:
         store.close()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.service import NoHandle, NoPrediction, Service, TooManyDrafts, UnknownDraft
+from app.errors import NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
+from app.service import Service
 from app.services import open_services
 from core.paths import DEMO_DATA, DEMO_DIR, DEMO_HANDLE, DEMO_SAMPLES
 from core.settings import Settings, SourceSetting
@@ -94,7 +95,7 @@ async def test_ranking_is_by_predicted_likes_with_progress_and_the_winner_saved(
     assert [r.rank for r in ranking.drafts] == [1, 2, 3, 4]
     likes = [r.prediction.likes for r in ranking.drafts]
     assert likes == sorted(likes, reverse=True)
-    last = service.store.last_prediction(CHAT)
+    last = service.store.predictions.last(CHAT)
     assert last is not None and last.id == ranking.prediction_id and last.draft_id == ranking.winner.draft.id
 
 
@@ -137,8 +138,8 @@ async def test_forget_removes_this_chat_only(service: Service) -> None:
         await service.advise_draft(chat, draft.id)
     counts = await service.forget(CHAT)
     assert counts["drafts"] == 1 and counts["predictions"] == 1
-    assert set(service.store.rows_for_chat(CHAT).values()) == {0}
-    assert service.store.count_drafts(OTHER_CHAT) == 1
+    assert set(service.store.chats.row_counts(CHAT).values()) == {0}
+    assert service.store.drafts.count(OTHER_CHAT) == 1
 
 
 class ThreadRecorder:
@@ -161,7 +162,7 @@ class ThreadRecorder:
 
 
 async def test_image_and_model_work_runs_off_the_event_loop(settings: Settings) -> None:
-    opened = await open_services(settings.model_copy())
+    opened = await open_services(settings.replaced())
     try:
         analyzer, predictor = ThreadRecorder(opened.analyzer), ThreadRecorder(opened.predictor)
         opened.analyzer, opened.predictor = analyzer, predictor  # type: ignore[assignment]
@@ -190,10 +191,10 @@ async def test_indexing_embeds_every_stored_photo_once_for_the_hashtag_engine(tm
     opened = await open_services(settings)
     try:
         await opened.set_handle(CHAT, DEMO_HANDLE)
-        shas = {sha for _, sha, _ in opened.store.posts_with_images()}
+        shas = {sha for _, sha, _ in opened.store.accounts.posts_with_images()}
         assert len(shas) == 5
         assert await opened.index_stored_photos() == 5
         version = opened.hashtags.vector_version
-        assert all(opened.store.cached_embedding(sha, version) is not None for sha in shas)
+        assert all(opened.store.images.embedding(sha, version) is not None for sha in shas)
     finally:
         await opened.aclose()  # also waits for the indexing set_handle started in the background

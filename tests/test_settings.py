@@ -93,3 +93,10 @@ def test_malformed_env_file_line_is_reported(tmp_path, settings_from):
     env_file.write_text("just words\n")
     with pytest.raises(SettingsError, match=r"\.env:1"):
         settings_from({}, env_file)
+
+
+def test_a_replaced_copy_is_validated_like_any_settings():
+    settings = Settings(hashtag_count=5).replaced(telegram_bot_token="123:abc", data_dir=Path("elsewhere"))
+    assert settings.token == "123:abc" and settings.hashtag_count == 5 and settings.data_dir == Path("elsewhere")
+    with pytest.raises(ValueError):
+        settings.replaced(hashtag_count=99)

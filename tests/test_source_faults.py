@@ -94,7 +94,7 @@ async def bot(server: LocalBotApi, fake: FakeInstagram, tmp_path: Path, monkeypa
 def stored_followers_and_posts(settings) -> tuple[int, int] | None:
     store = Store.open(settings.db_path, settings.images_dir)
     try:
-        cached = store.get_account(HANDLE)
+        cached = store.accounts.get(HANDLE)
         return None if cached is None else (cached.account.followers, len(cached.account.posts))
     finally:
         store.close()
@@ -120,9 +120,9 @@ async def test_faults_on_a_first_fetch_get_a_plain_answer_and_write_nothing(
         assert len(text) < 400 and "Traceback" not in text, (name, text)
     store = Store.open(bot.db_path, bot.images_dir)
     try:
-        assert all(store.get_account(handle) is None for handle in handles)
-        assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
-        assert store.chat(CHAT).handle is None
+        assert all(store.accounts.get(handle) is None for handle in handles)
+        assert all(store.accounts.recent_posts(handle) == [] for handle in handles)
+        assert store.chats.handle(CHAT) is None
         assert store.integrity_check() == "ok"
     finally:
         store.close()

@@ -1,0 +1,44 @@
+"""Work for one chat that is not a Telegram update (an album's timer firing, a /best resumed after a restart).
+
+Each is a small record put on `application.update_queue` and handled by a `TypeHandler`, as PTB's
+customwebhookbot example does with its own updates, so per-chat ordering and the error handler treat it
+like any update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+
+from core.errors import LikepredictError
+
+
+@dataclass(frozen=True)
+class ChatJob:
+    chat_id: int
+
+
+@dataclass(frozen=True)
+class AlbumComplete(ChatJob):
+    """No photo of the album has arrived for the album wait: answer it once."""
+
+    media_group_id: str
+    saved: int
+    refused: tuple[LikepredictError, ...]  # why each photo not kept was refused
+
+
+@dataclass(frozen=True)
+class ResumeBest(ChatJob):
+    """A /best the store still holds open: the bot stopped before answering it."""
+
+    request_id: int
+
+
+def chat_of(update: object) -> int | None:
+    """The chat an update or job belongs to (its turn in the per-chat order), if any."""
+    if isinstance(update, ChatJob):
+        return update.chat_id
+    if isinstance(update, Update) and update.effective_chat is not None:
+        return update.effective_chat.id
+    return None

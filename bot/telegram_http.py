@@ -1,0 +1,60 @@
+"""Every HTTP request to Telegram (Bot API calls and file downloads) goes through `TelegramRequest`.
+
+The one place that tries a request again when it did not get through (a dropped connection, a 5xx from the
+proxy in front of Telegram). Flood control (429 with retry_after) is PTB's `AIORateLimiter`, above this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram._utils.types import ODVInput  # the timeout type of do_request's signature, which this overrides
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # pauses before each new try
+
+
+def endpoint_of(url: str, method: str) -> str:
+    """What a request was for, fit for a log: the Bot API method, or "file download" (never the URL: it holds
+    the token)."""
+    return "file download" if method == "GET" else url.rsplit("/", 1)[-1]
+
+
+class TelegramRequest(HTTPXRequest):
+    """`HTTPXRequest` that retries, after `RETRY_DELAYS`, a request that failed on the way.
+
+    A Bot API call that timed out waiting for its answer is not retried: Telegram may have acted on it, and
+    the retry would say it twice. A file download is a GET and safe to repeat whatever happened.
+    """
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        for pause in (*RETRY_DELAYS, None):
+            try:
+                status, payload = await super().do_request(
+                    url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+                )
+            except NetworkError as error:
+                if pause is None or (isinstance(error, TimedOut) and method != "GET"):
+                    raise
+                log.warning(
+                    "Telegram unreachable on %s (%s): retrying in %.1f s", endpoint_of(url, method), error, pause
+                )
+            else:
+                if status < 500 or pause is None:
+                    return status, payload
+                log.warning("Telegram answered %s on %s: retrying in %.1f s", status, endpoint_of(url, method), pause)
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable: the last try returns or raises")
