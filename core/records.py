@@ -26,6 +26,11 @@ class Post:
     image_path: Path | None = None  # absolute path of a local copy of the photo, if any
     slides: int = 1  # photos and videos in a carousel; its first slide is the photo in `image_path`
 
+    def __post_init__(self) -> None:
+        # Instagram reports a hidden count as -1; no source may pass a negative count on as a real one.
+        if self.likes is not None and self.likes < 0:
+            object.__setattr__(self, "likes", None)
+
 
 @dataclass(frozen=True)
 class Account:

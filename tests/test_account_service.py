@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.texts import explain, freshness
+from app.results import AccountSummary
+from bot.texts import account_summary, explain, freshness, plain
 from core.settings import Settings
 from scraping.errors import (
     AccountNotFound,
@@ -372,3 +373,18 @@ async def test_an_account_whose_posts_all_hide_their_likes_gives_stats_without_a
     stats = service.stats(await service.get_account("sunny.day"))
     assert (stats.n_posts, stats.hidden_likes, stats.likes_median, stats.recent_trend) == (0, 6, 0.0, 0.0)
     assert stats.posting_interval_days == pytest.approx(2.0)
+
+
+async def test_a_handle_whose_recent_posts_all_hide_their_likes_gets_a_plain_answer(fake, service):
+    profile = sunny_profile(fake)
+    for edge in profile["data"]["user"]["edge_owner_to_timeline_media"]["edges"]:
+        edge["node"]["like_and_view_counts_disabled"] = True
+    fake.profiles["sunny.day"] = profile
+    cached = await service.get_account("sunny.day")
+    stats = service.stats(cached)
+    summary = AccountSummary(
+        "sunny.day", 4000, stats.likes_median, stats.n_posts, cached.fetched_at, cached, stats.hidden_likes
+    )
+    text = plain(account_summary(summary))
+    assert "All 6 recent posts hide their like counts, so I can't learn your usual likes from them" in text
+    assert "Median likes" not in text and "Fetched just now." in text

@@ -1,6 +1,7 @@
 """`likepredict fetch` and `likepredict fetch-tag`: offline through the demo source, and through the web source."""
 
 import asyncio
+import json
 import os
 import threading
 
@@ -114,3 +115,33 @@ def test_fetch_answers_a_login_wall_plainly_and_caches_nothing(instagram_in_a_th
         assert store.accounts.get("sunny.day") is None
     finally:
         store.close()
+
+
+def write_hider(path, hide_every: int) -> None:
+    """A data file whose account hides the likes of every `hide_every`-th post (-1, as Instagram sends it)."""
+    posts = [
+        {
+            "shortcode": f"h{i}",
+            "taken_at": f"2026-10-{10 + i:02d}T10:00:00+00:00",
+            "likes": -1 if i % hide_every == 0 else 50 + i,
+        }
+        for i in range(6)
+    ]
+    path.write_text(json.dumps({"handle": "hider", "followers": 800, "posts": posts}) + "\n", encoding="utf-8")
+
+
+def test_fetch_of_an_account_with_minus_one_likes_leaves_them_out_and_does_not_crash(offline_env, monkeypatch, capsys):
+    write_hider(offline_env / "hider.jsonl", hide_every=2)
+    monkeypatch.setenv("LIKEPREDICT_SOURCE", f"dataset:{offline_env / 'hider.jsonl'}")
+    assert cli.main(["fetch", "hider"]) == 0
+    out = capsys.readouterr().out
+    assert "3 of the recent posts hide their likes" in out
+    assert "previous 3 posts: likes mean 53.0, median 53, min 51, max 55" in out
+
+
+def test_fetch_of_an_account_hiding_every_like_count_says_so(offline_env, monkeypatch, capsys):
+    write_hider(offline_env / "hider.jsonl", hide_every=1)
+    monkeypatch.setenv("LIKEPREDICT_SOURCE", f"dataset:{offline_env / 'hider.jsonl'}")
+    assert cli.main(["fetch", "hider"]) == 0
+    out = capsys.readouterr().out
+    assert "6 of the recent posts hide their likes" in out and "no posts with likes to learn from" in out
