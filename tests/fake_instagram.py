@@ -188,44 +188,19 @@ def profile_page_with_json(user: dict[str, Any], items: list[dict[str, Any]], de
     """A profile page as Instagram renders it logged out: the web app's query results embedded as JSON.
 
     `user` is the `xig_user_by_username` node (v1 field names); `items` its first posts as v1 media items.
+    Each result sits where instaloader's `get_page_data` finds it: `...__bbox.result.data` in a
+    `<script type="application/json">`, inside the ScheduledServerJS / RelayPrefetchedStreamCache wrapping.
     """
 
-    def query(data: dict[str, Any]) -> dict[str, Any]:
-        return {"__bbox": {"complete": True, "result": {"data": data, "extensions": {}}}}
+    def script(data: dict[str, Any]) -> str:
+        result = {"__bbox": {"complete": True, "result": {"data": data, "extensions": {}}}}
+        prefetched = ["RelayPrefetchedStreamCache", "next", [], ["adp_PolarisProfilePageContentQuery", result]]
+        document = {"require": [["ScheduledServerJS", "handle", None, [{"__bbox": {"require": [prefetched]}}]]]}
+        return f'<script type="application/json" data-sjs>{json.dumps(document)}</script>'
 
-    details = query({"xig_user_by_username": user})
-    posts = query({"xig_user_by_username": {"username": user["username"], "polaris_ordered_timeline_connection": {
-        "edges": [{"node": item} for item in items], "page_info": {"has_next_page": False}}}})  # fmt: skip
-    scripts = "".join(
-        '<script type="application/json" data-sjs>'
-        + json.dumps(
-            {
-                "require": [
-                    [
-                        "ScheduledServerJS",
-                        "handle",
-                        None,
-                        [
-                            {
-                                "__bbox": {
-                                    "require": [
-                                        [
-                                            "RelayPrefetchedStreamCache",
-                                            "next",
-                                            [],
-                                            ["adp_PolarisProfilePageContentQuery", block],
-                                        ]
-                                    ]
-                                }
-                            }
-                        ],
-                    ]
-                ]
-            }
-        )
-        + "</script>"
-        for block in (details, posts)
-    )
+    timeline = {"edges": [{"node": item} for item in items], "page_info": {"has_next_page": False}}
+    posts = {"username": user["username"], "polaris_ordered_timeline_connection": timeline}
+    scripts = script({"xig_user_by_username": user}) + script({"xig_user_by_username": posts})
     meta = f'<meta property="og:description" content="{description}" />' if description else ""
     return f"<!DOCTYPE html><html><head>{meta}</head><body>{scripts}</body></html>"
 

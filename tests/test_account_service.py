@@ -10,7 +10,7 @@ import pytest
 
 from app.results import AccountSummary
 from bot.texts import account_summary, explain, freshness, plain
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from scraping.errors import (
     AccountNotFound,
     InvalidHandle,
@@ -292,6 +292,8 @@ def test_from_settings_picks_the_source_the_settings_name(tmp_path):
     assert isinstance(source_for("demo"), DatasetSource)
     assert isinstance(source_for(f"dataset:{tmp_path}/x.jsonl"), DatasetSource)
     assert isinstance(source_for(f"instaloader:{tmp_path}"), InstaloaderSource)
+    mirror = source_from_settings(Settings(source="instagram", instagram_url="http://127.0.0.1:9/"))
+    assert isinstance(mirror, InstagramWebSource) and mirror.base_url == "http://127.0.0.1:9"
     web = source_for("instagram")
     assert isinstance(web, InstagramWebSource) and web.http.limiter.interval == pytest.approx(3.0)
 
@@ -388,3 +390,9 @@ async def test_a_handle_whose_recent_posts_all_hide_their_likes_gets_a_plain_ans
     text = plain(account_summary(summary))
     assert "All 6 recent posts hide their like counts, so I can't learn your usual likes from them" in text
     assert "Median likes" not in text and "Fetched just now." in text
+
+
+def test_the_instagram_url_setting_must_be_a_url(monkeypatch):
+    monkeypatch.setenv("LIKEPREDICT_INSTAGRAM_URL", "www.instagram.com")
+    with pytest.raises(SettingsError, match="LIKEPREDICT_INSTAGRAM_URL"):
+        Settings.from_env(env_file=None)

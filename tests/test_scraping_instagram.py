@@ -4,6 +4,8 @@ The shapes follow what instaloader 4.16 and instagrapi read: the legacy user nod
 v1 media items of the user feed and hashtag sections, and the JSON a logged-out profile page embeds.
 """
 
+import json
+
 import pytest
 
 from bot.texts import explain
@@ -386,3 +388,12 @@ def test_counts_in_the_meta_description_are_read_as_numbers(text, value):
 )
 def test_the_meta_description_is_read_in_any_language(description, counts):
     assert counts_in_description(description) == counts
+
+
+async def test_an_older_page_with_the_legacy_node_in_shared_data_gives_its_posts(fake, source):
+    fake.fail("profile", Fault(status=401, body=LOGIN_WALL))
+    legacy = profile_json("sunny.day", 700, 70, 2, nodes=[graph_node("old1", 1, 33), graph_node("old2", 2, -1)])
+    shared = {"entry_data": {"ProfilePage": [{"graphql": {"user": legacy["data"]["user"]}}]}}
+    fake.pages["sunny.day"] = f"<html><body><script>window._sharedData = {json.dumps(shared)};</script></body></html>"
+    account = (await source.fetch_account("sunny.day")).account
+    assert (account.followers, [(p.shortcode, p.likes) for p in account.posts]) == (700, [("old1", 33), ("old2", None)])
