@@ -211,16 +211,20 @@ class HttpClient:
         max_bytes: int = MAX_BODY_BYTES,
         media: bool = False,
         endpoint: str | None = None,
+        wait_until: float | None = None,
     ) -> HttpResponse:
         """GET with retries, within `retry.max_wait` seconds of waiting; `media=True` for photo downloads.
 
-        `endpoint` names the budget the request counts against (default: the URL's path).
+        `endpoint` names the budget the request counts against (default: the URL's path). `wait_until` (on
+        this client's clock) shares one wait limit among the requests of one answer.
         """
         parts = urlsplit(url)
         host = parts.netloc
         limiter = self.media_limiter if media else self.limiter
         budget = None if media else self.budget(endpoint or parts.path)
         allowance = self.retry.max_wait
+        if wait_until is not None:
+            allowance = max(0.0, min(allowance, wait_until - self.clock()))
         problem = "no answer"
         for attempt in range(self.retry.attempts):
             last = attempt == self.retry.attempts - 1

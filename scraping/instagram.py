@@ -19,7 +19,14 @@ import logging
 
 from core.records import Account, Post
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, FetchedAccount, TagTopPost
-from scraping.errors import AccountNotFound, MalformedResponse, NoPostsReason, NoPostsVisible, SourceUnavailable
+from scraping.errors import (
+    AccountNotFound,
+    MalformedResponse,
+    NoPostsReason,
+    NoPostsVisible,
+    RateLimited,
+    SourceUnavailable,
+)
 from scraping.http import BROWSER_USER_AGENT, CHROME_VERSION, HttpClient, HttpResponse
 from scraping.instagram_page import PageAnswer, parse_profile_page
 from scraping.instagram_parse import (
@@ -121,22 +128,26 @@ class InstagramWebSource:
     def _cookies(self) -> dict[str, str] | None:
         return {"sessionid": self.session_id} if self.session_id else None
 
-    async def _api_get(self, path: str, params: dict[str, str], endpoint: str, referer: str) -> HttpResponse:
+    async def _api_get(
+        self, path: str, params: dict[str, str], endpoint: str, referer: str, until: float | None = None
+    ) -> HttpResponse:
         return await self.http.get(
             self.base_url + path,
             params=params,
             headers=self._api_headers(referer),
             cookies=self._cookies(),
             endpoint=endpoint,
+            wait_until=until,
         )
 
     # ---- accounts -----------------------------------------------------------------------------
 
     async def fetch_account(self, handle: str, n_posts: int = RECENT_POSTS) -> FetchedAccount:
         referer = f"{self.base_url}/{handle}/"
+        until = self.http.clock() + self.http.retry.max_wait  # one wait limit for all of this answer's requests
         why: Refused | MalformedResponse
         try:
-            answer = await self._profile_answer(handle, n_posts, referer)
+            answer = await self._profile_answer(handle, n_posts, referer, until)
         except (Refused, MalformedResponse) as error:
             log.info("profile API for @%s gave no data (%s); reading the profile page", handle, error)
             why = error
@@ -144,10 +155,10 @@ class InstagramWebSource:
             account = answer.fetched.account
             if account.posts or account.is_private or account.posts_count == 0:
                 if answer.more and len(account.posts) < n_posts and self.session_id and answer.user_id:
-                    return await self._with_feed_posts(answer.fetched, answer.user_id, n_posts, referer)
+                    return await self._with_feed_posts(answer.fetched, answer.user_id, n_posts, referer, until)
                 return answer.fetched
             why = Refused("counts_only", 200)
-        page = await self._page_or_none(handle, n_posts)
+        page = await self._page_or_none(handle, n_posts, until)
         if page is not None and (page.account.posts or page.account.is_private or page.account.posts_count == 0):
             return FetchedAccount(page.account, page.urls)
         if isinstance(why, MalformedResponse) and page is None:
@@ -157,9 +168,9 @@ class InstagramWebSource:
         followers = page.account.followers if page is not None else None
         raise NoPostsVisible(handle, reason, status, followers, with_session=self.session_id is not None)
 
-    async def _profile_answer(self, handle: str, n_posts: int, referer: str) -> ProfileAnswer:
+    async def _profile_answer(self, handle: str, n_posts: int, referer: str, until: float) -> ProfileAnswer:
         response = await self._api_get(
-            "/api/v1/users/web_profile_info/", {"username": handle}, "web_profile_info", referer
+            "/api/v1/users/web_profile_info/", {"username": handle}, "web_profile_info", referer, until
         )
         if response.status == 404:
             raise AccountNotFound(handle)
@@ -170,10 +181,14 @@ class InstagramWebSource:
             raise MalformedResponse(f"the profile answer had status {response.status}")
         return parse_profile_json(parse_json(response.body, "profile answer"), handle, n_posts)
 
-    async def _page_or_none(self, handle: str, n_posts: int) -> PageAnswer | None:
+    async def _page_or_none(self, handle: str, n_posts: int, until: float) -> PageAnswer | None:
         """The profile page's account, or None when the page is refused or says nothing readable."""
         response = await self.http.get(
-            f"{self.base_url}/{handle}/", headers=self._page_headers(), cookies=self._cookies(), endpoint="page"
+            f"{self.base_url}/{handle}/",
+            headers=self._page_headers(),
+            cookies=self._cookies(),
+            endpoint="page",
+            wait_until=until,
         )
         if response.status == 404:
             raise AccountNotFound(handle)
@@ -186,15 +201,15 @@ class InstagramWebSource:
             return None
 
     async def _with_feed_posts(
-        self, fetched: FetchedAccount, user_id: str, n_posts: int, referer: str
+        self, fetched: FetchedAccount, user_id: str, n_posts: int, referer: str, until: float
     ) -> FetchedAccount:
-        """The profile answer has 12 posts at most; a logged-in feed request gives the rest."""
+        """The profile answer has 12 posts at most; a logged-in feed request gives the rest (if it can, in time)."""
         collected = ParsedPosts()
         max_id: str | None = None
         try:
             for _ in range(MAX_FEED_PAGES):
                 params = {"count": str(FEED_PAGE_SIZE)} | ({"max_id": max_id} if max_id else {})
-                response = await self._api_get(f"/api/v1/feed/user/{user_id}/", params, "feed_user", referer)
+                response = await self._api_get(f"/api/v1/feed/user/{user_id}/", params, "feed_user", referer, until)
                 refused = refusal(response)
                 if refused is not None:
                     raise refused
@@ -205,7 +220,7 @@ class InstagramWebSource:
                     collected.add(post, page.urls.get(post.shortcode))
                 if len(collected.posts) >= n_posts or max_id is None:
                     break
-        except (MalformedResponse, Refused) as error:
+        except (MalformedResponse, Refused, RateLimited, SourceUnavailable) as error:
             log.info("feed of user %s unusable (%s); keeping the profile's posts", user_id, error)
             if not collected.posts:
                 return fetched

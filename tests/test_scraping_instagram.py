@@ -9,13 +9,14 @@ import json
 import pytest
 
 from bot.texts import explain
-from scraping.errors import AccountNotFound, MalformedResponse, NoPostsVisible
+from scraping.errors import AccountNotFound, MalformedResponse, NoPostsVisible, RateLimited
 from scraping.instagram import WEB_APP_ID
 from scraping.instagram_page import counts_in_description, parse_count
 from tests.fake_instagram import (
     CHECKPOINT,
     LOGIN_WALL,
     USERAGENT_MISMATCH,
+    FakeClock,
     Fault,
     RecordedSleep,
     graph_node,
@@ -397,3 +398,31 @@ async def test_an_older_page_with_the_legacy_node_in_shared_data_gives_its_posts
     fake.pages["sunny.day"] = f"<html><body><script>window._sharedData = {json.dumps(shared)};</script></body></html>"
     account = (await source.fetch_account("sunny.day")).account
     assert (account.followers, [(p.shortcode, p.likes) for p in account.posts]) == (700, [("old1", 33), ("old2", None)])
+
+
+async def test_the_requests_of_one_answer_share_one_wait_limit(fake):
+    clock = FakeClock()
+    sleep = RecordedSleep(clock)
+    web = web_source(fake, make_client(sleep, clock=clock, max_wait=15))
+    fake.fail("profile", Fault(status=429, headers={"Retry-After": "10"}), Fault(status=401, body=LOGIN_WALL))
+    fake.fail("page", Fault(status=429, headers={"Retry-After": "10"}))
+    try:
+        with pytest.raises(RateLimited) as caught:
+            await web.fetch_account("sunny.day")
+    finally:
+        await web.aclose()
+    assert sum(sleep.delays) == pytest.approx(10)  # the page's 10 s more would have made 20: refused instead
+    assert caught.value.retry_after == pytest.approx(10) and fake.count("page") == 1
+
+
+async def test_a_rate_limited_feed_page_keeps_the_profiles_posts(fake):
+    nodes = [graph_node(f"g{i:02d}", days_ago=i, likes=100 + i) for i in range(12)]
+    fake.profiles["busy"] = profile_json("busy", 5000, 10, 300, nodes, user_id="777", has_next_page=True)
+    fake.feeds["777"] = [[v1_media(f"g{i:02d}", i, 100 + i, "busy") for i in range(12, 24)]]
+    fake.fail("feed", Fault(status=429))
+    web = web_source(fake, make_client(RecordedSleep()), session_id="s")
+    try:
+        account = (await web.fetch_account("busy", n_posts=20)).account
+    finally:
+        await web.aclose()
+    assert [p.shortcode for p in account.posts] == [f"g{i:02d}" for i in range(12)]
