@@ -184,7 +184,9 @@ def parse_post(node: dict[str, Any], photo: Path | None) -> tuple[Post, Counts |
     if likes is None:
         likes = _count(iphone, "like_count", hidden_at=-1)
     caption = _caption(node, iphone)
-    is_video = node.get("is_video", iphone.get("media_type") == 2)
+    is_video = node.get("is_video")
+    if is_video is None:
+        is_video = iphone.get("media_type") == 2 or node.get("__typename") == "GraphVideo"
     if not isinstance(is_video, bool):
         raise BadFile("is_video is not true or false")
     slides = _slides(node, iphone)
