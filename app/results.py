@@ -7,7 +7,7 @@ from datetime import datetime
 from statistics import median
 
 from core.account_stats import AccountStats
-from core.records import Account, Draft, Prediction
+from core.records import Account, CachedAccount, Draft, Prediction
 from inference.hashtags import HashtagAdvice
 from inference.predictor import LikesPrediction
 
@@ -19,7 +19,8 @@ class AccountSummary:
     median_likes: float
     n_posts: int
     fetched_at: datetime
-    freshness: str  # one line: fetched just now / from the cache / stale
+    cached: CachedAccount  # where the figures came from: fetched just now, the cache, or stale (and why)
+    hidden_likes: int = 0  # recent posts that hide their like count, left out of `median_likes`
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class ChatStats:
     @property
     def likes_history(self) -> list[int]:
         """Likes of the posts the stats were taken from, oldest first (what /stats charts)."""
-        return [p.likes for p in reversed(self.account.posts_newest_first()[: self.stats.n_posts])]
+        shown = [p.likes for p in self.account.posts_newest_first() if p.likes is not None]  # hidden: no bar
+        return list(reversed(shown[: self.stats.n_posts]))
 
     @property
     def _checked(self) -> list[tuple[Prediction, int]]:

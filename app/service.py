@@ -36,7 +36,7 @@ from core.settings import Settings
 from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
 from inference.hashtags import HashtagAdvice, HashtagEngine
 from inference.predictor import LikesPrediction, Predictor
-from scraping.service import AccountService, freshness_note
+from scraping.service import AccountService
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class Service:
         a = cached.account
         stats = account_stats(a.posts, a.followers, a.following, a.posts_count)
         return AccountSummary(
-            a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at, freshness_note(cached)
+            a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at, cached, stats.hidden_likes
         )
 
     async def _account(self, chat_id: int) -> Account:

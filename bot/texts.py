@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING
 from app.errors import BadLikes, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
 from bot.errors import FileTooLarge, PhotoRateLimited
 from core.errors import LikepredictError
+from core.records import CachedAccount
 from inference.photo import PhotoError, PhotoProblem
+from scraping.errors import (
+    AccountNotFound,
+    InvalidHandle,
+    InvalidTag,
+    MalformedResponse,
+    NoPostsVisible,
+    PrivateAccount,
+    RateLimited,
+    SourceUnavailable,
+)
 from store import StorageError
 
 if TYPE_CHECKING:
@@ -104,11 +115,19 @@ def handle_usage(current: str | None) -> str:
 
 def account_summary(summary: AccountSummary) -> str:
     lines = [f"Got it: <b>@{e(summary.handle)}</b>", f"Followers: {summary.followers:,}"]
+    hidden = summary.hidden_likes
     if summary.n_posts:
         lines.append(f"Median likes of the last {summary.n_posts} posts: {likes(summary.median_likes)}")
+        if hidden:
+            lines.append(f"({hidden} more recent post{'s hide' if hidden > 1 else ' hides'} their likes: left out.)")
+    elif hidden:
+        lines.append(
+            f"All {hidden} recent posts hide their like counts, so I can't learn your usual likes from them and "
+            "my predictions will be rough. Hashtags and timing still use them."
+        )
     else:
         lines.append("No posts to learn from yet, so my predictions will be rough.")
-    lines.append(f"Figures from {date(summary.fetched_at)}. {e(summary.freshness)}")
+    lines.append(f"Figures from {date(summary.fetched_at)}. {e(freshness(summary.cached))}")
     return "\n".join(lines)
 
 
@@ -382,6 +401,144 @@ def _(error: PhotoError) -> str:
     if error.problem is PhotoProblem.TOO_SMALL:
         return f"That image is too small ({error.width}x{error.height} pixels) to judge."
     return _PHOTO_PROBLEMS[error.problem]
+
+
+# ---- scraping errors ----
+
+SOURCE_NAMES = {"instagram": "Instagram", "instaloader": "the instaloader folder", "dataset": "the data file"}
+HANDLE_PROBLEMS = {
+    "empty": "it is empty",
+    "too_long": "longer than 30 characters",
+    "characters": "",
+    "dots": "a dot cannot start or end it, or come twice in a row",
+    "not_instagram": "not an instagram.com link",
+    "no_username": "the link has no username",
+    "not_profile": "that link is a post or a page, not a profile",
+}
+NO_POSTS_BECAUSE = {
+    "login_wall": "it asks for a login",
+    "checkpoint": "it wants a security check (checkpoint) first",
+    "refused": "it refused the request",
+    "counts_only": "its answer had no posts in it",
+}
+SESSION_SETTING = "LIKEPREDICT_INSTAGRAM_SESSIONID"
+
+
+def instaloader_command(handle: str) -> str:
+    """The download a user can make themselves when the live site shows no posts."""
+    return (
+        f"instaloader --no-videos --no-pictures --no-profile-pic --count 24 {handle}, then: likepredict import {handle}"
+    )
+
+
+def age(moment: datetime, now: datetime | None = None) -> str:
+    """'5 minutes', '3 hours', '2 days': how old a copy is."""
+    seconds = max(0.0, ((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 90:
+        return "a minute" if seconds >= 45 else "a few seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} hours"
+    return f"{round(seconds / 86400)} days"
+
+
+def wait_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "in a few minutes"
+    if seconds < 90:
+        return f"in about {max(1, round(seconds))} seconds"
+    if seconds < 5400:
+        return f"in about {round(seconds / 60)} minutes"
+    return f"in about {round(seconds / 3600)} hours"
+
+
+def freshness(cached: CachedAccount, now: datetime | None = None) -> str:
+    """One line saying where an account's figures came from."""
+    copy_age = age(cached.fetched_at, now)
+    if cached.stale:
+        why = f" ({_not_refreshed(cached.stale_reason)})" if cached.stale_reason is not None else ""
+        return f"Could not refresh just now{why}; using figures from {copy_age} ago."
+    if cached.from_cache:
+        return f"From the cache ({copy_age} old)."
+    return "Fetched just now."
+
+
+def _not_refreshed(error: LikepredictError) -> str:
+    if isinstance(error, NoPostsVisible):
+        return f"Instagram showed no posts: {NO_POSTS_BECAUSE[error.reason]}"
+    if isinstance(error, RateLimited):
+        return f"{SOURCE_NAMES[error.source]} asks me to slow down"
+    if isinstance(error, SourceUnavailable | MalformedResponse):
+        return f"{SOURCE_NAMES[error.source]} did not answer properly"
+    return "the source failed"
+
+
+@explain.register
+def _(error: InvalidHandle) -> str:
+    shown = error.text if len(error.text) <= 40 else error.text[:37] + "..."
+    why = HANDLE_PROBLEMS[error.problem]
+    return (
+        f"{shown!r} is not an Instagram username{f' ({why})' if why else ''}. "
+        "Usernames have 1-30 letters, digits, dots and underscores, like @my.account_1."
+    )
+
+
+@explain.register
+def _(error: InvalidTag) -> str:
+    shown = error.text if len(error.text) <= 40 else error.text[:37] + "..."
+    return f"{shown!r} is not a hashtag: use letters, digits and underscores, like #sunset."
+
+
+@explain.register
+def _(error: AccountNotFound) -> str:
+    return f"I can't find an Instagram account called @{error.handle}. Check the spelling?"
+
+
+@explain.register
+def _(error: PrivateAccount) -> str:
+    return (
+        f"@{error.handle} is private, so I can't see its posts. Make it public for a moment, or use a public account."
+    )
+
+
+@explain.register
+def _(error: RateLimited) -> str:
+    return f"{SOURCE_NAMES[error.source]} is asking me to slow down. Please try again {wait_time(error.retry_after)}."
+
+
+@explain.register
+def _(error: SourceUnavailable) -> str:
+    detail = f" ({error.detail})" if error.detail else ""
+    return f"I can't reach {SOURCE_NAMES[error.source]} right now{detail}. Please try again later."
+
+
+@explain.register
+def _(error: MalformedResponse) -> str:
+    if error.source == "instagram":
+        return f"Instagram sent an answer I don't understand ({error.detail}). Please try again later."
+    return f"I can't read {SOURCE_NAMES[error.source]}: {error.detail}."
+
+
+@explain.register
+def _(error: NoPostsVisible) -> str:
+    shown = f"only @{error.handle}'s counts ({error.followers:,} followers)" if error.followers is not None else None
+    first = (
+        f"Instagram showed me {shown}, not its posts: {NO_POSTS_BECAUSE[error.reason]}"
+        if shown
+        else f"Instagram did not show me @{error.handle}'s posts: {NO_POSTS_BECAUSE[error.reason]}"
+    )
+    if error.status:
+        first += f" (HTTP {error.status})"
+    when = f"after {error.retry_at.astimezone(UTC):%H:%M} UTC" if error.retry_at else "later"
+    session = (
+        f"renew the session cookie in {SESSION_SETTING} (it may have expired)"
+        if error.with_session
+        else f"ask the bot's operator to set {SESSION_SETTING}"
+    )
+    return (
+        f"{first}. Try again {when}, {session}, or import an instaloader download: {instaloader_command(error.handle)}."
+    )
 
 
 # ---- store errors ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class AccountStats:
     posting_interval_days: float | None  # median gap between consecutive posts
     days_since_last_post: float | None
     hashtags: list[tuple[str, int]] = field(default_factory=list)  # used tags with counts, most used first
+    hidden_likes: int = 0  # of the previous posts, how many hide their like count (left out of the likes figures)
 
     @property
     def has_history(self) -> bool:
@@ -57,25 +58,46 @@ def account_stats(
     at: datetime | None = None,
     n: int = PREVIOUS_POSTS,
 ) -> AccountStats:
-    """Stats of the `n` posts before `at` (or the newest `n` when `at` is None)."""
+    """Stats of the `n` posts before `at` (or the newest `n` when `at` is None).
+
+    Likes figures (and `n_posts`) are over the posts among them that show their like count; timing and
+    hashtags are over all of them.
+    """
     history = previous_posts(posts, at, n)
-    likes = np.array([p.likes for p in history], dtype=float)
-    comment_counts = [p.comments for p in history if p.comments is not None]
+    counted = [p for p in history if p.likes is not None and p.likes >= 0]
+    likes = np.array([p.likes for p in counted], dtype=float)
+    comment_counts = [p.comments for p in counted if p.comments is not None]
     reference = at or (history[0].taken_at if history else None)
-    if len(history) == 0:
-        return AccountStats(
-            followers, following, posts_count, 0, 0.0, 0.0, 0.0, 0.0, 0.0, (0.0, 0.0), 0.0, None, 0.0, None, None, []
-        )
-    safe_followers = max(followers, 1)
-    rates = [(p.likes + (p.comments or 0)) / safe_followers for p in history]
     times = [p.taken_at for p in history]
     gaps = [(a - b).total_seconds() / 86400 for a, b in zip(times, times[1:])]
     tags = Counter(t for p in history for t in {t.lower() for t in p.hashtags})
+    if len(counted) == 0:
+        return AccountStats(
+            followers,
+            following,
+            posts_count,
+            0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            (0.0, 0.0),
+            0.0,
+            None,
+            0.0,
+            float(median(gaps)) if gaps else None,
+            (reference - times[0]).total_seconds() / 86400 if reference and times else None,
+            sorted(tags.items(), key=lambda item: (-item[1], item[0])),
+            hidden_likes=len(history),
+        )
+    safe_followers = max(followers, 1)
+    rates = [(float(likes[i]) + (p.comments or 0)) / safe_followers for i, p in enumerate(counted)]
     return AccountStats(
         followers=followers,
         following=following,
         posts_count=posts_count,
-        n_posts=len(history),
+        n_posts=len(counted),
         likes_mean=float(likes.mean()),
         likes_median=float(median(likes)),
         likes_min=float(likes.min()),
@@ -88,6 +110,7 @@ def account_stats(
         posting_interval_days=float(median(gaps)) if gaps else None,
         days_since_last_post=(reference - times[0]).total_seconds() / 86400 if reference else None,
         hashtags=sorted(tags.items(), key=lambda item: (-item[1], item[0])),
+        hidden_likes=len(history) - len(counted),
     )
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from core.errors import LikepredictError
+
 
 @dataclass(frozen=True)
 class Post:
@@ -13,7 +15,7 @@ class Post:
 
     shortcode: str
     taken_at: datetime  # always timezone-aware UTC
-    likes: int
+    likes: int | None  # None where the owner hides the count: kept for hashtags and timing, not for likes figures
     comments: int | None = None  # None where the source does not know
     hashtags: tuple[str, ...] = ()
     mentions: int = 0
@@ -22,6 +24,12 @@ class Post:
     is_video: bool = False
     has_location: bool = False
     image_path: Path | None = None  # absolute path of a local copy of the photo, if any
+    slides: int = 1  # photos and videos in a carousel; its first slide is the photo in `image_path`
+
+    def __post_init__(self) -> None:
+        # Instagram reports a hidden count as -1; no source may pass a negative count on as a real one.
+        if self.likes is not None and self.likes < 0:
+            object.__setattr__(self, "likes", None)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class CachedAccount:
     fetched_at: datetime
     from_cache: bool = True
     stale: bool = False  # served after a failed refresh
+    stale_reason: LikepredictError | None = None  # why the refresh failed, when stale
 
     @property
     def handle(self) -> str:

@@ -18,6 +18,7 @@ from core.errors import LikepredictError
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+DEFAULT_INSTAGRAM_URL = "https://www.instagram.com"
 SOURCE_KINDS = ("instagram", "demo", "instaloader", "dataset")
 # Defaults that code below the settings also needs (decoders, engines) are read from here, never repeated.
 DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
@@ -64,6 +65,8 @@ class Settings(BaseSettings):
     cache_hours: float = Field(24.0, ge=0, validation_alias=_env("LIKEPREDICT_CACHE_HOURS"))
     log_level: LogLevel = Field("INFO", validation_alias=_env("LIKEPREDICT_LOG_LEVEL"))
     instagram_session_id: SecretStr | None = Field(None, validation_alias=_env("LIKEPREDICT_INSTAGRAM_SESSIONID"))
+    # The base of every request the instagram source makes (API and pages): a mirror, a proxy, a test server.
+    instagram_url: str = Field(DEFAULT_INSTAGRAM_URL, validation_alias=_env("LIKEPREDICT_INSTAGRAM_URL"))
     requests_per_minute: float = Field(20.0, ge=0.1, validation_alias=_env("LIKEPREDICT_REQUESTS_PER_MINUTE"))
     request_timeout_seconds: float = Field(15.0, ge=0.1, validation_alias=_env("LIKEPREDICT_REQUEST_TIMEOUT"))
     banned_tags: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias=_env("LIKEPREDICT_BANNED_TAGS"))
@@ -101,7 +104,7 @@ class Settings(BaseSettings):
         except ValidationError as error:
             raise SettingsError(_one_line(error)) from None
 
-    @field_validator("telegram_api_base_url", "telegram_file_base_url")
+    @field_validator("telegram_api_base_url", "telegram_file_base_url", "instagram_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -109,7 +109,10 @@ def tag_familiarity(account: Account, tags: set[str]) -> float:
 
 def outcome_lift(held: HeldOut) -> float | None:
     """likes / median likes of the earlier posts - 1; None when the earlier median is 0."""
-    usual = median([p.likes for p in held.history.posts])
+    earlier = [p.likes for p in held.history.posts if p.likes is not None]
+    if held.post.likes is None or not earlier:
+        return None
+    usual = median(earlier)
     return held.post.likes / usual - 1.0 if usual > 0 else None
 
 
@@ -151,11 +154,13 @@ def lifts_by_tag(accounts: Iterable[Account]) -> dict[str, list[float]]:
     """Every post's lift over its account's mean rate, grouped by tag (input of `estimate_shrinkage`)."""
     grouped: dict[str, list[float]] = defaultdict(list)
     for account in accounts:
-        rates = [engagement_rate(p.likes, p.comments, account.followers) for p in account.posts]
-        mean_rate = sum(rates) / len(rates) if rates else 0.0
+        counted = [
+            (p, engagement_rate(p.likes, p.comments, account.followers)) for p in account.posts if p.likes is not None
+        ]
+        mean_rate = sum(rate for _, rate in counted) / len(counted) if counted else 0.0
         if mean_rate <= 0:
             continue
-        for post, rate in zip(account.posts, rates):
+        for post, rate in counted:
             for tag in {normalize_tag(t) for t in post.hashtags if normalize_tag(t)}:
                 grouped[tag].append(post_lift(rate, mean_rate))
     return grouped

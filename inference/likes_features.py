@@ -183,8 +183,8 @@ def settled_history(posts: Sequence[Post], at: datetime, fetched_at: datetime | 
 
 
 def is_settled(post: Post, fetched_at: datetime | None) -> bool:
-    """Whether the post was old enough at fetch time for its like count to be final."""
-    return fetched_at is None or post.taken_at < fetched_at - timedelta(days=SETTLE_DAYS)
+    """Whether the post was old enough at fetch time for its like count to be final (a hidden count never is)."""
+    return post.likes is not None and (fetched_at is None or post.taken_at < fetched_at - timedelta(days=SETTLE_DAYS))
 
 
 def _rel(value: float, log_median: float) -> float:
@@ -264,6 +264,8 @@ def _tag_features(
     known = [popularity.scores[t] for t in tags if t in popularity.scores]
     own: dict[str, list[float]] = {}
     for previous in recent:
+        if previous.likes is None:
+            continue
         for tag in set(t.lower() for t in previous.hashtags):
             own.setdefault(tag, []).append(_rel(previous.likes, log_median))
     own_lifts = [sum(own[t]) / (len(own[t]) + OWN_TAG_SHRINKAGE_POSTS) for t in tags if t in own]

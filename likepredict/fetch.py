@@ -7,10 +7,11 @@ import asyncio
 from datetime import datetime
 
 from app.services import open_services
+from bot.texts import freshness
 from core.account_stats import AccountStats
 from core.records import CachedAccount
 from core.settings import Settings
-from scraping.service import TagTopPostWithOwner, freshness_note, utcnow
+from scraping.service import TagTopPostWithOwner, utcnow
 
 
 def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParsersAction) -> None:
@@ -54,11 +55,13 @@ def fetch_tag_command(args: argparse.Namespace, settings: Settings) -> int:
 def format_account(cached: CachedAccount, stats: AccountStats, source: str, now: datetime) -> str:
     a = cached.account
     lines = [
-        f"@{a.handle}  ({source} source; {freshness_note(cached, now)})",
+        f"@{a.handle}  ({source} source; {freshness(cached, now)})",
         f"followers {a.followers:,}   following {a.following:,}   posts {a.posts_count:,}",
     ]
+    if stats.hidden_likes:
+        lines.append(f"{stats.hidden_likes} of the recent posts hide their likes (left out of the likes figures)")
     if not stats.has_history:
-        lines.append("no posts to learn from")
+        lines.append("no posts with likes to learn from")
         return "\n".join(lines)
     low, high = stats.likes_mode_bucket
     lines += [
@@ -89,5 +92,6 @@ def format_tag_posts(tag: str, top: list[TagTopPostWithOwner]) -> str:
             if item.owner_engagement_rate is not None
             else "owner's usual engagement unknown"
         )
-        lines.append(f"  {post.shortcode}  {owner}  {post.likes:,} likes  {usual}")
+        shown = "likes hidden" if post.likes is None else f"{post.likes:,} likes"
+        lines.append(f"  {post.shortcode}  {owner}  {shown}  {usual}")
     return "\n".join(lines)

@@ -28,11 +28,14 @@ def with_recent_posts(account: Account, n_posts: int) -> Account:
 
 
 def rank_tag_posts(accounts: Iterable[Account], tag: str, n: int) -> list[TagTopPost]:
-    """A tag's "top posts" among these accounts: highest (likes + comments) / followers first."""
+    """A tag's "top posts" among these accounts: highest (likes + comments) / followers first.
+
+    Posts that hide their likes cannot be ranked by them and are left out.
+    """
     scored: list[tuple[float, str, Post]] = []
     for account in accounts:
         for post in account.posts:
-            if tag in (t.lower() for t in post.hashtags):
+            if post.likes is not None and tag in (t.lower() for t in post.hashtags):
                 rate = (post.likes + (post.comments or 0)) / max(account.followers, 1)
                 scored.append((rate, account.handle, post))
     scored.sort(key=lambda item: (-item[0], item[1], item[2].shortcode))
@@ -45,7 +48,7 @@ async def read_local_image(url: str) -> bytes:
     try:
         return await asyncio.to_thread(path.read_bytes)
     except OSError as error:
-        raise SourceUnavailable(f"cannot read {path.name}: {error.strerror or error}", source="the data file") from None
+        raise SourceUnavailable(f"cannot read {path.name}: {error.strerror or error}", source="dataset") from None
 
 
 class DatasetSource:

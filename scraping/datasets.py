@@ -7,8 +7,7 @@ Three formats are read into `Account` records (posts newest first):
   posts `{"shortcode", "taken_at" (ISO 8601), "likes", "comments", "hashtags", "mentions",
   "caption_length", "is_multi_image", "is_video", "has_location", "image"}` where `image` is a path
   relative to the data file.
-* **instaloader folders**: `{date}_UTC.json.xz` per post beside `{date}_UTC.jpg` (`_1.jpg`, ... for
-  sidecars) and the profile in `{profile}_{id}.json.xz`; one folder per profile, or a folder of them.
+* **instaloader folders**: read by `scraping.instaloader_files` (post files alone are enough).
 * **influencers-2017**: `../shared/data/influencers-2017.jsonl` (pseudonymised accounts, dates only,
   no comments and no images).
 """
@@ -16,30 +15,20 @@ Three formats are read into `Account` records (posts newest first):
 from __future__ import annotations
 
 import json
-import lzma
 import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import LikepredictError
 from core.records import Account, Post
 
-HASHTAG_PATTERN = re.compile(r"#(\w+)", re.UNICODE)
-MENTION_PATTERN = re.compile(r"@([\w.]+)", re.UNICODE)
-
-
-class DatasetError(LikepredictError, ValueError):
-    """A data file or folder cannot be read; the message names it and says why."""
-
-
-def hashtags_in(text: str) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for tag in HASHTAG_PATTERN.findall(text or ""):
-        seen.setdefault(tag.lower(), None)
-    return tuple(seen)
+# Re-exported: callers import the data set error, the caption helpers and every reader from here.
+from scraping.captions import HASHTAG_PATTERN as HASHTAG_PATTERN
+from scraping.captions import MENTION_PATTERN as MENTION_PATTERN
+from scraping.captions import hashtags_in as hashtags_in
+from scraping.errors import DatasetError as DatasetError
+from scraping.instaloader_files import read_instaloader as read_instaloader
 
 
 def _parse_time(value: Any, where: str) -> datetime:
@@ -110,7 +99,8 @@ def read_accounts_jsonl(path: Path | str) -> Iterator[Account]:
                 Post(
                     shortcode=str(post.get("shortcode") or f"{record['handle']}-{index}"),
                     taken_at=_parse_time(post.get("taken_at"), pwhere),
-                    likes=_int(post, "likes", pwhere),
+                    # An explicit null: the owner hides the count (as `write_accounts_jsonl` writes it).
+                    likes=None if "likes" in post and post["likes"] is None else _int(post, "likes", pwhere),
                     comments=None if post.get("comments") is None else _int(post, "comments", pwhere),
                     hashtags=tuple(str(t).lower().lstrip("#") for t in hashtags),
                     mentions=_int(post, "mentions", pwhere, 0),
@@ -199,116 +189,6 @@ def read_influencers(path: Path | str) -> Iterator[Account]:
             posts=tuple(sorted(posts, key=lambda p: p.taken_at, reverse=True)),
             fetched_at=_parse_time(record["crawled"], where) if record.get("crawled") else None,
         )
-
-
-# ---- instaloader folders -----------------------------------------------------------------------------
-
-
-def _read_xz_json(path: Path) -> dict[str, Any]:
-    try:
-        with lzma.open(path, "rt", encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, lzma.LZMAError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DatasetError(f"{path}: not a readable instaloader .json.xz file ({error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("node"), dict):
-        raise DatasetError(f"{path}: expected instaloader's {{'node': ..., 'instaloader': ...}} layout")
-    return data
-
-
-def _count(node: dict[str, Any], *keys: str) -> int | None:
-    for key in keys:
-        value = node.get(key)
-        if isinstance(value, dict) and isinstance(value.get("count"), int):
-            return value["count"]
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
-
-
-def _caption(node: dict[str, Any]) -> str:
-    edges = (node.get("edge_media_to_caption") or {}).get("edges") or []
-    if edges and isinstance(edges[0], dict):
-        return str((edges[0].get("node") or {}).get("text") or "")
-    return str(node.get("caption") or "")
-
-
-def _instaloader_profile_folders(root: Path) -> list[Path]:
-    if any(_is_profile_file(p) for p in root.glob("*.json.xz")):
-        return [root]
-    return sorted(p for p in root.iterdir() if p.is_dir() and any(_is_profile_file(f) for f in p.glob("*.json.xz")))
-
-
-def _is_profile_file(path: Path) -> bool:
-    return not path.name.endswith("_UTC.json.xz") and re.fullmatch(r".+_\d+\.json\.xz", path.name) is not None
-
-
-def read_instaloader(root: Path | str) -> Iterator[Account]:
-    """Accounts from instaloader output: a profile folder, or a folder of profile folders."""
-    root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(f"{root}: not a folder")
-    folders = _instaloader_profile_folders(root)
-    if not folders:
-        raise DatasetError(f"{root}: no instaloader profile metadata ({{profile}}_{{id}}.json.xz) found")
-    for folder in folders:
-        yield read_instaloader_profile(folder)
-
-
-def read_instaloader_profile(folder: Path) -> Account:
-    profile_files = [p for p in folder.glob("*.json.xz") if _is_profile_file(p)]
-    if not profile_files:
-        raise DatasetError(f"{folder}: no {{profile}}_{{id}}.json.xz file")
-    profile = _read_xz_json(profile_files[0])["node"]
-    handle = profile.get("username")
-    if not isinstance(handle, str):
-        raise DatasetError(f"{profile_files[0]}: profile has no username")
-    followers = _count(profile, "edge_followed_by", "followers", "follower_count")
-    if followers is None:
-        raise DatasetError(f"{profile_files[0]}: profile has no follower count")
-    posts = []
-    for meta in sorted(folder.glob("*_UTC.json.xz")):
-        data = _read_xz_json(meta)
-        if (data.get("instaloader") or {}).get("node_type", "Post") != "Post":
-            continue
-        node = data["node"]
-        where = str(meta)
-        likes = _count(node, "edge_media_preview_like", "edge_liked_by", "likes", "like_count")
-        if likes is None:
-            raise DatasetError(f"{where}: post has no like count")
-        caption = _caption(node)
-        stem = meta.name[: -len(".json.xz")]
-        image = next(
-            (
-                folder / f"{stem}{suffix}"
-                for suffix in (".jpg", "_1.jpg", ".jpeg", ".png")
-                if (folder / f"{stem}{suffix}").is_file()
-            ),
-            None,
-        )
-        taken = node.get("taken_at_timestamp") or node.get("date")
-        posts.append(
-            Post(
-                shortcode=str(node.get("shortcode") or stem),
-                taken_at=_parse_time(taken if taken is not None else stem.replace("_UTC", ""), where),
-                likes=likes,
-                comments=_count(node, "edge_media_to_comment", "edge_media_to_parent_comment", "comments"),
-                hashtags=hashtags_in(caption),
-                mentions=len(MENTION_PATTERN.findall(caption)),
-                caption_length=len(caption),
-                is_multi_image=node.get("__typename") == "GraphSidecar",
-                is_video=bool(node.get("is_video", False)),
-                has_location=bool(node.get("location")),
-                image_path=image,
-            )
-        )
-    return Account(
-        handle=handle.lower(),
-        followers=followers,
-        following=_count(profile, "edge_follow", "followees", "following_count") or 0,
-        posts_count=_count(profile, "edge_owner_to_timeline_media", "mediacount", "media_count") or len(posts),
-        posts=tuple(sorted(posts, key=lambda p: p.taken_at, reverse=True)),
-        is_private=bool(profile.get("is_private", False)),
-    )
 
 
 def read_any(path: Path | str) -> Iterator[Account]:

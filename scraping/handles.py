@@ -12,23 +12,25 @@ TAG_PATTERN = re.compile(r"\w{1,100}", re.UNICODE)
 INSTAGRAM_HOSTS = {"instagram.com", "www.instagram.com", "m.instagram.com", "instagr.am", "www.instagr.am"}
 # First path segments of instagram.com that are pages, not profiles.
 RESERVED_PATHS = {"p", "reel", "reels", "explore", "stories", "accounts", "direct", "tv", "about", "legal"}
+# Prefixes before the username in app links (`instagram.com/_u/name`, what profile pages link to).
+APP_LINK_PREFIXES = {"_u", "_n"}
 
 
 def normalize_handle(text: str) -> str:
-    """'@Name', 'name', 'instagram.com/name' or 'https://www.instagram.com/name/?hl=en' -> 'name'."""
+    """'@Name', 'name', 'instagram.com/name', 'instagram.com/_u/name', '.../name/reels/?igsh=...' -> 'name'."""
     raw = (text or "").strip()
     if not raw:
-        raise InvalidHandle(raw, "it is empty")
+        raise InvalidHandle(raw, "empty")
     candidate = raw
     if "/" in raw or raw.lower().startswith(("http:", "https:")):
         candidate = _handle_from_url(raw)
     candidate = candidate.removeprefix("@").lower()
     if len(candidate) > 30:
-        raise InvalidHandle(raw, "longer than 30 characters")
+        raise InvalidHandle(raw, "too_long")
     if not HANDLE_PATTERN.fullmatch(candidate):
-        raise InvalidHandle(raw)
+        raise InvalidHandle(raw, "characters")
     if candidate.startswith(".") or candidate.endswith(".") or ".." in candidate:
-        raise InvalidHandle(raw, "a dot cannot start or end it, or come twice in a row")
+        raise InvalidHandle(raw, "dots")
     return candidate
 
 
@@ -37,12 +39,14 @@ def _handle_from_url(raw: str) -> str:
     parsed = urlparse(url)
     host = (parsed.hostname or "").lower()
     if host not in INSTAGRAM_HOSTS:
-        raise InvalidHandle(raw, "not an instagram.com link")
+        raise InvalidHandle(raw, "not_instagram")
     segments = [s for s in parsed.path.split("/") if s]
+    if segments and segments[0].lower() in APP_LINK_PREFIXES:
+        segments = segments[1:]
     if not segments:
-        raise InvalidHandle(raw, "the link has no username")
+        raise InvalidHandle(raw, "no_username")
     if segments[0].lower() in RESERVED_PATHS:
-        raise InvalidHandle(raw, "that link is a post or a page, not a profile")
+        raise InvalidHandle(raw, "not_profile")
     return segments[0]
 
 

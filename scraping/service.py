@@ -1,5 +1,10 @@
 """The cache in front of a source: SQLite within the cache lifetime, one refresh after it, stale on failure.
 
+Only complete answers are stored. An answer without posts (`NoPostsVisible`: a login wall, a checkpoint,
+counts only) is never taken for a fresh copy: the previous good copy is served, saying its age and why,
+or the user hears what Instagram gave and what they can do. Negative answers (that, rate limits, unknown
+accounts) are remembered for a few minutes, so asking again does not hammer the site.
+
 Two simultaneous requests for one handle share one fetch (single-flight), and a photo is downloaded only
 when the store has none for that post yet; it is stored once by content hash.
 """
@@ -19,7 +24,15 @@ from core.records import Account, CachedAccount, Post
 from core.settings import Settings
 from scraping.base import RECENT_POSTS, TAG_TOP_POSTS, AccountSource, FetchedAccount, TagTopPost
 from scraping.dataset_source import DatasetSource
-from scraping.errors import AccountNotFound, MalformedResponse, PrivateAccount, RateLimited, SourceUnavailable
+from scraping.errors import (
+    AccountNotFound,
+    DatasetError,
+    MalformedResponse,
+    NoPostsVisible,
+    PrivateAccount,
+    RateLimited,
+    SourceUnavailable,
+)
 from scraping.handles import normalize_handle, normalize_tag
 from scraping.http import HttpClient
 from scraping.instagram import InstagramWebSource
@@ -30,8 +43,9 @@ log = logging.getLogger(__name__)
 
 # Failures after which an older copy is better than nothing. From the live site, AccountNotFound and
 # PrivateAccount are answers about the account itself, so they are passed on even when a copy exists.
-TRANSIENT_FAILURES = (SourceUnavailable, RateLimited, MalformedResponse)
+TRANSIENT_FAILURES = (SourceUnavailable, RateLimited, MalformedResponse, NoPostsVisible, DatasetError)
 IMAGE_DOWNLOADS_AT_ONCE = 4
+REMEMBER_NEGATIVE = timedelta(minutes=10)
 
 
 def utcnow() -> datetime:
@@ -58,31 +72,10 @@ def source_from_settings(settings: Settings) -> AccountSource:
     if kind == "instaloader":
         return InstaloaderSource(settings.source.path)  # type: ignore[arg-type]
     http = HttpClient.from_settings(settings)
+    session = settings.instagram_session_id
     return InstagramWebSource(
-        http, session_id=settings.instagram_session_id.get_secret_value() if settings.instagram_session_id else None
+        http, base_url=settings.instagram_url, session_id=session.get_secret_value() if session else None
     )
-
-
-def age_text(fetched_at: datetime, now: datetime | None = None) -> str:
-    """'5 minutes', '3 hours', '2 days': how old a cached copy is, for a user to read."""
-    seconds = max(0.0, ((now or utcnow()) - fetched_at).total_seconds())
-    if seconds < 90:
-        return "a minute" if seconds >= 45 else "a few seconds"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} minutes"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} hours"
-    return f"{round(seconds / 86400)} days"
-
-
-def freshness_note(cached: CachedAccount, now: datetime | None = None) -> str:
-    """One line saying where the figures came from."""
-    age = age_text(cached.fetched_at, now)
-    if cached.stale:
-        return f"Could not refresh just now; using figures from {age} ago."
-    if cached.from_cache:
-        return f"From the cache ({age} old)."
-    return "Fetched just now."
 
 
 class AccountService:
@@ -104,6 +97,8 @@ class AccountService:
         self.clock = clock
         self.download_images = download_images
         self._in_flight: dict[str, asyncio.Task[CachedAccount]] = {}
+        # handle -> (the negative answer, until when it stands): asking again sooner would get the same.
+        self._negative: dict[str, tuple[LikepredictError, datetime]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, source: AccountSource | None = None) -> AccountService:
@@ -142,20 +137,51 @@ class AccountService:
         return cached
 
     async def _refresh(self, handle: str, photos: bool) -> CachedAccount:
-        try:
-            fetched = await self.source.fetch_account(handle, self.n_posts)
-        except (*TRANSIENT_FAILURES, AccountNotFound) as error:
-            cached = await asyncio.to_thread(self.store.accounts.get, handle, self.n_posts)
-            if cached is None or (isinstance(error, AccountNotFound) and self.source.live):
-                raise
-            log.warning("refreshing @%s failed (%s); serving the copy from %s", handle, error, cached.fetched_at)
-            return CachedAccount(cached.account, cached.fetched_at, from_cache=True, stale=True)
-        fetched_at = self.clock()
-        account = await self._with_local_images(fetched, handle) if photos else fetched.account
-        await asyncio.to_thread(self.store.accounts.save, _renamed(account, handle, fetched_at), fetched_at)
-        stored = await asyncio.to_thread(self.store.accounts.get, handle, self.n_posts)
-        assert stored is not None  # just written in one transaction
-        return CachedAccount(stored.account, stored.fetched_at, from_cache=False)
+        failure = self._remembered(handle)
+        if failure is None:
+            try:
+                fetched = await self.source.fetch_account(handle, self.n_posts)
+            except (*TRANSIENT_FAILURES, AccountNotFound) as error:
+                failure = self._remember(handle, error)
+            else:
+                self._negative.pop(handle, None)
+                fetched_at = self.clock()
+                account = await self._with_local_images(fetched, handle) if photos else fetched.account
+                await asyncio.to_thread(self.store.accounts.save, _renamed(account, handle, fetched_at), fetched_at)
+                stored = await asyncio.to_thread(self.store.accounts.get, handle, self.n_posts)
+                assert stored is not None  # just written in one transaction
+                return CachedAccount(stored.account, stored.fetched_at, from_cache=False)
+        cached = await asyncio.to_thread(self.store.accounts.get, handle, self.n_posts)
+        if cached is None or (isinstance(failure, AccountNotFound) and self.source.live):
+            raise failure
+        log.warning("refreshing @%s failed (%s); serving the copy from %s", handle, failure, cached.fetched_at)
+        return CachedAccount(cached.account, cached.fetched_at, from_cache=True, stale=True, stale_reason=failure)
+
+    def _remember(self, handle: str, error: LikepredictError) -> LikepredictError:
+        """Keep a negative answer for a few minutes (a rate limit: as long as it lasts); returns it as told."""
+        now = self.clock()
+        if isinstance(error, RateLimited):
+            self._negative[handle] = (error, now + timedelta(seconds=error.retry_after or 600.0))
+        elif isinstance(error, NoPostsVisible):
+            error = error.until(now + REMEMBER_NEGATIVE)
+            self._negative[handle] = (error, now + REMEMBER_NEGATIVE)
+        elif isinstance(error, AccountNotFound):
+            self._negative[handle] = (error, now + REMEMBER_NEGATIVE)
+        return error  # a network fault or a broken file says nothing about the next try: not remembered
+
+    def _remembered(self, handle: str) -> LikepredictError | None:
+        """The negative answer still standing for this handle, as of now; None if there is none."""
+        remembered = self._negative.get(handle)
+        if remembered is None:
+            return None
+        error, until = remembered
+        left = (until - self.clock()).total_seconds()
+        if left <= 0:
+            del self._negative[handle]
+            return None
+        if isinstance(error, RateLimited):
+            return RateLimited(left, error.source, error.endpoint)
+        return error
 
     async def _with_local_images(self, fetched: FetchedAccount, handle: str) -> Account:
         """Posts with a local photo: the stored copy if there is one, else downloaded once and stored."""

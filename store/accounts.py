@@ -47,11 +47,12 @@ class Accounts:
             image = Path(post.image_path)
             image_sha = photos.add(image.read_bytes(), image.suffix.lower() or ".jpg")
         self.database.execute(
-            """INSERT INTO posts (handle, shortcode, taken_at, likes, comments, hashtags, mentions,
-                   caption_length, is_multi_image, is_video, has_location, image_sha256)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO posts (handle, shortcode, taken_at, likes, likes_hidden, slides, comments, hashtags,
+                   mentions, caption_length, is_multi_image, is_video, has_location, image_sha256)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(handle, shortcode) DO UPDATE SET taken_at = excluded.taken_at,
-                   likes = excluded.likes, comments = excluded.comments, hashtags = excluded.hashtags,
+                   likes = excluded.likes, likes_hidden = excluded.likes_hidden, slides = excluded.slides,
+                   comments = excluded.comments, hashtags = excluded.hashtags,
                    mentions = excluded.mentions, caption_length = excluded.caption_length,
                    is_multi_image = excluded.is_multi_image, is_video = excluded.is_video,
                    has_location = excluded.has_location,
@@ -60,7 +61,9 @@ class Accounts:
                 handle,
                 post.shortcode,
                 to_iso(post.taken_at),
-                post.likes,
+                post.likes if post.likes is not None else 0,  # with likes_hidden = 1, never read as a count
+                int(post.likes is None),
+                post.slides,
                 post.comments,
                 json.dumps(list(post.hashtags)),
                 post.mentions,
@@ -128,7 +131,7 @@ def _post_from_row(row: dict[str, Any]) -> Post:
     return Post(
         shortcode=row["shortcode"],
         taken_at=from_iso(row["taken_at"]),
-        likes=row["likes"],
+        likes=None if row["likes_hidden"] else row["likes"],
         comments=row["comments"],
         hashtags=tuple(json.loads(row["hashtags"] or "[]")),
         mentions=row["mentions"],
@@ -137,4 +140,5 @@ def _post_from_row(row: dict[str, Any]) -> Post:
         is_video=bool(row["is_video"]),
         has_location=bool(row["has_location"]),
         image_path=Path(row["image_path"]) if row.get("image_path") else None,
+        slides=row["slides"],
     )

@@ -56,13 +56,13 @@ class Tags:
                           row_number() OVER (PARTITION BY h.tag ORDER BY p.taken_at DESC, p.id DESC) AS rank
                    FROM wanted w
                    JOIN post_hashtags h ON h.tag = w.tag
-                   JOIN posts p ON p.id = h.post_id
+                   JOIN posts p ON p.id = h.post_id AND NOT p.likes_hidden
                    JOIN accounts a ON a.handle = p.handle),
                chosen AS (SELECT * FROM tagged WHERE rank <= :per_tag),
                rates AS (
                    SELECT p.handle, avg((p.likes + coalesce(p.comments, 0)) * 1.0 / max(a.followers, 1)) AS mean_rate
                    FROM posts p JOIN accounts a ON a.handle = p.handle
-                   WHERE p.handle IN (SELECT handle FROM chosen)
+                   WHERE p.handle IN (SELECT handle FROM chosen) AND NOT p.likes_hidden
                    GROUP BY p.handle)
                SELECT chosen.*, rates.mean_rate FROM chosen JOIN rates ON rates.handle = chosen.handle
                ORDER BY chosen.tag, chosen.rank""",

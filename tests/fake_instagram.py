@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 from PIL import Image
 
 from scraping.http import HttpClient, RateLimiter, RetryPolicy
@@ -41,7 +43,7 @@ class SeenRequest:
     route: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
     cookies: dict[str, str]
     peer_port: int | None
 
@@ -50,6 +52,13 @@ def jpeg_bytes(colour: tuple[int, int, int], size: int = 32) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (size, size), colour).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+LOGIN_WALL = b'{"message": "Please wait a few minutes before you try again.", "require_login": true, "status": "fail"}'
+CHECKPOINT = (
+    b'{"message": "checkpoint_required", "checkpoint_url": "/challenge/123/abc/", "lock": false, "status": "fail"}'
+)
+USERAGENT_MISMATCH = b'{"message": "useragent mismatch", "status": "fail"}'
 
 
 def graph_node(
@@ -63,8 +72,9 @@ def graph_node(
     is_video: bool = False,
     like_key: str = "edge_liked_by",
     location: bool = False,
+    slides: int = 0,
 ) -> dict[str, Any]:
-    """A post as `edge_owner_to_timeline_media.edges[].node` of web_profile_info."""
+    """A post as `edge_owner_to_timeline_media.edges[].node` of web_profile_info (likes -1: hidden)."""
     node: dict[str, Any] = {
         "__typename": typename,
         "id": str(zlib.crc32(shortcode.encode())),
@@ -75,6 +85,10 @@ def graph_node(
         "is_video": is_video,
         "location": {"id": "1", "name": "Somewhere"} if location else None,
     }
+    if slides:
+        node["edge_sidecar_to_children"] = {
+            "edges": [{"node": {"__typename": "GraphImage", "display_url": f"x{i}"}} for i in range(slides)]
+        }
     if comments is not None:
         node["edge_media_to_comment"] = {"count": comments}
     if image is not None:
@@ -122,8 +136,9 @@ def v1_media(
     comments: int = 2,
     image: str | None = None,
     media_type: int = 1,
+    hidden: bool = False,
 ) -> dict[str, Any]:
-    """A media item as the feed and tag endpoints send it."""
+    """A media item as the feed and tag endpoints send it; `hidden` as Instagram sends a hidden count."""
     media: dict[str, Any] = {
         "pk": str(zlib.crc32(code.encode())),
         "code": code,
@@ -133,6 +148,7 @@ def v1_media(
         "comment_count": comments,
         "caption": {"text": caption} if caption else None,
         "user": {"username": owner, "pk": "1"},
+        "like_and_view_counts_disabled": hidden,
     }
     if image is not None:
         media["image_versions2"] = {"candidates": [{"url": image, "width": 1080, "height": 1080}]}
@@ -166,6 +182,27 @@ def profile_html(followers: str | None, following: str = "56", posts: str = "78"
         else '<meta property="og:title" content="Instagram" />'
     )
     return f"<!DOCTYPE html><html><head><title>@{username}</title>{meta}</head><body><div id=root></div></body></html>"
+
+
+def profile_page_with_json(user: dict[str, Any], items: list[dict[str, Any]], description: str = "") -> str:
+    """A profile page as Instagram renders it logged out: the web app's query results embedded as JSON.
+
+    `user` is the `xig_user_by_username` node (v1 field names); `items` its first posts as v1 media items.
+    Each result sits where instaloader's `get_page_data` finds it: `...__bbox.result.data` in a
+    `<script type="application/json">`, inside the ScheduledServerJS / RelayPrefetchedStreamCache wrapping.
+    """
+
+    def script(data: dict[str, Any]) -> str:
+        result = {"__bbox": {"complete": True, "result": {"data": data, "extensions": {}}}}
+        prefetched = ["RelayPrefetchedStreamCache", "next", [], ["adp_PolarisProfilePageContentQuery", result]]
+        document = {"require": [["ScheduledServerJS", "handle", None, [{"__bbox": {"require": [prefetched]}}]]]}
+        return f'<script type="application/json" data-sjs>{json.dumps(document)}</script>'
+
+    timeline = {"edges": [{"node": item} for item in items], "page_info": {"has_next_page": False}}
+    posts = {"username": user["username"], "polaris_ordered_timeline_connection": timeline}
+    scripts = script({"xig_user_by_username": user}) + script({"xig_user_by_username": posts})
+    meta = f'<meta property="og:description" content="{description}" />' if description else ""
+    return f"<!DOCTYPE html><html><head>{meta}</head><body>{scripts}</body></html>"
 
 
 class FakeInstagram:
@@ -210,6 +247,7 @@ class FakeInstagram:
         app.router.add_get("/api/v1/tags/web_info/", self._route("tag", self._tag))
         app.router.add_get("/images/{name}.jpg", self._route("image", self._image))
         app.router.add_get("/accounts/login/", self._route("login", self._login))
+        app.router.add_get("/challenge/{rest:.*}", self._route("challenge", self._login))
         app.router.add_get("/{handle}/", self._route("page", self._page))
         return app
 
@@ -221,7 +259,7 @@ class FakeInstagram:
                     route,
                     request.path,
                     dict(request.query),
-                    dict(request.headers),
+                    CIMultiDict(request.headers),
                     dict(request.cookies),
                     peer[1] if peer else None,
                 )
@@ -309,34 +347,53 @@ async def running_fake_instagram() -> AsyncIterator[FakeInstagram]:
 
 
 class RecordedSleep:
-    """Stands in for asyncio.sleep: remembers each delay asked for and yields without waiting it out."""
+    """Stands in for asyncio.sleep: remembers each delay asked for and yields without waiting it out.
 
-    def __init__(self) -> None:
+    Given a FakeClock, it moves that clock on by the delay, as a real sleep would.
+    """
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
         self.delays: list[float] = []
+        self.clock = clock
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
+        if self.clock is not None:
+            self.clock.now += seconds
         await asyncio.sleep(0)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to, or when a RecordedSleep sleeps on it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def make_client(
     sleep: RecordedSleep,
     timeout: float = 10.0,
     attempts: int = 3,
-    max_retry_after: float = 60.0,
+    max_wait: float = 15.0,
     requests_per_minute: float = 600.0,
+    clock: FakeClock | None = None,
 ) -> HttpClient:
+    clock = clock or FakeClock()
     return HttpClient(
         timeout_seconds=timeout,
         requests_per_minute=requests_per_minute,
-        retry=RetryPolicy(attempts=attempts, base_delay=0.5, max_delay=8.0, max_retry_after=max_retry_after),
+        retry=RetryPolicy(attempts=attempts, base_delay=0.5, max_delay=8.0, max_wait=max_wait),
         sleep=sleep,
         rand=lambda: 0.5,
-        # Its own recorder, so back-off delays and rate-limit waits can be told apart.
-        limiter=RateLimiter(requests_per_minute, sleep=RecordedSleep()),
-        media_limiter=RateLimiter(requests_per_minute, sleep=RecordedSleep()),
+        clock=clock,
+        # Its own recorder, so back-off delays and the per-host pace can be told apart.
+        limiter=RateLimiter(requests_per_minute, clock=clock, sleep=RecordedSleep()),
+        media_limiter=RateLimiter(requests_per_minute, clock=clock, sleep=RecordedSleep()),
     )
 
 
 def web_source(fake: FakeInstagram, client: HttpClient, session_id: str | None = None) -> InstagramWebSource:
-    return InstagramWebSource(client, api_base_url=fake.base_url, web_base_url=fake.base_url, session_id=session_id)
+    return InstagramWebSource(client, base_url=fake.base_url, session_id=session_id)

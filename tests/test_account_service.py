@@ -8,18 +8,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.settings import Settings
+from app.results import AccountSummary
+from bot.texts import account_summary, explain, freshness, plain
+from core.settings import Settings, SettingsError
 from scraping.errors import (
     AccountNotFound,
     InvalidHandle,
     MalformedResponse,
+    NoPostsVisible,
     PrivateAccount,
     RateLimited,
     SourceUnavailable,
 )
-from scraping.service import AccountService, freshness_note
+from scraping.service import AccountService
 from store import Store
 from tests.fake_instagram import (
+    LOGIN_WALL,
     Fault,
     RecordedSleep,
     graph_node,
@@ -107,7 +111,7 @@ async def test_within_the_cache_lifetime_a_repeat_makes_zero_requests(fake, serv
     assert len(fake.requests) == before
     assert again.from_cache and not again.stale
     assert again.account == first.account
-    assert "From the cache (23 hours old)" in freshness_note(again, clock())
+    assert "From the cache (23 hours old)" in freshness(again, clock())
 
 
 async def test_after_the_cache_lifetime_one_refresh_and_no_photo_downloaded_twice(fake, service, clock):
@@ -136,7 +140,7 @@ async def test_a_failed_refresh_serves_the_stale_copy_with_its_age(fake, service
     assert stale.stale and stale.from_cache
     assert stale.account == first.account
     assert clock() - stale.fetched_at == timedelta(hours=30)
-    assert "30 hours ago" in freshness_note(stale, clock())
+    assert "30 hours ago" in freshness(stale, clock())
     assert fake.count("profile") == 1 + 3  # the first fetch, then the refresh's three attempts
 
 
@@ -155,9 +159,10 @@ async def test_a_failure_without_a_cached_copy_is_raised_and_nothing_is_written(
     assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
 
 
-async def test_a_malformed_post_leaves_no_half_written_account(fake, store, service):
+async def test_a_malformed_answer_leaves_no_half_written_account(fake, store, service):
     profile = sunny_profile(fake)
-    del profile["data"]["user"]["edge_owner_to_timeline_media"]["edges"][4]["node"]["taken_at_timestamp"]
+    for edge in profile["data"]["user"]["edge_owner_to_timeline_media"]["edges"]:
+        del edge["node"]["taken_at_timestamp"]
     fake.profiles["sunny.day"] = profile
     fake.pages["sunny.day"] = profile_html(None, username="sunny.day")  # and the fallback page changed too
     with pytest.raises(MalformedResponse):
@@ -250,7 +255,7 @@ async def test_tag_top_posts_come_with_their_owners_usual_engagement(fake, servi
     assert fake.count("profile") == 2  # each owner once
     assert fake.count("image") == 0  # owners' photos are not needed for their engagement
     await service.fetch_tag_top_posts("sunset", n=3)
-    assert fake.count("profile") == 3  # sunny.day now from the cache; ghost asked again
+    assert fake.count("profile") == 2  # sunny.day now from the cache; ghost's "not found" remembered a while
 
 
 async def test_stats_come_from_the_one_shared_account_stats_function(service):
@@ -287,5 +292,107 @@ def test_from_settings_picks_the_source_the_settings_name(tmp_path):
     assert isinstance(source_for("demo"), DatasetSource)
     assert isinstance(source_for(f"dataset:{tmp_path}/x.jsonl"), DatasetSource)
     assert isinstance(source_for(f"instaloader:{tmp_path}"), InstaloaderSource)
+    mirror = source_from_settings(Settings(source="instagram", instagram_url="http://127.0.0.1:9/"))
+    assert isinstance(mirror, InstagramWebSource) and mirror.base_url == "http://127.0.0.1:9"
     web = source_for("instagram")
     assert isinstance(web, InstagramWebSource) and web.http.limiter.interval == pytest.approx(3.0)
+
+
+# ---- honest degradation: an answer without posts is never a fresh copy -------------------------------
+
+
+async def test_a_login_wall_without_a_copy_says_what_instagram_gave_and_stores_nothing(fake, store, service, clock):
+    fake.fail("profile", Fault(status=401, body=LOGIN_WALL))
+    fake.pages["sunny.day"] = profile_html("4,000", username="sunny.day")
+    with pytest.raises(NoPostsVisible) as caught:
+        await service.get_account("sunny.day")
+    assert caught.value.followers == 4000 and caught.value.retry_at == clock() + timedelta(minutes=10)
+    assert "Try again after 12:10 UTC" in explain(caught.value)
+    assert store.accounts.get("sunny.day") is None
+    assert store.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+
+
+async def test_a_login_wall_is_remembered_for_a_few_minutes_then_asked_again(fake, service, clock):
+    fake.fail("profile", *[Fault(status=401, body=LOGIN_WALL)] * 2)
+    fake.pages["sunny.day"] = profile_html("4,000", username="sunny.day")
+    for minutes in (0, 4, 7):
+        clock.advance(minutes=minutes)
+        with pytest.raises(NoPostsVisible):
+            await service.get_account("sunny.day")
+    assert fake.count("profile") == 2  # at 0 and 11 minutes; not at 4
+    clock.advance(minutes=11)
+    assert (await service.get_account("sunny.day")).account.followers == 4000  # the wall is gone
+    assert fake.count("profile") == 3
+
+
+async def test_a_login_wall_on_refresh_serves_the_good_copy_saying_its_age_and_why(fake, store, service, clock):
+    first = await service.get_account("sunny.day")
+    clock.advance(days=3)
+    fake.fail("profile", Fault(status=401, body=LOGIN_WALL))
+    fake.pages["sunny.day"] = profile_html("9,999", username="sunny.day")
+    stale = await service.get_account("sunny.day")
+    assert stale.stale and stale.account == first.account and isinstance(stale.stale_reason, NoPostsVisible)
+    assert freshness(stale, clock()) == (
+        "Could not refresh just now (Instagram showed no posts: it asks for a login); using figures from 3 days ago."
+    )
+    stored = store.accounts.get("sunny.day")
+    assert stored is not None and stored.fetched_at == first.fetched_at and stored.account.followers == 4000
+
+
+async def test_a_429_without_retry_after_says_minutes_and_the_next_ask_makes_no_request(fake, service, clock):
+    fake.fail("profile", Fault(status=429))
+    with pytest.raises(RateLimited) as caught:
+        await service.get_account("sunny.day")
+    assert caught.value.retry_after >= 660
+    clock.advance(minutes=5)
+    with pytest.raises(RateLimited) as again:
+        await service.get_account("sunny.day")
+    assert again.value.retry_after == pytest.approx(caught.value.retry_after - 300)
+    assert "try again in about 6 minutes" in explain(again.value)
+    assert fake.count("profile") == 1
+
+
+# ---- hidden likes --------------------------------------------------------------------------------
+
+
+async def test_posts_hiding_their_likes_are_stored_as_hidden_and_left_out_of_the_likes_figures(fake, store, service):
+    profile = sunny_profile(fake)
+    profile["data"]["user"]["edge_owner_to_timeline_media"]["edges"][0]["node"]["edge_liked_by"]["count"] = -1
+    fake.profiles["sunny.day"] = profile
+    cached = await service.get_account("sunny.day")
+    assert [p.likes for p in cached.account.posts] == [None, 110, 120, 130, 140, 150]
+    assert [p.likes for p in store.accounts.recent_posts("sunny.day")] == [None, 110, 120, 130, 140, 150]
+    stats = service.stats(cached)
+    assert (stats.n_posts, stats.hidden_likes, stats.likes_min, stats.likes_median) == (5, 1, 110, 130)
+    assert dict(stats.hashtags)["city"] == 3  # its hashtags still count
+
+
+async def test_an_account_whose_posts_all_hide_their_likes_gives_stats_without_a_crash(fake, service):
+    profile = sunny_profile(fake)
+    for edge in profile["data"]["user"]["edge_owner_to_timeline_media"]["edges"]:
+        edge["node"]["edge_liked_by"]["count"] = -1
+    fake.profiles["sunny.day"] = profile
+    stats = service.stats(await service.get_account("sunny.day"))
+    assert (stats.n_posts, stats.hidden_likes, stats.likes_median, stats.recent_trend) == (0, 6, 0.0, 0.0)
+    assert stats.posting_interval_days == pytest.approx(2.0)
+
+
+async def test_a_handle_whose_recent_posts_all_hide_their_likes_gets_a_plain_answer(fake, service):
+    profile = sunny_profile(fake)
+    for edge in profile["data"]["user"]["edge_owner_to_timeline_media"]["edges"]:
+        edge["node"]["like_and_view_counts_disabled"] = True
+    fake.profiles["sunny.day"] = profile
+    cached = await service.get_account("sunny.day")
+    stats = service.stats(cached)
+    summary = AccountSummary(
+        "sunny.day", 4000, stats.likes_median, stats.n_posts, cached.fetched_at, cached, stats.hidden_likes
+    )
+    text = plain(account_summary(summary))
+    assert "All 6 recent posts hide their like counts, so I can't learn your usual likes from them" in text
+    assert "Median likes" not in text and "Fetched just now." in text
+
+
+def test_the_instagram_url_setting_must_be_a_url(monkeypatch):
+    monkeypatch.setenv("LIKEPREDICT_INSTAGRAM_URL", "www.instagram.com")
+    with pytest.raises(SettingsError, match="LIKEPREDICT_INSTAGRAM_URL"):
+        Settings.from_env(env_file=None)

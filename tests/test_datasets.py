@@ -111,15 +111,22 @@ def test_instaloader_folder_of_profiles(tmp_path):
     assert [a.handle for a in read_any(tmp_path)] == ["one", "two"]
 
 
-def test_instaloader_corrupt_metadata_is_a_clear_error(tmp_path):
+def test_instaloader_corrupt_metadata_is_skipped_and_the_rest_read(tmp_path):
     folder = make_instaloader_profile(tmp_path)
-    next(folder.glob("*_UTC.json.xz")).write_bytes(b"not xz at all")
-    with pytest.raises(DatasetError, match="not a readable instaloader"):
+    sorted(folder.glob("*_UTC.json.xz"))[0].write_bytes(b"not xz at all")
+    [account] = list(read_instaloader(folder))
+    assert [p.shortcode for p in account.posts] == ["C2", "C1"]
+
+
+def test_a_folder_where_nothing_can_be_read_is_a_clear_error(tmp_path):
+    folder = make_instaloader_profile(tmp_path, posts=0)
+    next(folder.glob("*.json.xz")).write_bytes(b"not xz at all")
+    with pytest.raises(DatasetError, match="no account could be read"):
         list(read_instaloader(folder))
 
 
 def test_empty_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(DatasetError, match="no instaloader profile"):
+    with pytest.raises(DatasetError, match="no instaloader metadata"):
         list(read_instaloader(tmp_path))
 
 

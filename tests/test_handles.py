@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.texts import explain
 from core.errors import LikepredictError
 from scraping.errors import InvalidHandle, InvalidTag
 from scraping.handles import normalize_handle, normalize_tag
@@ -17,6 +18,11 @@ from scraping.handles import normalize_handle, normalize_tag
         ("https://instagram.com/someone?hl=en", "someone"),
         ("instagram.com/someone/", "someone"),
         ("http://m.instagram.com/someone/reels/", "someone"),
+        ("https://www.instagram.com/someone/reels/", "someone"),
+        ("https://instagram.com/_u/Some.One", "some.one"),
+        ("instagram.com/_u/someone/", "someone"),
+        ("https://www.instagram.com/someone?igsh=MWx2dGZ4bXZ0cWE5Nw==", "someone"),
+        ("https://www.instagram.com/someone/?igsh=MWx2dGZ4bXZ0cWE5Nw%3D%3D&utm_source=qr", "someone"),
         ("a" * 30, "a" * 30),
     ],
 )
@@ -41,18 +47,27 @@ def test_accepted_forms_normalise_to_the_bare_lowercase_username(text, handle):
         "https://www.instagram.com/",
         "https://www.instagram.com/p/CxYz123/",
         "https://www.instagram.com/explore/tags/sunset/",
+        "https://instagram.com/_u/",
+        "https://www.instagram.com/_u/p/CxYz123/",
     ],
 )
 def test_impossible_usernames_are_refused_with_a_plain_message(text):
     with pytest.raises(InvalidHandle) as caught:
         normalize_handle(text)
     assert isinstance(caught.value, LikepredictError)
-    assert "not an Instagram username" in str(caught.value)
+    assert "not an Instagram username" in explain(caught.value)
 
 
 def test_an_overlong_username_says_why():
-    with pytest.raises(InvalidHandle, match="longer than 30"):
+    with pytest.raises(InvalidHandle) as caught:
         normalize_handle("x" * 31)
+    assert "longer than 30" in explain(caught.value)
+
+
+def test_a_post_link_says_it_is_not_a_profile():
+    with pytest.raises(InvalidHandle) as caught:
+        normalize_handle("https://www.instagram.com/p/CxYz123/?igsh=abc")
+    assert "a post or a page, not a profile" in explain(caught.value)
 
 
 @pytest.mark.parametrize("text, tag", [("#Sunset", "sunset"), ("sunset", "sunset"), (" #été ", "été"), ("a_1", "a_1")])

@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.texts import explain
 from scraping.errors import RateLimited, SourceUnavailable
 from scraping.http import HttpClient, RateLimiter, RetryPolicy, retry_after_seconds
-from tests.fake_instagram import Fault, RecordedSleep, make_client, running_fake_instagram
+from tests.fake_instagram import FakeClock, Fault, RecordedSleep, make_client, running_fake_instagram
 
 
 @pytest.fixture
@@ -42,32 +43,83 @@ async def test_persistent_5xx_gives_up_after_the_attempts_with_growing_backoff(f
 
 
 async def test_a_429_with_a_short_retry_after_waits_that_long_then_retries(fake):
-    client = make_client(RecordedSleep())
+    sleep = RecordedSleep()
     fake.fail("image", Fault(status=429, headers={"Retry-After": "7"}))
-    response = await get_image(fake, client)
+    response = await get_image(fake, make_client(sleep))
     assert response.status == 200
     assert fake.count("image") == 2
-    assert max(client.limiter.sleep.delays) == pytest.approx(7.0, abs=0.5)
+    assert sleep.delays == [pytest.approx(7.0)]
 
 
-async def test_a_429_with_a_long_retry_after_raises_rate_limited_with_when_to_retry(fake):
+async def test_a_429_with_a_retry_after_longer_than_the_wait_limit_raises_rate_limited_at_once(fake):
     sleep = RecordedSleep()
     fake.fail("image", Fault(status=429, headers={"Retry-After": "3600"}))
     with pytest.raises(RateLimited) as caught:
-        await get_image(fake, make_client(sleep, max_retry_after=60))
+        await get_image(fake, make_client(sleep, max_wait=15))
     assert caught.value.retry_after == pytest.approx(3600)
-    assert "about 60 minutes" in str(caught.value)
+    assert "try again in about 60 minutes" in explain(caught.value)
     assert fake.count("image") == 1
     assert sleep.delays == []  # nothing slept through
 
 
-async def test_repeated_429_without_retry_after_ends_as_rate_limited(fake):
+async def test_a_429_without_retry_after_pauses_the_endpoint_for_minutes_not_seconds(fake):
     sleep = RecordedSleep()
-    fake.fail("image", *[Fault(status=429)] * 3)
+    fake.fail("image", Fault(status=429))
+    client = make_client(sleep, attempts=3)
     with pytest.raises(RateLimited) as caught:
-        await get_image(fake, make_client(sleep, attempts=3))
-    assert caught.value.retry_after is None
+        await get_image(fake, client)
+    assert caught.value.retry_after >= 660  # instaloader's 11-minute window, not a retry within seconds
+    assert "try again in about 11 minutes" in explain(caught.value)
+    assert fake.count("image") == 1 and sleep.delays == []
+
+
+async def test_while_an_endpoint_is_paused_no_request_reaches_it_and_others_still_work(fake):
+    clock = FakeClock()
+    client = make_client(RecordedSleep(clock), clock=clock)
+    fake.images["two"] = b"\xff\xd8 another"
+    fake.fail("image", Fault(status=429))
+    try:
+        with pytest.raises(RateLimited):
+            await client.get(fake.image_url("one"), endpoint="one")
+        clock.now += 300
+        with pytest.raises(RateLimited) as caught:
+            await client.get(fake.image_url("one"), endpoint="one")
+        assert caught.value.retry_after == pytest.approx(666 - 300)
+        assert (await client.get(fake.image_url("two"), endpoint="two")).status == 200  # its own budget
+        clock.now += 400
+        assert (await client.get(fake.image_url("one"), endpoint="one")).status == 200
+    finally:
+        await client.aclose()
     assert fake.count("image") == 3
+
+
+async def test_an_endpoint_gets_75_requests_per_11_minutes_then_the_caller_hears_when(fake):
+    clock = FakeClock()
+    client = make_client(RecordedSleep(clock), clock=clock)
+    try:
+        for _ in range(75):
+            await client.get(fake.image_url("one"), endpoint="profile")
+            clock.now += 1
+        with pytest.raises(RateLimited) as caught:
+            await client.get(fake.image_url("one"), endpoint="profile")
+    finally:
+        await client.aclose()
+    assert caught.value.retry_after == pytest.approx(660 - 75)
+    assert fake.count("image") == 75
+
+
+async def test_backoff_never_makes_a_caller_wait_more_than_the_limit(fake):
+    sleep = RecordedSleep()
+    fake.fail("image", *[Fault(status=503)] * 5)
+    client = HttpClient(
+        retry=RetryPolicy(attempts=5, base_delay=8.0, max_delay=60.0, max_wait=15.0),
+        sleep=sleep,
+        rand=lambda: 1.0,
+        limiter=RateLimiter(600, sleep=RecordedSleep()),
+    )
+    with pytest.raises(SourceUnavailable):
+        await get_image(fake, client)
+    assert sum(sleep.delays) <= 15.0
 
 
 async def test_an_answer_slower_than_the_timeout_is_retried_then_reported_unavailable(fake):
@@ -129,11 +181,13 @@ async def test_the_rate_limiter_spaces_requests_to_one_host_but_not_across_hosts
     assert await limiter.wait("a.example") == 0.0
 
 
-async def test_a_push_back_holds_the_next_request_to_that_host():
+async def test_a_pace_longer_than_the_wait_limit_is_refused_not_slept():
     sleep = RecordedSleep()
-    limiter = RateLimiter(per_minute=600, clock=lambda: 50.0, sleep=sleep)
-    limiter.push_back("a.example", 30.0)
-    assert await limiter.wait("a.example") == pytest.approx(30.0)
+    limiter = RateLimiter(per_minute=1, clock=lambda: 50.0, sleep=sleep)
+    await limiter.wait("a.example", max_wait=15)
+    with pytest.raises(RateLimited) as caught:
+        await limiter.wait("a.example", max_wait=15)
+    assert caught.value.retry_after == pytest.approx(60.0) and sleep.delays == []
 
 
 def test_backoff_doubles_within_jitter_and_is_capped():
@@ -154,7 +208,7 @@ def test_retry_after_reads_seconds_and_http_dates():
 
 async def test_photo_downloads_have_their_own_rate_budget(fake):
     sleep = RecordedSleep()
-    client = HttpClient(requests_per_minute=1, media_requests_per_minute=60_000, sleep=sleep)
+    client = HttpClient(requests_per_minute=4, media_requests_per_minute=60_000, sleep=sleep)
     try:
         for _ in range(3):
             await client.get(fake.image_url("one"), media=True)
@@ -163,4 +217,4 @@ async def test_photo_downloads_have_their_own_rate_budget(fake):
         await client.get(fake.image_url("one"))
     finally:
         await client.aclose()
-    assert max(sleep.delays) == pytest.approx(60.0, abs=1.0)  # one a minute for the pages
+    assert max(sleep.delays) == pytest.approx(15.0, abs=1.0)  # four a minute for the pages

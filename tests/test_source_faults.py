@@ -17,6 +17,8 @@ from core.settings import SourceSetting
 from store import Store
 from tests.botapi import LocalBotApi, running_bot
 from tests.fake_instagram import (
+    CHECKPOINT,
+    LOGIN_WALL,
     FakeInstagram,
     Fault,
     RecordedSleep,
@@ -34,17 +36,24 @@ CHAT = 6060
 HANDLE = "sunny.day"
 ATTEMPTS = 3  # the HTTP client's retries: a fault must last this many requests to reach the user
 
-FIRST_FETCH_FAULTS = {
-    "429 with Retry-After": ([Fault(status=429, headers={"Retry-After": "30"})] * ATTEMPTS, "asking me to slow down"),
+# Faults after which the next request is made as usual.
+PASSING_FAULTS = {
     "500": ([Fault(status=500)] * ATTEMPTS, "can't reach Instagram"),
     "503": ([Fault(status=503)] * ATTEMPTS, "can't reach Instagram"),
     "time-out": ([Fault(hang=True)] * ATTEMPTS, "can't reach Instagram"),
     "garbage": ([Fault(status=200, body=b"\x00\xffnot json{{")] * ATTEMPTS, "don't understand"),
     "truncated JSON": ([Fault(truncate=True)] * ATTEMPTS, "don't understand"),
 }
+# Answers that are remembered a while (for the handle; a 429 for the endpoint, so it comes last).
+REMEMBERED_FAULTS = {
+    "login wall": ([Fault(status=401, body=LOGIN_WALL)], "did not show me @sunny.day5's posts: it asks for a login"),
+    "checkpoint": ([Fault(status=400, body=CHECKPOINT)], "it wants a security check (checkpoint) first"),
+    "429 with Retry-After": ([Fault(status=429, headers={"Retry-After": "30"})], "try again in about 30 seconds"),
+}
+FIRST_FETCH_FAULTS = PASSING_FAULTS | REMEMBERED_FAULTS
 
 
-def sunny(fake: FakeInstagram, followers: int) -> None:
+def sunny(fake: FakeInstagram, followers: int, handle: str = HANDLE) -> None:
     nodes = []
     for i in range(6):
         fake.images[f"s{i}"] = jpeg_bytes((30 * i, 120, 200), size=64)
@@ -53,8 +62,8 @@ def sunny(fake: FakeInstagram, followers: int) -> None:
                 f"s{i}", days_ago=2 * i, likes=200 + 10 * i, caption="#sunset #beach", image=fake.image_url(f"s{i}")
             )
         )
-    fake.profiles[HANDLE] = profile_json(HANDLE, followers, 150, 90, nodes)
-    fake.pages[HANDLE] = profile_html(f"{followers:,}", username=HANDLE)
+    fake.profiles[handle] = profile_json(handle, followers, 150, 90, nodes)
+    fake.pages[handle] = profile_html(f"{followers:,}", username=handle)
 
 
 @pytest.fixture
@@ -82,8 +91,17 @@ async def bot(server: LocalBotApi, fake: FakeInstagram, tmp_path: Path, monkeypa
         yield settings
 
 
-async def handle_reply(server: LocalBotApi) -> str:
-    server.send_text(CHAT, f"/handle {HANDLE}")
+def stored_followers_and_posts(settings) -> tuple[int, int] | None:
+    store = Store.open(settings.db_path, settings.images_dir)
+    try:
+        cached = store.accounts.get(HANDLE)
+        return None if cached is None else (cached.account.followers, len(cached.account.posts))
+    finally:
+        store.close()
+
+
+async def handle_reply(server: LocalBotApi, handle: str = HANDLE) -> str:
+    server.send_text(CHAT, f"/handle {handle}")
     [reply] = await server.next_messages(CHAT, timeout=60)
     return reply.plain_text
 
@@ -91,17 +109,19 @@ async def handle_reply(server: LocalBotApi) -> str:
 async def test_faults_on_a_first_fetch_get_a_plain_answer_and_write_nothing(
     server: LocalBotApi, fake: FakeInstagram, bot
 ) -> None:
-    for name, (faults, expected) in FIRST_FETCH_FAULTS.items():
+    handles = [f"{HANDLE}{i}" for i in range(len(FIRST_FETCH_FAULTS))]
+    for handle, (name, (faults, expected)) in zip(handles, FIRST_FETCH_FAULTS.items()):
+        sunny(fake, 4000, handle)
         fake.faults.clear()
         fake.fail("profile", *faults)
         fake.fail("page", Fault(status=200, body=b"<html><head><title>Instagram</title></head></html>"))
-        text = await handle_reply(server)
+        text = await handle_reply(server, handle)
         assert expected in text, (name, text)
-        assert len(text) < 200 and "Traceback" not in text, (name, text)
+        assert len(text) < 400 and "Traceback" not in text, (name, text)
     store = Store.open(bot.db_path, bot.images_dir)
     try:
-        assert store.accounts.get(HANDLE) is None
-        assert store.accounts.recent_posts(HANDLE) == []
+        assert all(store.accounts.get(handle) is None for handle in handles)
+        assert all(store.accounts.recent_posts(handle) == [] for handle in handles)
         assert store.chats.handle(CHAT) is None
         assert store.integrity_check() == "ok"
     finally:
@@ -113,7 +133,7 @@ async def test_with_a_cached_copy_every_fault_serves_the_stale_figures_and_says_
 ) -> None:
     assert "Followers: 4,000" in await handle_reply(server)
     sunny(fake, followers=9999)  # what a successful refresh would show
-    for name, (faults, _) in FIRST_FETCH_FAULTS.items():
+    for name, (faults, _) in PASSING_FAULTS.items():
         fake.faults.clear()
         fake.fail("profile", *faults)
         fake.fail("page", Fault(status=500), Fault(status=500), Fault(status=500))
@@ -129,9 +149,16 @@ async def test_with_a_cached_copy_every_fault_serves_the_stale_figures_and_says_
     fake.faults.clear()
     text = await handle_reply(server)
     assert "Followers: 9,999" in text and "Fetched just now" in text
-    store = Store.open(bot.db_path, bot.images_dir)
-    try:
-        cached = store.accounts.get(HANDLE)
-        assert cached is not None and cached.account.followers == 9999 and len(cached.account.posts) == 6
-    finally:
-        store.close()
+    assert stored_followers_and_posts(bot) == (9999, 6)
+
+
+async def test_a_login_wall_after_a_good_fetch_serves_the_good_copy_and_says_why(
+    server: LocalBotApi, fake: FakeInstagram, bot
+) -> None:
+    assert "Followers: 4,000" in await handle_reply(server)
+    fake.fail("profile", Fault(status=401, body=LOGIN_WALL))
+    fake.pages[HANDLE] = profile_html("9,999", username=HANDLE)  # counts only: not taken for a fresh copy
+    text = await handle_reply(server)
+    assert "Followers: 4,000" in text
+    assert "Could not refresh just now (Instagram showed no posts: it asks for a login)" in text
+    assert stored_followers_and_posts(bot) == (4000, 6)  # the good copy, untouched

@@ -3,6 +3,7 @@
 import os
 import sqlite3
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -169,11 +170,20 @@ def test_saving_an_account_again_updates_in_place(store):
 
 
 def test_a_failing_account_write_leaves_nothing_half_written(store):
-    bad = Account("demo", 1000, 50, 2, posts=(make_post("a", 1, 10), make_post("b", 2, None)))  # likes NOT NULL
+    unwritable = replace(make_post("b", 2, 5), taken_at="not a time")  # fails after the first post is written
+    bad = Account("demo", 1000, 50, 2, posts=(make_post("a", 1, 10), unwritable))
     with pytest.raises(Exception):
         store.accounts.save(bad)
     assert store.accounts.get("demo") is None
     assert store.accounts.recent_posts("demo") == []
+
+
+def test_a_hidden_like_count_and_the_slides_of_a_carousel_come_back_as_they_went_in(store):
+    hidden = replace(make_post("h", 1, None, ["beach"]), slides=3, is_multi_image=True)
+    store.accounts.save(Account("demo", 1000, 50, 2, posts=(hidden, make_post("s", 2, 40, ["beach"]))))
+    back = {p.shortcode: p for p in store.accounts.recent_posts("demo")}
+    assert (back["h"].likes, back["h"].slides, back["s"].likes, back["s"].slides) == (None, 3, 40, 1)
+    assert [p.likes for p in store.tags.evidence(["beach"])["beach"]] == [40]  # no count, no engagement evidence
 
 
 def test_cooccurring_tags_follow_the_posts(store):

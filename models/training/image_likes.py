@@ -62,7 +62,7 @@ def image_likes_dataset(
     rows, targets, likes, medians, groups = [], [], [], [], []
     for index, account in enumerate(accounts):
         for post in account.posts:
-            if post.image_path not in analysed or not is_settled(post, account.fetched_at):
+            if post.likes is None or post.image_path not in analysed or not is_settled(post, account.fetched_at):
                 continue
             earlier = sorted(
                 (p for p in account.posts if p.taken_at < post.taken_at and p.image_path in analysed),

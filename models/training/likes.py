@@ -95,7 +95,7 @@ def account_residuals(account: Account) -> list[tuple[tuple[str, ...], float]]:
     """(hashtags, log-likes minus previous median) of each trainable post: the raw material of tag scores."""
     residuals = []
     for post in account.posts:
-        if not is_settled(post, account.fetched_at):
+        if post.likes is None or not is_settled(post, account.fetched_at):
             continue
         history = settled_history(account.posts, post.taken_at, account.fetched_at)[:20]
         if len(history) >= MIN_PREVIOUS_POSTS:
@@ -111,7 +111,7 @@ def build_dataset(accounts: Sequence[Account], popularity: Callable[[int], TagPo
     for index, account in enumerate(accounts):
         table = popularity(index)
         for post in account.posts:
-            if not is_settled(post, account.fetched_at):
+            if post.likes is None or not is_settled(post, account.fetched_at):
                 dropped += 1
                 continue
             row = likes_features(
