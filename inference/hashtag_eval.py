@@ -216,8 +216,8 @@ def evaluate_hashtags(
                     continue
                 lifts = {t: s.lift for t, s in engine.score_tags(held.tags).items()}
                 values = [(assessed[t].fit if t in assessed else 0.0) * (1.0 + lifts[t]) for t in held.tags]
-                scored["engine"].append((_mean(list(lifts.values())), outcome))
-                scored["expected_value"].append((_mean(values), outcome))
+                scored["engine"].append((_mean(list(lifts.values())), outcome))  # type: ignore[arg-type]
+                scored["expected_value"].append((_mean(values), outcome))  # type: ignore[arg-type]
                 scored["baseline"].append((tag_familiarity(held.history, held.tags), outcome))
         finally:
             store.close()

@@ -239,10 +239,10 @@ def rank_tags(
     chosen: list[TagScore] = []
     seen: set[str] = set()
     for score in ordered:
-        key = normalize_tag(score.tag)
-        if not key or key in blocked_set or key in seen:
+        tag = normalize_tag(score.tag)
+        if not tag or tag in blocked_set or tag in seen:
             continue
-        seen.add(key)
+        seen.add(tag)
         chosen.append(score)
         if len(chosen) == n:
             break
@@ -505,9 +505,9 @@ class HashtagEngine:
             for key in {normalize_tag(t) for t in post.hashtags} - {""}:
                 candidate = found.setdefault(key, Candidate(key, own_uses_like_photo=0 if some_alike else None))
                 candidate.own_uses += 1
-                weighted_uses[key] += weight
+                weighted_uses[key] += weight  # type: ignore[assignment]
                 if some_alike and weight >= MIN_SIMILARITY:
-                    candidate.own_uses_like_photo += 1
+                    candidate.own_uses_like_photo += 1  # type: ignore[operator]
         own_uses = {tag: c.own_uses for tag, c in found.items()}
         for tag, _, partner, with_partner in self.store.tags.cooccurring_with_partner(
             list(found), COOCCURRING_CANDIDATES, MIN_SHARED_POSTS
@@ -550,7 +550,7 @@ class HashtagEngine:
                 score.raw_lift,
                 score.posts_seen,
                 score.effective_posts,
-                weighted and any(p.image_sha256 in context.weights for p in posts),
+                weighted and any(p.image_sha256 in context.weights for p in posts),  # type: ignore[union-attr]
             )
         return scores
 
@@ -623,7 +623,7 @@ class HashtagEngine:
 
     def _embed_and_cache(self, images: list[tuple[str, Path]]) -> dict[str, np.ndarray]:
         try:
-            analyses = self.analyzer.analyse([path for _, path in images])
+            analyses = self.analyzer.analyse([path for _, path in images])  # type: ignore[union-attr]
         except LikepredictError:
             if len(images) == 1:
                 return {}  # an unreadable stored image simply counts as a post without one

@@ -54,9 +54,9 @@ _cascade_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _face_cascade() -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + _CASCADE_FILE)
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + _CASCADE_FILE)  # type: ignore[attr-defined]
     if cascade.empty():
-        raise RuntimeError(f"OpenCV's {_CASCADE_FILE} could not be loaded from {cv2.data.haarcascades}")
+        raise RuntimeError(f"OpenCV's {_CASCADE_FILE} could not be loaded from {cv2.data.haarcascades}")  # type: ignore[attr-defined]
     return cascade
 
 
@@ -68,10 +68,10 @@ def detect_faces(gray: np.ndarray) -> tuple[np.ndarray, float]:
             gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)), interpolation=cv2.INTER_AREA
         )
     with _cascade_lock:
-        boxes = _face_cascade().detectMultiScale(
+        found = _face_cascade().detectMultiScale(
             gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=5, minSize=(FACE_MIN_SIDE, FACE_MIN_SIDE)
         )
-    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    boxes = np.asarray(found, dtype=np.int64).reshape(-1, 4)
     covered = float((boxes[:, 2] * boxes[:, 3]).sum()) / float(gray.size)
     return boxes, min(covered, 1.0)
 

@@ -112,7 +112,7 @@ class Predictor:
             note = "This account has no earlier posts I can see, so I cannot estimate its likes yet."
             return [
                 LikesPrediction(0.0, 0.0, 0.0, _appeal(p), 0.0, False, note, self.model_version)
-                for p in (photos or [None])
+                for p in (photos or [None])  # type: ignore[list-item]
             ]
         batch = row.features[None, :]
         centre = float(self.centre.run(batch).reshape(-1)[0])
@@ -126,7 +126,7 @@ class Predictor:
             notes.append(why)
         predictions = []
         shifts: Sequence[float | None] = photo_shift or [None] * len(photos or [None])
-        for photo, shift in zip(photos or [None], shifts):
+        for photo, shift in zip(photos or [None], shifts):  # type: ignore[list-item]
             centre_p = centre if shift is None else shift
             # The range models know nothing of the photo: move the range with the photo's shift of the centre.
             offset = centre_p - centre
@@ -186,10 +186,10 @@ class Predictor:
         if not paths:
             return []
         if self._analyse_paths is None:
-            self._analyse_paths = PhotoAnalyzer(models_dir=self._models_dir).analyse
+            self._analyse_paths = PhotoAnalyzer(models_dir=self._models_dir).analyse  # type: ignore[assignment]
         missing = [p for p in paths if p not in self._analysed]
         if missing:
-            self._analysed.update(zip(missing, self._analyse_paths(missing)))
+            self._analysed.update(zip(missing, self._analyse_paths(missing)))  # type: ignore[misc]
         return [self._analysed[p] for p in paths]
 
 

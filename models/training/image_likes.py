@@ -83,7 +83,7 @@ def image_likes_dataset(
             if row.n_previous < MIN_PREVIOUS_POSTS:
                 continue
             output = float(likes_model(row.features[None, :])[0])
-            rows.append(photo_vs_recent(output, analysed[post.image_path], [analysed[p.image_path] for p in earlier]))
+            rows.append(photo_vs_recent(output, analysed[post.image_path], [analysed[p.image_path] for p in earlier]))  # type: ignore[index]
             targets.append(math.log1p(post.likes) - row.baseline_log)
             likes.append(post.likes)
             medians.append(row.baseline_median)

@@ -193,7 +193,7 @@ def tune_centre(data: LikesDataset, seed: int, log: Log) -> tuple[dict, list[dic
             errors.append(float(np.mean(np.abs(model.predict(data.features[valid_idx]) - data.target[valid_idx]))))
         results.append({**params, "cv_mae_log": round(float(np.mean(errors)), 5)})
         log(f"  cv {params}: MAE of log-likes {np.mean(errors):.4f}")
-    best = min(results, key=lambda r: r["cv_mae_log"])
+    best = min(results, key=lambda r: float(r["cv_mae_log"]))  # type: ignore[arg-type]
     return {k: v for k, v in best.items() if k != "cv_mae_log"}, results
 
 
@@ -320,7 +320,7 @@ def train_likes(
     models = fit_likes_models(train, params, seed)
     outputs = [m.predict(test.features) for m in (models.low, models.centre, models.high)]
     gbr = model_metrics(test, outputs[1], outputs[0], outputs[2])
-    mlp = likes_metrics(test.likes, test.likes_from(models.mlp.predict(test.features)))
+    mlp = likes_metrics(test.likes, test.likes_from(models.mlp.predict(test.features)))  # type: ignore[attr-defined]
     baseline = baseline_metrics(test)
     gbr.update(mae_log_gain(test, test.likes_from(ordered_range(*outputs)[1]), seed))
     for name, figures in (("gbr", gbr), ("mlp", mlp), ("baseline", baseline)):

@@ -110,7 +110,7 @@ def image_likes_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] |
         return None
     accounts = list(read_any(path))
     synthetic = path.resolve() == DEMO_DATA.resolve()
-    trained = train_image_likes(accounts, models_dir, analyzer.analyse, path.name, synthetic, log)
+    trained = train_image_likes(accounts, models_dir, analyzer.analyse, path.name, synthetic, log)  # type: ignore[arg-type]
     if trained is None:
         return None
     entries, report = trained

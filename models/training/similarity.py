@@ -225,7 +225,7 @@ def load_tagged_photos(data_path: Path, encoder: ImageEncoder) -> TaggedPhotos:
         decoded = []
         for account_index, post in batch:
             try:
-                decoded.append(decode_photo(post.image_path))
+                decoded.append(decode_photo(post.image_path))  # type: ignore[arg-type]
                 kept.append((account_index, post))
             except PhotoError:
                 continue  # a broken photo in a scraped folder is skipped, not fatal
