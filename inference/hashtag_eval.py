@@ -42,16 +42,15 @@ import numpy as np
 
 from core.account_stats import account_stats
 from core.records import Account, Post
-from inference.hashtags import (
-    DEFAULT_COUNT,
+from inference.hashtag_scoring import (
     PRIOR_POSTS,
     RANKINGS,
-    HashtagEngine,
     engagement_rate,
     estimate_shrinkage,
     normalize_tag,
     post_lift,
 )
+from inference.hashtags import DEFAULT_COUNT, HashtagEngine
 from store import Store
 
 
@@ -216,8 +215,8 @@ def evaluate_hashtags(
                     continue
                 lifts = {t: s.lift for t, s in engine.score_tags(held.tags).items()}
                 values = [(assessed[t].fit if t in assessed else 0.0) * (1.0 + lifts[t]) for t in held.tags]
-                scored["engine"].append((_mean(list(lifts.values())), outcome))  # type: ignore[arg-type]
-                scored["expected_value"].append((_mean(values), outcome))  # type: ignore[arg-type]
+                scored["engine"].append((float(np.mean(list(lifts.values()))), outcome))
+                scored["expected_value"].append((float(np.mean(values)), outcome))
                 scored["baseline"].append((tag_familiarity(held.history, held.tags), outcome))
         finally:
             store.close()

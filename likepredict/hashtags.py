@@ -16,7 +16,8 @@ from app.services import open_services
 from core.records import Account
 from core.settings import Settings
 from inference.hashtag_eval import evaluate_hashtags, format_report
-from inference.hashtags import MAX_COUNT, PRIOR_POSTS, HashtagAdvice
+from inference.hashtag_scoring import PRIOR_POSTS
+from inference.hashtags import MAX_COUNT, HashtagAdvice
 from scraping.datasets import read_any
 
 log = logging.getLogger(__name__)
