@@ -7,11 +7,12 @@ account is to use it on this photo (`tag_fit`).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.account_stats import previous_posts
 from core.records import Account, Post
+from inference.hashtag_concepts import ConceptTags
 from inference.hashtag_neighbours import PhotoContext
 from inference.hashtag_scoring import (
     MIN_SIMILARITY,
@@ -28,6 +29,9 @@ from store import Store
 # use for discovery; ranked by expected value they mostly fill places the account's own tags leave empty.
 COOCCURRING_CANDIDATES = 20
 MIN_SHARED_POSTS = 2
+# Tags that go with what the photo shows (food, water, people, ...) across all accounts: a few, since without
+# anything of the account's pointing to them they are guesses from other people's habits.
+CONCEPT_CANDIDATES = 10
 
 
 @dataclass
@@ -42,12 +46,20 @@ class Candidate:
     prior: float = 0.0  # the chance of the tag before counting the account's own uses (see `tag_fit`)
     own_uses_like_photo: int | None = None  # of `own_uses`, posts whose photo is like this one (None: not compared)
     fit: float = 0.0  # `tag_fit` of the account's uses (weighted by their photos' likeness when compared)
+    concept_association: float = 0.0  # `ConceptTags.association` with the photo's concepts (0: none or unknown)
+    concept: str | None = None  # the photo concept the association comes from
 
 
 def gather_candidates(
-    store: Store, account: Account, context: PhotoContext | None = None, prior_posts: float = PRIOR_POSTS
+    store: Store,
+    account: Account,
+    context: PhotoContext | None = None,
+    prior_posts: float = PRIOR_POSTS,
+    concepts: frozenset[str] | None = None,
+    concept_tags: ConceptTags | None = None,
 ) -> dict[str, Candidate]:
-    """Own tags, tags co-occurring with them, and tags of stored posts like the photo, each with its fit.
+    """Own tags, tags co-occurring with them, tags of stored posts like the photo and (given the photo's
+    concepts and a `ConceptTags` table) tags that go with what it shows, each with its fit.
 
     With a photo compared with the account's own stored photos, each of the account's recent posts
     counts in the fit as much as its photo is like this one (`PhotoContext.weight`): a tag the account
@@ -81,6 +93,11 @@ def gather_candidates(
     if context is not None:
         for tag, count in context.similar_tags.items():
             found.setdefault(tag, Candidate(tag)).similar_posts = count
+    if concepts and concept_tags is not None:
+        for tag in concept_tags.top_tags(concepts, CONCEPT_CANDIDATES):
+            found.setdefault(tag, Candidate(tag))
+        for tag, candidate in found.items():
+            candidate.concept_association, candidate.concept = concept_tags.strongest(concepts, tag)
     similar = context.similar_share if context is not None else {}
     posts_counted = sum(weights) if weights else len(recent)
     for tag, candidate in found.items():
@@ -100,3 +117,23 @@ def own_post_weights(
     if not any(sha in context.weights for sha in shas):
         return []
     return [context.weight(sha) for sha in shas]
+
+
+def photo_supported(candidates: Mapping[str, Candidate]) -> set[str]:
+    """The candidates something about this account or photo points to, for this photo.
+
+    Where the account's own photos were compared with this one, an own tag used only on photos unlike it
+    (and met on no stored post like it, nor associated with what it shows) is left out, and so is a tag
+    that is a candidate only for co-occurring with such a tag: popularity elsewhere is no reason to use it.
+    """
+
+    def photo_evidence(candidate: Candidate) -> bool:
+        return candidate.similar_posts > 0 or candidate.concept_association > 0
+
+    dropped = {
+        tag for tag, c in candidates.items() if c.own_uses and c.own_uses_like_photo == 0 and not photo_evidence(c)
+    }
+    dropped |= {
+        tag for tag, c in candidates.items() if not c.own_uses and c.cooccurs_with in dropped and not photo_evidence(c)
+    }
+    return set(candidates) - dropped

@@ -42,6 +42,8 @@ import numpy as np
 
 from core.account_stats import account_stats
 from core.records import Account, Post
+from inference.hashtag_concepts import ConceptTags, concept_tags_from, post_concepts
+from inference.hashtag_ranker import HashtagRanker
 from inference.hashtag_scoring import (
     PRIOR_POSTS,
     RANKINGS,
@@ -189,27 +191,80 @@ def gap_metrics(name: str, scored: Sequence[tuple[float, float]]) -> dict[str, A
     }
 
 
+def ndcg(suggested: Sequence[str], actual: set[str], n: int) -> float:
+    """Binary-relevance NDCG@n: hits near the top count more; 1 = the post's tags (as many as fit) first."""
+    if not actual:
+        return 0.0
+    gain = sum(1.0 / math.log2(rank + 2) for rank, tag in enumerate(suggested[:n]) if tag in actual)
+    ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(actual), n)))
+    return gain / ideal
+
+
+def oracle_recall(candidates: Iterable[str], actual: set[str], n: int) -> float:
+    """The recall a perfect ordering of `candidates` would reach: the ceiling of any ranker over them."""
+    return min(len(actual & set(candidates)), n) / len(actual) if actual else 0.0
+
+
+def ranking_metrics(name: str, lists: Sequence[tuple[Sequence[str], set[str]]], n: int) -> dict[str, float | None]:
+    """recall@n, hit rate@n and NDCG@n of (suggested, actual) pairs under `name`_... keys."""
+    recalls = [recall(suggested[:n], actual) for suggested, actual in lists]
+    return {
+        **recall_metrics(name, recalls, n),
+        f"{name}_ndcg_at_{n}": _mean([ndcg(suggested, actual, n) for suggested, actual in lists]),
+    }
+
+
+@dataclass(frozen=True)
+class Query:
+    """One held-out post as the engine meets it: the account before it, and what its photo showed."""
+
+    held: HeldOut
+    concepts: frozenset[str] | None
+
+
+def queries(held_out: Iterable[HeldOut]) -> list[Query]:
+    return [Query(h, post_concepts(h.post)) for h in held_out if h.tags]
+
+
+def concept_table(accounts: Iterable[Account]) -> ConceptTags | None:
+    """The concept-tag table of the posts with image concepts (None when no post has any, as in 2017)."""
+    table = concept_tags_from(accounts)
+    return table if table.total_posts else None
+
+
 def evaluate_hashtags(
-    accounts: Sequence[Account], n: int = DEFAULT_COUNT, half: str | None = None, prior_posts: float = PRIOR_POSTS
+    accounts: Sequence[Account],
+    n: int = DEFAULT_COUNT,
+    half: str | None = None,
+    prior_posts: float = PRIOR_POSTS,
+    ranker: HashtagRanker | None = None,
 ) -> dict[str, Any]:
     """Run the protocol in the module docstring on `accounts` (on one `half` of them when given)."""
     if half is not None and half not in HALVES:
         raise ValueError(f"half must be one of {HALVES}, not {half!r}")
     remaining, held_out = hold_out_newest(accounts)
     measured = [h for h in held_out if half is None or half_of(h.history.handle) == half]
-    tagged = [h for h in measured if h.tags]
-    recalls: dict[str, list[float]] = {name: [] for name in (*RANKINGS, "baseline")}
+    asked = queries(measured)
+    rankings = [r for r in RANKINGS if r != "learned" or ranker is not None]
+    lists: dict[str, list[tuple[list[str], set[str]]]] = {name: [] for name in (*rankings, "baseline")}
+    ceilings: dict[str, list[float]] = {"candidates": [], "own_tags": []}
     scored: dict[str, list[tuple[float, float]]] = {"engine": [], "expected_value": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="likepredict-hashtag-eval-") as tmp:
         store = build_store(remaining, Path(tmp))
         try:
-            engine = HashtagEngine(store, prior_posts=prior_posts)
-            for held in tagged:
-                candidates = engine.candidates(held.history)
-                assessed = engine.assess(candidates)
-                for ranking in RANKINGS:
-                    recalls[ranking].append(recall([r.tag for r in engine.choose(assessed, n, ranking)], held.tags))
-                recalls["baseline"].append(recall(most_used_tags(held.history, n), held.tags))
+            engine = HashtagEngine(store, prior_posts=prior_posts, ranker=ranker, concept_tags=concept_table(remaining))
+            for query in asked:
+                held = query.held
+                candidates = engine.candidates(held.history, concepts=query.concepts)
+                assessed = engine.assess(candidates, account=held.history, concepts=query.concepts)
+                for ranking in rankings:
+                    chosen = [r.tag for r in engine.choose(assessed, n, ranking)]
+                    lists[ranking].append((chosen, held.tags))
+                lists["baseline"].append((most_used_tags(held.history, n), held.tags))
+                ceilings["candidates"].append(oracle_recall(candidates, held.tags, n))
+                ceilings["own_tags"].append(
+                    oracle_recall([t for t, c in candidates.items() if c.own_uses], held.tags, n)
+                )
                 outcome = outcome_lift(held)
                 if outcome is None:
                     continue
@@ -225,15 +280,23 @@ def evaluate_hashtags(
         "half": half,
         "posts_in_store": sum(len(a.posts) for a in remaining),
         "held_out_posts": len(measured),
-        "held_out_posts_with_tags": len(tagged),
+        "held_out_posts_with_tags": len(asked),
+        "held_out_posts_with_concepts": sum(q.concepts is not None for q in asked),
         "n": n,
         "ranking": engine.ranking,
+        "ranker": ranker.version if ranker is not None else None,
+        "ranker_trained_on_half": ranker.model.entry.get("data", {}).get("half") if ranker is not None else None,
         "prior_posts": prior_posts,
-        **recall_metrics("engine", recalls[engine.ranking], n),
-        **recall_metrics("baseline", recalls["baseline"], n),
+        **ranking_metrics("engine", lists[engine.ranking], n),
+        **ranking_metrics("baseline", lists["baseline"], n),
     }
-    for ranking in RANKINGS:
-        metrics.update(recall_metrics(f"{ranking}_ranking", recalls[ranking], n))
+    for ranking in rankings:
+        metrics.update(ranking_metrics(f"{ranking}_ranking", lists[ranking], n))
+    baseline = metrics[f"baseline_recall_at_{n}"]
+    metrics[f"engine_recall_at_{n}_vs_baseline"] = metrics[f"engine_recall_at_{n}"] / baseline if baseline else None
+    # ceilings: what a perfect ordering of the candidates (or of the account's own tags alone) would reach
+    metrics[f"oracle_candidates_recall_at_{n}"] = _mean(ceilings["candidates"])
+    metrics[f"oracle_own_tags_recall_at_{n}"] = _mean(ceilings["own_tags"])
     metrics["posts_scored_for_lift"] = len(scored["engine"])
     for name, pairs in scored.items():
         metrics.update(gap_metrics(name, pairs))

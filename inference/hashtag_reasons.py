@@ -70,6 +70,8 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
         origin = f"on {candidate.similar_posts} of the stored posts most like your photo"
     elif candidate.cooccurs_with:
         origin = f"used with your #{candidate.cooccurs_with} on {candidate.shared_posts} posts"
+    elif candidate.concept is not None:
+        origin = f"often on other accounts' photos showing {candidate.concept}, as yours does"
     else:
         origin = ""
     return f"{performance}; {origin}" if origin else performance

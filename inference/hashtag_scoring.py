@@ -165,6 +165,7 @@ class RankedTag:
 
     score: TagScore
     fit: float
+    chance: float | None = None  # the learned ranker's chance that the account uses it here (None: no ranker)
 
     @property
     def tag(self) -> str:
@@ -187,6 +188,8 @@ class RankedTag:
 RANKINGS: dict[str, Callable[[RankedTag], float]] = {
     "expected": lambda ranked: ranked.expected_value,
     "lift": lambda ranked: ranked.score.lift,
+    # the learned ranker (`hashtag_ranker`) where it ran, else the expected value
+    "learned": lambda ranked: ranked.chance if ranked.chance is not None else ranked.expected_value,
 }
 # Chosen on the accounts of half "a" of influencers-2017 (split by a hash of the handle): far higher recall
 # than lift alone, engagement gaps within noise of each other; reported on half "b". Both written by

@@ -5,9 +5,11 @@
    images are most like the photo.
 2. Score (`hashtag_scoring.score_tag`): over a tag's stored posts, the weighted mean relative lift (post
    rate / its account's mean rate - 1), weights = image similarity to the photo, shrunk toward 0 by n/(n+k).
-3. Choice: rank by the expected value of using a tag, fit x (1 + lift), where fit is how likely this
-   account is to use the tag on this photo (`tag_fit`); drop banned, excluded and case-duplicate
-   tags, keep the top N. Ranking by lift alone (`ranking="lift"`, the first version) suggests tags that
+3. Choice: rank by the learned ranker's chance that the account uses the tag here (`hashtag_ranker`,
+   when `likepredict train` has made one), else by the expected value of using a tag, fit x (1 + lift),
+   where fit is how likely this account is to use the tag on this photo (`tag_fit`); drop banned,
+   excluded and case-duplicate tags and those nothing about the account or photo points to
+   (`photo_supported`), keep the top N. Ranking by lift alone (`ranking="lift"`, the first version) suggests tags that
    out-perform but that the creator would rarely use; `likepredict evaluate hashtags` measures both.
    With a photo, the account's posts count toward a tag's fit by how alike their photos are to it.
 4. Expected engagement = followers x (account rate + account rate x mean lift of the chosen tags).
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +27,9 @@ import numpy as np
 from core.account_stats import account_stats, previous_posts
 from core.records import Account
 from core.settings import DEFAULT_HASHTAG_COUNT, Settings
-from inference.hashtag_candidates import Candidate, gather_candidates
+from inference.card import MODELS_DIR
+from inference.hashtag_candidates import Candidate, gather_candidates, photo_supported
+from inference.hashtag_concepts import ConceptTags
 from inference.hashtag_neighbours import (
     EMBED_BUDGET,
     HasSimilarityVector,
@@ -33,6 +38,7 @@ from inference.hashtag_neighbours import (
     PhotoContext,
     Similarity,
 )
+from inference.hashtag_ranker import HashtagRanker, RankerInputs, feature_matrix
 from inference.hashtag_reasons import HashtagAdvice, TagSuggestion, reason_for, reconcile_note
 from inference.hashtag_scoring import (
     DEFAULT_RANKING,
@@ -75,9 +81,12 @@ class HashtagEngine:
         analyzer: ImageEmbedder | None = None,
         shrinkage: float = DEFAULT_SHRINKAGE_POSTS,
         embed_budget: int | None = EMBED_BUDGET,
-        ranking: str = DEFAULT_RANKING,
+        ranking: str | None = None,
         prior_posts: float = PRIOR_POSTS,
+        ranker: HashtagRanker | None = None,
+        concept_tags: ConceptTags | None = None,
     ) -> None:
+        ranking = ranking or ("learned" if ranker is not None else DEFAULT_RANKING)
         if ranking not in RANKINGS:
             raise ValueError(f"ranking must be one of {sorted(RANKINGS)}, not {ranking!r}")
         self.store = store
@@ -87,6 +96,8 @@ class HashtagEngine:
         self.shrinkage = shrinkage
         self.ranking = ranking
         self.prior_posts = prior_posts
+        self.ranker = ranker
+        self.concept_tags = concept_tags if concept_tags is not None else ranker.concept_tags if ranker else None
 
     @classmethod
     def from_settings(
@@ -95,8 +106,11 @@ class HashtagEngine:
         store: Store,
         similarity: Similarity | None = None,
         analyzer: ImageEmbedder | None = None,
+        models_dir: Path = MODELS_DIR,
     ) -> HashtagEngine:
-        return cls(store, similarity, settings.banned_tags, settings.excluded_tags, analyzer)
+        """The engine with the learned ranker when the card lists one (a mismatching file fails loudly)."""
+        ranker = HashtagRanker(models_dir) if HashtagRanker.available(models_dir) else None
+        return cls(store, similarity, settings.banned_tags, settings.excluded_tags, analyzer, ranker=ranker)
 
     def suggest(
         self,
@@ -104,14 +118,18 @@ class HashtagEngine:
         photo: HasSimilarityVector | None = None,
         n: int = DEFAULT_COUNT,
         likes_prediction: LikesPrediction | None = None,
+        concepts: frozenset[str] | None = None,
     ) -> HashtagAdvice:
+        """The top `n` tags for the account's next post (of `photo`, showing `concepts` when known)."""
         stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
         own_images = self.store.accounts.post_image_shas(account.handle)
         context = self.photo_context(
             photo, first=[own_images[p.shortcode] for p in previous_posts(account.posts) if p.shortcode in own_images]
         )
-        candidates = self.candidates(account, context)
-        chosen = self.choose(self.assess(candidates, context), n)
+        candidates = self.candidates(account, context, concepts)
+        assessed = self.assess(candidates, context, account, concepts)
+        supported = photo_supported(candidates)
+        chosen = self.choose({tag: r for tag, r in assessed.items() if tag in supported}, n)
         suggestions = [
             TagSuggestion(
                 r.tag, r.score.lift, r.posts_seen, reason_for(r.score, candidates[r.tag], stats.n_posts), r.fit
@@ -139,19 +157,59 @@ class HashtagEngine:
             )
         return HashtagAdvice(suggestions, engagement, rate, stats.engagement_rate, note, len(candidates))
 
-    def assess(self, candidates: Mapping[str, Candidate], context: PhotoContext | None = None) -> dict[str, RankedTag]:
-        """Every candidate's lift score beside its fit."""
+    def assess(
+        self,
+        candidates: Mapping[str, Candidate],
+        context: PhotoContext | None = None,
+        account: Account | None = None,
+        concepts: frozenset[str] | None = None,
+    ) -> dict[str, RankedTag]:
+        """Every candidate's lift score beside its fit and (with a ranker and the account) the learned chance."""
         scores = self.score_tags(candidates, context)
-        return {tag: RankedTag(scores[tag], c.fit) for tag, c in candidates.items()}
+        chances: dict[str, float] = {}
+        if self.ranker is not None and account is not None:
+            tags, features = feature_matrix(self.ranker_inputs(account, candidates, scores, context, concepts))
+            chances = dict(zip(tags, (float(p) for p in self.ranker.score(features))))
+        return {tag: RankedTag(scores[tag], c.fit, chances.get(tag)) for tag, c in candidates.items()}
+
+    def ranker_inputs(
+        self,
+        account: Account,
+        candidates: Mapping[str, Candidate],
+        scores: Mapping[str, TagScore],
+        context: PhotoContext | None = None,
+        concepts: frozenset[str] | None = None,
+    ) -> RankerInputs:
+        """What the ranker's features are computed from: the account's posts, the candidates, store counts."""
+        recent = previous_posts(account.posts)
+        last_tags = {normalize_tag(t) for t in recent[0].hashtags} - {""} if recent else set()
+        under_last = self.store.tags.post_counts(last_tags)
+        last_cooccurrence: dict[str, float] = {}
+        for (tag, partner), both in self.store.tags.shared_post_counts(candidates, last_tags).items():
+            if under_last.get(partner):
+                chance = min(both / under_last[partner], 1.0)
+                last_cooccurrence[tag] = max(last_cooccurrence.get(tag, 0.0), chance)
+        return RankerInputs(
+            recent,
+            candidates,
+            scores,
+            self.store.tags.post_counts(candidates),
+            last_cooccurrence,
+            context.similar_share if context is not None else {},
+            concepts,
+            self.concept_tags,
+        )
 
     def choose(self, assessed: Mapping[str, RankedTag], n: int, ranking: str | None = None) -> list[RankedTag]:
         """The top `n` (at most Instagram's 30) by the engine's ranking, or `ranking` when given."""
         key = RANKINGS[ranking or self.ranking]
         return rank_tags(assessed.values(), max(1, min(int(n), MAX_COUNT)), self.banned | self.excluded, key)
 
-    def candidates(self, account: Account, context: PhotoContext | None = None) -> dict[str, Candidate]:
-        """Own tags, tags co-occurring with them, and tags of stored posts like the photo (`gather_candidates`)."""
-        return gather_candidates(self.store, account, context, self.prior_posts)
+    def candidates(
+        self, account: Account, context: PhotoContext | None = None, concepts: frozenset[str] | None = None
+    ) -> dict[str, Candidate]:
+        """Own tags, tags co-occurring with them, of stored posts like the photo, of its concepts (`gather_candidates`)."""
+        return gather_candidates(self.store, account, context, self.prior_posts, concepts, self.concept_tags)
 
     def score_tags(self, tags: Iterable[str], context: PhotoContext | None = None) -> dict[str, TagScore]:
         """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
