@@ -91,6 +91,10 @@ def half_of(handle: str) -> str:
     return HALVES[hashlib.sha256(handle.encode("utf-8")).digest()[0] % 2]
 
 
+def other_half(half: str) -> str:
+    return HALVES[1 - HALVES.index(half)]
+
+
 def recall(suggested: Sequence[str], actual: set[str]) -> float:
     return len(set(suggested) & actual) / len(actual) if actual else 0.0
 
@@ -245,6 +249,7 @@ def evaluate_hashtags(
     remaining, held_out = hold_out_newest(accounts)
     measured = [h for h in held_out if half is None or half_of(h.history.handle) == half]
     asked = queries(measured)
+    trained_half = ranker.model.entry.get("data", {}).get("half") if ranker is not None else None
     rankings = [r for r in RANKINGS if r != "learned" or ranker is not None]
     lists: dict[str, list[tuple[list[str], set[str]]]] = {name: [] for name in (*rankings, "baseline")}
     ceilings: dict[str, list[float]] = {"candidates": [], "own_tags": []}
@@ -285,7 +290,9 @@ def evaluate_hashtags(
         "n": n,
         "ranking": engine.ranking,
         "ranker": ranker.version if ranker is not None else None,
-        "ranker_trained_on_half": ranker.model.entry.get("data", {}).get("half") if ranker is not None else None,
+        "ranker_trained_on_half": trained_half,
+        # a ranker measured on the accounts it was trained on flatters itself: say so in the numbers
+        "ranker_measured_on_its_training_accounts": trained_half is not None and half != other_half(trained_half),
         "prior_posts": prior_posts,
         **ranking_metrics("engine", lists[engine.ranking], n),
         **ranking_metrics("baseline", lists["baseline"], n),
@@ -325,6 +332,7 @@ def format_report(metrics: dict[str, Any]) -> str:
 
     # each column: (recall key prefix, gap key prefix): a ranking is judged by the score it sorts by
     columns = {
+        **({"learned ranker": ("learned_ranking", "engine")} if metrics.get("ranker") else {}),
         "fit x (1+lift)": ("expected_ranking", "expected_value"),
         "lift alone": ("lift_ranking", "engine"),
         "baseline (most used tags)": ("baseline", "baseline"),
@@ -337,6 +345,7 @@ def format_report(metrics: dict[str, Any]) -> str:
         ("metric", *columns),
         row(f"recall@{n}", lambda r, g: show(metrics[f"{r}_recall_at_{n}"])),
         row(f"hit rate@{n}", lambda r, g: show(metrics[f"{r}_hit_rate_at_{n}"])),
+        row(f"NDCG@{n}", lambda r, g: show(metrics[f"{r}_ndcg_at_{n}"])),
         row("likes vs usual, high-score half", lambda r, g: show(metrics[f"{g}_lift_high_half"], True)),
         row("likes vs usual, low-score half", lambda r, g: show(metrics[f"{g}_lift_low_half"], True)),
         row("gap (high - low)", lambda r, g: show(metrics[f"{g}_lift_gap"], True)),
@@ -362,6 +371,13 @@ def format_report(metrics: dict[str, Any]) -> str:
         "",
         "Posts are split by the score each column ranks by; the expected engagement rests on the tags' lift "
         "(the 'lift alone' column's split) under either ranking.",
+        f"A perfect ordering of the candidates would reach recall@{n} {show(metrics[f'oracle_candidates_recall_at_{n}'])}, "
+        f"of the account's own tags alone {show(metrics[f'oracle_own_tags_recall_at_{n}'])}.",
+        *(
+            ["WARNING: the ranker is measured on the accounts it was trained on; measure the other half."]
+            if metrics.get("ranker_measured_on_its_training_accounts")
+            else []
+        ),
         f"engine default ranking: {metrics['ranking']}; prior weight {show(metrics['prior_posts'])} posts; "
         f"shrinkage k used {show(metrics['shrinkage_k_used'])}, estimated from the data "
         f"{show(metrics['shrinkage_k_estimated'])}",

@@ -25,7 +25,7 @@ from inference.onnx_model import ModelMismatchError, OnnxModel
 RANKER_NAME = "hashtag_ranker"
 RANKER_FILE = "hashtag_ranker.onnx"
 CONCEPT_TAGS_FILE = "hashtag_concepts.json"
-FEATURES_VERSION = "hashtag-ranker-v1"
+FEATURES_VERSION = "hashtag-ranker-v2"
 # A post's weight in the recency-weighted share halves every ~2 posts back: habits drift, campaigns end.
 RECENCY_DECAY = 0.7
 FEATURE_NAMES: tuple[str, ...] = (
@@ -51,6 +51,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "concept_own_share",  # the account's share, each post weighted by how much its concepts overlap the photo's
     "from_cooccurrence_only",
     "from_concepts_only",
+    "own_rank_log",  # log1p of the tag's place among the account's tags by uses (ties: more recent first); 0 = first
+    "recency_rank_log",  # log1p of its place by the recency-weighted share
+    "tags_per_post_log",  # the account's habit: log1p(mean tags per recent post)
+    "own_tags_log",  # log1p(distinct tags over the recent posts)
 )
 
 
@@ -78,6 +82,12 @@ def feature_matrix(inputs: RankerInputs) -> tuple[list[str], np.ndarray]:
     known = [(w, used) for w, used in zip(overlaps, recent_tags) if w is not None]
     overlap_total = sum(w for w, _ in known)
     last_tags = recent_tags[0] if recent_tags else set()
+    uses_of = {tag: sum(tag in post_tags for post_tags in recent_tags) for tag in tags}
+    recency_of = {tag: sum(d for d, post_tags in zip(decay, recent_tags) if tag in post_tags) for tag in tags}
+    by_uses = {tag: i for i, tag in enumerate(sorted(tags, key=lambda t: (-uses_of[t], -recency_of[t], t)))}
+    by_recency = {tag: i for i, tag in enumerate(sorted(tags, key=lambda t: (-recency_of[t], -uses_of[t], t)))}
+    own_tags = set().union(*recent_tags) if recent_tags else set()
+    tags_per_post = sum(len(t) for t in recent_tags) / n_recent if n_recent else 0.0
     rows = []
     for tag in tags:
         candidate = inputs.candidates[tag]
@@ -117,6 +127,10 @@ def feature_matrix(inputs: RankerInputs) -> tuple[list[str], np.ndarray]:
                 concept_share,
                 float(uses == 0 and candidate.cooccurs_with is not None),
                 float(uses == 0 and candidate.cooccurs_with is None and candidate.concept_association > 0),
+                math.log1p(by_uses[tag]),
+                math.log1p(by_recency[tag]),
+                math.log1p(tags_per_post),
+                math.log1p(len(own_tags)),
             ]
         )
     return tags, np.asarray(rows, dtype=np.float32).reshape(len(tags), len(FEATURE_NAMES))

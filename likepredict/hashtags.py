@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from app.services import open_services
+from core.paths import MODELS_DIR
 from core.records import Account
 from core.settings import Settings
 from inference.hashtag_eval import evaluate_hashtags, format_report
+from inference.hashtag_ranker import HashtagRanker
 from inference.hashtag_scoring import PRIOR_POSTS
 from inference.hashtags import MAX_COUNT, HashtagAdvice
 from scraping.datasets import read_any
@@ -58,6 +60,13 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
         default=PRIOR_POSTS,
         help=f"weight of a tag's prior in its fit, in posts (default {PRIOR_POSTS:g})",
     )
+    measure.add_argument(
+        "--models-dir",
+        type=Path,
+        default=MODELS_DIR,
+        help="where the learned ranker is looked for (its card entry; without one the engine ranks by fit x lift)",
+    )
+    measure.add_argument("--no-ranker", action="store_true", help="measure the engine without the learned ranker")
     measure.add_argument("--json", action="store_true", help="print one JSON object")
     measure.add_argument(
         "--output",
@@ -128,8 +137,13 @@ def format_advice(account: Account, photo: Path, advice: HashtagAdvice) -> str:
 
 def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     accounts = list(read_any(args.influencers))
+    use_ranker = not args.no_ranker and HashtagRanker.available(args.models_dir)
     metrics = evaluate_hashtags(
-        accounts, n=min(max(args.count, 1), MAX_COUNT), half=args.half, prior_posts=max(args.prior_posts, 0.0)
+        accounts,
+        n=min(max(args.count, 1), MAX_COUNT),
+        half=args.half,
+        prior_posts=max(args.prior_posts, 0.0),
+        ranker=HashtagRanker(args.models_dir) if use_ranker else None,
     )
     metrics = {"data": str(args.influencers), **metrics}
     if args.output is not None:
@@ -143,6 +157,7 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
             str(args.count),
             *(["--half", args.half] if args.half else []),
             *(["--prior-posts", f"{args.prior_posts:g}"] if args.prior_posts != PRIOR_POSTS else []),
+            *(["--no-ranker"] if args.no_ranker else []),
         ]
         record = {
             "command": " ".join(command),
