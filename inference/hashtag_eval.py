@@ -5,9 +5,13 @@ from all other posts, so a held-out account is new to the engine except for its 
 
 * **recall@N**: for each held-out post that had tags, the share of its tags among the engine's N
   suggestions for its account; averaged over those posts. Measured for each of the engine's rankings
-  (`RANKINGS`: fit x (1 + lift), and lift alone); `engine_*` keys are the engine's default ranking. The
-  baseline suggests the account's N most used tags (over the same earlier posts the engine sees; ties
-  alphabetical). `hit_rate` is the share of posts with at least one tag right.
+  (`RANKINGS`: the learned ranker when one is given, fit x (1 + lift), and lift alone); `engine_*` keys are
+  the engine's default ranking (the learned one when given). The baseline suggests the account's N most used
+  tags (over the same earlier posts the engine sees; ties alphabetical). `hit_rate` is the share of posts
+  with at least one tag right; `ndcg` the binary-relevance NDCG@N. `oracle_*` are ceilings: the recall a
+  perfect ordering of the candidates (or of the account's own tags alone) would reach.
+  On 2019 data the post's `image_concepts` are what its photo shows, as the photo's detected concepts are
+  when serving: they bring tags of the concept-tag table (built from the store's posts) into the candidates.
 * **engagement lift, high vs low**: each held-out post with tags gets a score from the tags it really
   used. Its outcome is likes / (median likes of the account's earlier posts) - 1. Posts scoring above the
   median score form the high half, those below it the low half (posts exactly at the median are left out,
@@ -22,8 +26,9 @@ from all other posts, so a held-out account is new to the engine except for its 
 
 **Halves** (`half="a"` or `"b"`): accounts are split in two by a hash of the handle; only held-out posts of
 that half's accounts are measured (the store still holds every account's earlier posts, as it would in
-use). Choices about the engine (its default ranking, any constant) are made on half "a" and reported on
-half "b", so the reported numbers are not the ones the choice was fitted to.
+use). Choices about the engine (its default ranking, any constant, the learned ranker's training) are made
+on half "a" and reported on half "b", so the reported numbers are not the ones the choice was fitted to.
+A ranker measured on the half it was trained on is flagged (`ranker_measured_on_its_training_accounts`).
 """
 
 from __future__ import annotations
@@ -370,7 +375,8 @@ def format_report(metrics: dict[str, Any]) -> str:
     lines += [
         "",
         "Posts are split by the score each column ranks by; the expected engagement rests on the tags' lift "
-        "(the 'lift alone' column's split) under either ranking.",
+        "(the 'lift alone' column's split) under every ranking, so the learned ranker, which only orders the "
+        "tags, shows the lift's split.",
         f"A perfect ordering of the candidates would reach recall@{n} {show(metrics[f'oracle_candidates_recall_at_{n}'])}, "
         f"of the account's own tags alone {show(metrics[f'oracle_own_tags_recall_at_{n}'])}.",
         *(

@@ -191,9 +191,10 @@ RANKINGS: dict[str, Callable[[RankedTag], float]] = {
     # the learned ranker (`hashtag_ranker`) where it ran, else the expected value
     "learned": lambda ranked: ranked.chance if ranked.chance is not None else ranked.expected_value,
 }
-# Chosen on the accounts of half "a" of influencers-2017 (split by a hash of the handle): far higher recall
-# than lift alone, engagement gaps within noise of each other; reported on half "b". Both written by
-# `likepredict evaluate hashtags --half a|b --output inference/hashtag_results/half-a|b.json`.
+# Without a learned ranker. Chosen on the accounts of half "a" of influencers-2017 (split by a hash of the
+# handle): far higher recall than lift alone, engagement gaps within noise of each other; reported on half "b".
+# Both written by `likepredict evaluate hashtags --half a|b --output inference/hashtag_results/half-a|b.json`.
+# With a ranker in the card the engine ranks by "learned" (`HashtagEngine`).
 DEFAULT_RANKING = "expected"
 
 

@@ -135,6 +135,7 @@ def test_the_served_ranker_prefers_what_the_account_uses_now_over_what_it_used_m
     ranker = HashtagRanker(models_dir)
     metrics = evaluate_hashtags(years["influencers-2017"], n=1, half="b", ranker=ranker)
     assert metrics["ranking"] == "learned" and metrics["ranker_trained_on_half"] == "a"
+    assert metrics["ranker_measured_on_its_training_accounts"] is False
     assert metrics["engine_recall_at_1"] == 1.0  # the newest habit, #fresh_i
     assert metrics["baseline_recall_at_1"] == 0.0  # the most used, #stale_i
 
@@ -145,3 +146,9 @@ def test_a_ranker_whose_schema_differs_from_the_features_fails_loudly(trained, t
     card["models"]["hashtag_ranker"]["feature_schema"]["names"] = ["own_share"]
     with pytest.raises(ModelMismatchError):
         HashtagRanker(models_dir, card=card)
+
+
+def test_measuring_the_ranker_on_its_own_training_half_is_flagged(trained):
+    models_dir, years = trained
+    metrics = evaluate_hashtags(years["influencers-2017"], half="a", ranker=HashtagRanker(models_dir))
+    assert metrics["ranker_measured_on_its_training_accounts"] is True

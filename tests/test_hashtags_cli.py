@@ -99,6 +99,7 @@ def test_evaluate_hashtags_json_names_each_metric_and_the_baseline(tmp_path):
     ):
         assert key in metrics
     assert metrics["held_out_posts_with_tags"] == 3 and metrics["baseline_recall_at_10"] == 1.0
+    assert metrics["ranking"] == "learned" and "learned_ranking_recall_at_10" in metrics  # the committed ranker
     table = run_cli(
         "evaluate",
         "hashtags",
