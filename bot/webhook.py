@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is JSON of a few kB; photos come as file ids
+DRAIN_SECONDS = 30.0  # at a stop, how long updates already acknowledged may take to leave the queue
 HEALTH_TIMEOUT_SECONDS = 5.0  # a store that cannot answer a one-page read in this long is not healthy
 APPLICATION: web.AppKey[BotApplication] = web.AppKey("application")
 SECRET: web.AppKey[bytes] = web.AppKey("secret")
@@ -121,15 +122,19 @@ class HttpServer:
     def __init__(self, app: web.Application) -> None:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         self.port = 0
+        self._started = False
 
     async def start(self, host: str, port: int) -> None:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
+        self._started = True
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        await self._runner.cleanup()
+        if self._started:
+            self._started = False
+            await self._runner.cleanup()
 
 
 def webhook_path(url: str) -> str:
@@ -158,6 +163,8 @@ async def webhook_bot(application: BotApplication, settings: Settings) -> AsyncI
             try:
                 yield server
             finally:
+                await server.stop()  # no more updates accepted...
+                await _drained(application)  # ...and those acknowledged taken from the queue, which stop() drops
                 await application.stop()
         finally:
             await server.stop()
@@ -165,6 +172,12 @@ async def webhook_bot(application: BotApplication, settings: Settings) -> AsyncI
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+async def _drained(application: BotApplication) -> None:
+    deadline = asyncio.get_running_loop().time() + DRAIN_SECONDS
+    while not application.update_queue.empty() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def run_webhook(application: BotApplication, settings: Settings) -> None:
@@ -183,12 +196,12 @@ async def _serve_until_signal(application: BotApplication, settings: Settings) -
     log.info("bot stopped")
 
 
-def serve_metrics_while_polling(application: BotApplication, settings: Settings) -> None:
+def serve_metrics_while_polling(application: BotApplication, settings: Settings) -> HttpServer | None:
     """Make `run_polling` also serve /healthz and /metrics on `LIKEPREDICT_METRICS_PORT`: up before the
-    services open (so /healthz says 503 while they load), down after they close."""
+    services open (so /healthz says 503 while they load), down after they close. None without that port."""
     port = settings.metrics_port
     if port is None:
-        return
+        return None
     server = HttpServer(build_web_app(application))
     open_services, close_services = application.post_init, application.post_shutdown
 
@@ -207,3 +220,4 @@ def serve_metrics_while_polling(application: BotApplication, settings: Settings)
 
     application.post_init = post_init
     application.post_shutdown = post_shutdown
+    return server

@@ -270,6 +270,10 @@ class LocalBotApi:
         """The next `times` calls of `method` get Telegram's flood-control answer (HTTP 429)."""
         self._failures.setdefault(method, []).extend([retry_after] * times)
 
+    def lose_files(self) -> None:
+        """Every file sent so far is gone: `getFile` answers 400, as Telegram does for a stale file id."""
+        self._files.clear()
+
     def take_updates(self) -> list[dict[str, Any]]:
         """The updates queued so far, removed from `getUpdates`: for a test to deliver them to a webhook."""
         updates, self._updates = self._updates, []
@@ -577,15 +581,15 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
 
 
 @asynccontextmanager
-async def running_bot(settings: Any, poll_timeout: int = 2) -> AsyncIterator[Any]:
-    """The bot built as `python -m bot` builds it, polling in this event loop, in the order `run_polling`
-    uses (initialize, post_init, polling, start; then the reverse, and post_shutdown), polling errors going to
-    the error handlers as `run_polling` sends them."""
+async def running_bot(settings: Any, poll_timeout: int = 2, application: Any = None) -> AsyncIterator[Any]:
+    """The bot built as `python -m bot` builds it (or `application`, built so), polling in this event loop, in
+    the order `run_polling` uses (initialize, post_init, polling, start; then the reverse, and post_shutdown),
+    polling errors going to the error handlers as `run_polling` sends them."""
     from telegram import Update
 
     from bot.app import build_application
 
-    application = build_application(settings)
+    application = build_application(settings) if application is None else application
     await application.initialize()
     try:
         if application.post_init:

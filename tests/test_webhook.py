@@ -135,6 +135,20 @@ async def test_one_chats_updates_are_answered_in_the_order_they_came(server: Loc
         assert "/best" in other.plain_text
 
 
+async def test_updates_acknowledged_just_before_a_stop_are_all_answered(
+    server: LocalBotApi, settings: Settings
+) -> None:
+    async with webhook_running(settings) as http:
+        server.send_text(CHAT, f"/handle {DEMO_HANDLE}")
+        await deliver(server, http)
+        await server.next_messages(CHAT)
+        for _ in range(3):
+            server.send_photo(CHAT, SAMPLE.read_bytes())
+        assert await deliver(server, http) == [200, 200, 200]
+    answers = server.messages_to(CHAT)[1:]  # the stop waited for them: nothing more will come
+    assert len(answers) == 3 and all("this photo should get about" in a.plain_text for a in answers)
+
+
 async def test_a_best_interrupted_by_a_restart_is_answered_after_it(server: LocalBotApi, settings: Settings) -> None:
     async with webhook_running(settings) as http:
         server.send_text(CHAT, f"/handle {DEMO_HANDLE}")
