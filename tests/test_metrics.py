@@ -4,6 +4,8 @@ LIKEPREDICT_METRICS_PORT when polling."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +23,8 @@ from core.paths import DEMO_HANDLE, DEMO_SAMPLES
 from core.settings import Settings
 from tests.botapi import LocalBotApi, running_bot
 from tests.test_bot import bot_settings
+from tests.test_bot_process import bot_environment
+from tests.test_webhook import free_port
 
 CHAT = 5005
 SECRET = "metrics-test-secret"
@@ -194,3 +198,26 @@ def test_each_bot_counts_in_its_own_registry() -> None:
     first.photos_answered.labels("answered").inc()
     assert b'likepredict_photos_answered_total{outcome="answered"} 1.0' in first.render()
     assert b"likepredict_photos_answered_total{" not in second.render()
+
+
+async def test_python_m_bot_polling_serves_health_and_metrics_on_the_metrics_port(tmp_path: Path) -> None:
+    async with LocalBotApi(token="777002:metrics-process-token") as server:
+        port = free_port()
+        env = bot_environment(server, tmp_path) | {"LIKEPREDICT_METRICS_PORT": str(port)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            server.send_text(CHAT, "/start")
+            await server.next_messages(CHAT, timeout=60)  # polling, so the services are open
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200 and (await response.json())["status"] == "ok"
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    assert response.status == 200
+                    assert "likepredict_answer_seconds_bucket" in await response.text()
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()[-2000:]

@@ -234,6 +234,11 @@ async def test_python_m_bot_in_webhook_mode_answers_posted_updates_and_never_log
                         assert response.status == 200
             [welcome] = await server.next_messages(CHAT)
             assert "predict how many likes" in welcome.plain_text
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200 and (await response.json())["status"] == "ok"
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    assert "likepredict_webhook_requests_total" in await response.text()
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
