@@ -17,7 +17,8 @@ from telegram.error import TelegramError
 from app.results import PhotoAdvice
 from bot import pictures, texts
 from bot.context import BotContext
-from bot.errors import FileTooLarge, PhotoRateLimited
+from bot.downloads import fetch_file
+from bot.errors import FileTooLarge, PhotoRateLimited, TelegramFileError
 from bot.jobs import AlbumComplete, ChatJob, ResumeBest, chat_of
 from bot.media import image_suffix, is_image_document, pick_photo_size
 from core.errors import LikepredictError
@@ -111,10 +112,7 @@ async def _download(message: Message, context: BotContext, file: PhotoSize | Doc
         raise FileTooLarge(file.file_size, limit)
     if message.media_group_id is None:
         await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-    telegram_file = await file.get_file()
-    if telegram_file.file_size is not None and telegram_file.file_size > limit:
-        raise FileTooLarge(telegram_file.file_size, limit)
-    return bytes(await telegram_file.download_as_bytearray())
+    return await fetch_file(context.bot, file.file_id, limit)
 
 
 async def _send_advice(context: BotContext, chat_id: int, advice: PhotoAdvice, reply_to: Message | None = None) -> None:
@@ -281,7 +279,10 @@ async def other(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """A user's mistake gets its plain sentence; anything else is logged and the user told it went wrong."""
     error = context.error
-    if isinstance(error, LikepredictError):
+    if isinstance(error, TelegramFileError):  # Telegram's side, not the user's nor a bug: one line, no traceback
+        log.warning("%s: %s", _describe(update), error)
+        answer = texts.e(texts.explain(error))
+    elif isinstance(error, LikepredictError):
         log.info("refused %s: %s", _describe(update), error)
         answer = texts.e(texts.explain(error))
     else:

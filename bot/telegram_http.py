@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
 from telegram._utils.types import ODVInput  # the timeout type of do_request's signature, which this overrides
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.errors import FileProblem, FileTooLarge, TelegramFileError
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +61,37 @@ class TelegramRequest(HTTPXRequest):
                 log.warning("Telegram answered %s on %s: retrying in %.1f s", status, endpoint_of(url, method), pause)
             await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last try returns or raises")
+
+    async def download(self, url: str, limit: int) -> bytes:
+        """GET a file Telegram serves, never more than `limit` bytes whatever the update or getFile declared:
+        the stream is dropped as soon as it passes the cap. Tried again, like any GET, when it fails on the way."""
+        for pause in (*RETRY_DELAYS, None):
+            try:
+                status, data = await self._get_capped(url, limit)
+            except httpx.TransportError as error:
+                if pause is None:
+                    kind = TimedOut if isinstance(error, httpx.TimeoutException) else NetworkError
+                    raise kind(f"httpx.{type(error).__name__}: {error}") from error
+                log.info("file download failed (%s): retrying in %.1f s", type(error).__name__, pause)
+            else:
+                if status == 200:
+                    return data
+                if status < 500 or pause is None:
+                    raise TelegramFileError(FileProblem.UNAVAILABLE, f"the download answered HTTP {status}")
+                log.info("file download answered %s: retrying in %.1f s", status, pause)
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    async def _get_capped(self, url: str, limit: int) -> tuple[int, bytes]:
+        async with self._client.stream("GET", url, headers={"User-Agent": self.USER_AGENT}) as response:
+            if response.status_code != 200:
+                return response.status_code, b""
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise FileTooLarge(int(declared), limit)
+            data = bytearray()
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > limit:
+                    raise FileTooLarge(None, limit)
+            return 200, bytes(data)

@@ -14,7 +14,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 
 from app.errors import BadLikes, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
-from bot.errors import FileTooLarge, PhotoRateLimited
+from bot.errors import FileProblem, FileTooLarge, PhotoRateLimited, TelegramFileError
 from core.errors import LikepredictError
 from core.records import CachedAccount
 from inference.photo import PhotoError, PhotoProblem
@@ -377,6 +377,21 @@ def _(error: PhotoRateLimited) -> str:
 @explain.register
 def _(error: FileTooLarge) -> str:
     return file_too_large(error.size, error.limit)
+
+
+_FILE_PROBLEMS: dict[FileProblem, str] = {
+    FileProblem.UNAVAILABLE: "Telegram couldn't give me that file — please send it again.",
+    FileProblem.TOO_BIG_FOR_BOTS: (
+        "Telegram won't hand me that file: bots can only download files up to 20 MB. "
+        "Send it as a photo (Telegram makes it smaller) or send a smaller file."
+    ),
+    FileProblem.TIMED_OUT: "Telegram took too long to give me that file — please send it again.",
+}
+
+
+@explain.register
+def _(error: TelegramFileError) -> str:
+    return _FILE_PROBLEMS[error.problem]
 
 
 # ---- photo errors ----
