@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -20,19 +17,18 @@ from telegram.ext import (
 
 from app.services import open_services
 from bot import handlers, texts
+from bot.addressing import to_this_bot
 from bot.albums import AlbumCollector
 from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
 from bot.jobs import AlbumComplete, ResumeBest
 from bot.limits import SlidingWindowLimit
 from bot.ordering import PerChatUpdateProcessor
-from bot.telegram_http import TelegramRequest
+from bot.telegram_bot import build_bot
 from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 32
-CONNECTION_POOL_SIZE = 256  # PTB's default for the bot's requests (getUpdates has its own connection)
-FLOOD_RETRIES = 3  # times a request Telegram refused with 429 is sent again, after the wait it asked for
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -56,15 +52,9 @@ def build_application(settings: Settings) -> BotApplication:
 
     application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.telegram_file_base_url)
-        .request(TelegramRequest(connection_pool_size=CONNECTION_POOL_SIZE))
-        .get_updates_request(TelegramRequest())
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .bot(build_bot(token, settings))  # requests, defaults, flood control and Telegram's limits: bot/telegram_bot.py
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=FLOOD_RETRIES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -85,6 +75,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(TypeHandler(AlbumComplete, handlers.album_complete))
     application.add_handler(TypeHandler(ResumeBest, handlers.resume_best))
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
+    for_us = new & to_this_bot(name for name, _ in texts.COMMANDS)  # in groups: only what is addressed to the bot
     commands: list[tuple[str, Any]] = [
         ("start", handlers.start),
         ("help", handlers.help_command),
@@ -99,16 +90,16 @@ def register_handlers(application: BotApplication) -> None:
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(handlers.hashtags_button, pattern=handlers.HASHTAGS_CALLBACK))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))
-    application.add_handler(MessageHandler(new & filters.PHOTO, handlers.photo))
+    application.add_handler(MessageHandler(for_us & filters.PHOTO, handlers.photo))
     application.add_handler(
-        MessageHandler(new & filters.ANIMATION, handlers.animation)
+        MessageHandler(for_us & filters.ANIMATION, handlers.animation)
     )  # before documents: a GIF is both
-    application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document))
-    application.add_handler(MessageHandler(new & (filters.VIDEO | filters.VIDEO_NOTE), handlers.video))
-    application.add_handler(MessageHandler(new & filters.Sticker.ALL, handlers.sticker))
-    application.add_handler(MessageHandler(new & (filters.VOICE | filters.AUDIO), handlers.voice))
-    application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
-    application.add_handler(MessageHandler(new & filters.TEXT, handlers.text))
+    application.add_handler(MessageHandler(for_us & filters.Document.ALL, handlers.document))
+    application.add_handler(MessageHandler(for_us & (filters.VIDEO | filters.VIDEO_NOTE), handlers.video))
+    application.add_handler(MessageHandler(for_us & filters.Sticker.ALL, handlers.sticker))
+    application.add_handler(MessageHandler(for_us & (filters.VOICE | filters.AUDIO), handlers.voice))
+    application.add_handler(MessageHandler(for_us & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(for_us & filters.TEXT, handlers.text))
     application.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, handlers.other))  # not group chatter
     application.add_error_handler(handlers.on_error)
 

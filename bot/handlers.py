@@ -289,12 +289,12 @@ async def on_error(update: object, context: BotContext) -> None:
         log.error("handling %s failed", _describe(update), exc_info=error)
         answer = texts.WORKING_ON_IT
     chat_id = chat_of(update)
-    if chat_id is None:
-        return
     try:
         if isinstance(update, Update) and update.callback_query is not None:
-            await update.callback_query.answer()
-        await context.bot.send_message(chat_id, answer)
+            # Always answered, also a button under an inline message (no chat to write to): else it spins on.
+            await update.callback_query.answer(texts.cut(texts.plain(answer), 200))
+        if chat_id is not None:
+            await context.bot.send_message(chat_id, answer)
     except TelegramError as send_error:
         log.warning("could not tell chat %s about an error: %s", chat_id, send_error)
 

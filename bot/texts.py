@@ -224,8 +224,11 @@ TEXT = "I work with photos: send me one. To set your account: /handle yourname. 
 WORKING_ON_IT = "Something went wrong on my side. Please try again in a moment."
 
 
+ECHO_LIMIT = 40  # characters of what the user typed that an answer repeats
+
+
 def unknown_command(command: str) -> str:
-    return f"I don't know {e(command)}. Here is what I do: /help"
+    return f"I don't know {e(cut(command, ECHO_LIMIT))}. Here is what I do: /help"
 
 
 # ---- /best ----------------------------------------------------------------------------------------
