@@ -20,7 +20,7 @@ from bot import handlers, texts
 from bot.addressing import to_this_bot
 from bot.albums import AlbumCollector
 from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
-from bot.jobs import AlbumComplete, ResumeBest
+from bot.jobs import AlbumComplete, AnswerPhoto, ResumeBest
 from bot.limits import SlidingWindowLimit
 from bot.ordering import PerChatUpdateProcessor
 from bot.telegram_bot import build_bot
@@ -49,6 +49,9 @@ def build_application(settings: Settings) -> BotApplication:
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
         for request_id, chat_id in await service.unfinished_best_requests():
             application.update_queue.put_nowait(ResumeBest(chat_id, request_id))
+        for r in await service.unfinished_photo_requests():
+            job = AnswerPhoto(r.chat_id, r.id, r.message_id, r.file_id, r.file_unique_id, r.suffix, resumed=True)
+            application.update_queue.put_nowait(job)
 
     application = (
         ApplicationBuilder()
@@ -74,6 +77,7 @@ def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried; the first that matches an update handles it."""
     application.add_handler(TypeHandler(AlbumComplete, handlers.album_complete))
     application.add_handler(TypeHandler(ResumeBest, handlers.resume_best))
+    application.add_handler(TypeHandler(AnswerPhoto, handlers.resume_photo))
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
     for_us = new & to_this_bot(name for name, _ in texts.COMMANDS)  # in groups: only what is addressed to the bot
     commands: list[tuple[str, Any]] = [

@@ -21,7 +21,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.ext import AIORateLimiter, Defaults, ExtBot
 from telegram.request import BaseRequest
 
-from bot.telegram_http import TelegramRequest
+from bot.telegram_http import SEND_TIMEOUT_SECONDS, TelegramRequest
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,12 @@ def build_bot(token: str, settings: Settings) -> LikepredictBot:
         token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
-        request=TelegramRequest(connection_pool_size=CONNECTION_POOL_SIZE),
+        request=TelegramRequest(
+            connection_pool_size=CONNECTION_POOL_SIZE,
+            read_timeout=SEND_TIMEOUT_SECONDS,
+            write_timeout=SEND_TIMEOUT_SECONDS,
+            media_write_timeout=SEND_TIMEOUT_SECONDS,
+        ),
         get_updates_request=TelegramRequest(),
         defaults=Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)),
         rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=FLOOD_RETRIES),

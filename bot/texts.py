@@ -222,6 +222,9 @@ VOICE = "I can't listen to audio. Send a photo, or /help to see what I do."
 OTHER_MESSAGE = "I work with photos: send me one, or /help to see what I do."
 TEXT = "I work with photos: send me one. To set your account: /handle yourname. More: /help."
 WORKING_ON_IT = "Something went wrong on my side. Please try again in a moment."
+ANSWER_MAY_BE_LOST = (
+    "My connection to Telegram dropped while I was answering. If you don't see my answer above, please send it again."
+)
 
 
 ECHO_LIMIT = 40  # characters of what the user typed that an answer repeats
