@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from telegram.error import NetworkError
 
-from bot.telegram_http import SAFE_TO_REPEAT, may_retry
+from bot.telegram_http import RETRY_DELAYS, SAFE_TO_REPEAT, may_retry
 from core.paths import DEMO_HANDLE, DEMO_SAMPLES
 from tests.botapi import LocalBotApi, StoredFile, running_bot
 from tests.test_bot import bot_settings
@@ -69,6 +69,10 @@ class FaultyBotApi(LocalBotApi):
 
     def release(self, method: str) -> None:
         self._held.pop(method).set()
+
+    def send_raw_update(self, content: dict[str, Any]) -> None:
+        """An update exactly as given (with the next update id), whatever its shape."""
+        self._queue(content)
 
     def send_edited_text(self, chat_id: int, message_id: int, text: str) -> None:
         """A user edits an old message: an `edited_message` update, which asks for nothing new."""
@@ -185,6 +189,43 @@ async def test_502_while_polling_loses_no_update(server: FaultyBotApi, tmp_path:
             server.send_text(chat, "/help")
         for chat in CHATS:
             await answers_once(server, chat, "/best")
+
+
+async def test_polling_failures_are_warning_lines_without_tracebacks_and_lose_no_update(
+    server: FaultyBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tries = 1 + len(RETRY_DELAYS)  # what one getUpdates call takes before its failure reaches PTB's polling loop
+
+    def polling_warnings() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage().startswith("polling Telegram failed")]
+
+    async with running_bot(bot_settings(server, tmp_path)):
+        server.fail_status("getUpdates", 502, times=tries)
+        server.fail_status("getUpdates", 500, times=tries)
+        await server.wait_until(lambda: len(polling_warnings()) == 2, timeout=60)
+        server.drop_next(tries, methods={"getUpdates"})  # the server disconnects
+        await server.wait_until(lambda: len(server.dropped) == tries, timeout=60)
+        for chat in CHATS:
+            server.send_text(chat, "/help")
+        for chat in CHATS:
+            await answers_once(server, chat, "/best")
+    bot_records = [r for r in caplog.records if r.name.startswith(("bot", "telegram"))]
+    assert [r.getMessage() for r in bot_records if r.levelno >= logging.ERROR] == []
+    assert all(r.exc_info is None for r in bot_records if r.levelno >= logging.WARNING)
+    assert len(polling_warnings()) == 3 and {r.levelno for r in polling_warnings()} == {logging.WARNING}
+
+
+async def test_an_update_ptb_cannot_parse_is_logged_once_acknowledged_and_the_rest_of_its_batch_answered(
+    server: FaultyBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(bot_settings(server, tmp_path)):
+        server.send_raw_update({"poll": {"id": "old-shape", "question": "from an older Bot API server?"}})
+        server.send_text(CHATS[0], "/help")  # in the same getUpdates batch
+        await answers_once(server, CHATS[0], "/best")
+        await server.wait_until(lambda: server.unconfirmed_updates() == 0)
+    [skipped] = [r for r in caplog.records if "cannot parse" in r.getMessage()]
+    assert skipped.levelno == logging.WARNING and skipped.exc_info is None and "poll" in skipped.getMessage()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_dropped_connections_lose_no_update_and_send_nothing_twice(
