@@ -41,7 +41,7 @@ class PhotoRequests:
             return int(cursor.lastrowid or 0)
 
     def finish(self, request_id: int) -> None:
-        with self.database.transaction():
+        with storage_faults("finishing a photo request", self.database.path), self.database.transaction():
             self.database.execute("DELETE FROM photo_requests WHERE id = ?", [request_id])
 
     def unfinished(self) -> list[PhotoRequest]:
