@@ -409,6 +409,9 @@ _PHOTO_PROBLEMS: dict[PhotoProblem, str] = {
     PhotoProblem.NOT_AN_IMAGE: "That file is not a photo I can read. Send a JPEG or PNG photo.",
     PhotoProblem.ANIMATED: "That is an animation or a video; send a single still photo.",
     PhotoProblem.DAMAGED: "That photo file is damaged or incomplete; send it again.",
+    PhotoProblem.TOO_MANY_SCANS: (
+        "That JPEG is built in far too many passes to open quickly. Save it again as an ordinary JPEG and send that."
+    ),
 }
 
 
