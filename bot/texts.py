@@ -46,6 +46,7 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 SHOWN_TAGS_IN_ANSWER = 5
+ECHO_LIMIT = 40  # characters of what the user sent (a command, a file type) that an answer repeats
 
 
 @singledispatch
@@ -211,7 +212,7 @@ def file_too_large(size: int | None, limit: int) -> str:
 
 
 def not_an_image(mime_type: str | None) -> str:
-    kind = f" ({e(mime_type)})" if mime_type else ""
+    kind = f" ({e(cut(mime_type, ECHO_LIMIT))})" if mime_type else ""
     return f"That file{kind} isn't a photo. Send a JPEG or PNG, as a photo or as a file."
 
 
@@ -225,9 +226,6 @@ WORKING_ON_IT = "Something went wrong on my side. Please try again in a moment."
 ANSWER_MAY_BE_LOST = (
     "My connection to Telegram dropped while I was answering. If you don't see my answer above, please send it again."
 )
-
-
-ECHO_LIMIT = 40  # characters of what the user typed that an answer repeats
 
 
 def unknown_command(command: str) -> str:

@@ -29,6 +29,14 @@ async def test_a_4081_character_unknown_command_is_answered_with_the_echo_cut(se
     assert len(answer.plain_text) < 200
 
 
+async def test_a_document_with_a_5000_character_type_is_answered_with_the_type_cut(
+    server: LocalBotApi, bot: Any
+) -> None:
+    server.send_document(CHAT, b"%PDF-1.4", "report.pdf", "application/" + "x" * 5000)
+    [answer] = await server.next_messages(CHAT)
+    assert "isn't a photo" in answer.plain_text and len(answer.plain_text) < 200
+
+
 async def test_any_text_the_bot_sends_is_cut_to_4096_characters_with_its_markup_closed(
     server: LocalBotApi, bot: Any
 ) -> None:
