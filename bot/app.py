@@ -22,8 +22,9 @@ from bot.albums import AlbumCollector
 from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
 from bot.jobs import AlbumComplete, AnswerPhoto, ResumeBest
 from bot.limits import SlidingWindowLimit
-from bot.ordering import PerChatUpdateProcessor
+from bot.metrics import MeteredUpdateProcessor, Metrics, count_failure
 from bot.telegram_bot import build_bot
+from bot.webhook import run_webhook, serve_metrics_while_polling
 from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def build_application(settings: Settings) -> BotApplication:
     if not token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it.")
     redact_token_in_logs(token)
+    if settings.webhook_url:  # PTB logs setWebhook's parameters, the secret token too, at DEBUG
+        redact_token_in_logs(settings.webhook_secret.get_secret_value())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, which carry the token
 
     async def post_init(application: BotApplication) -> None:
@@ -53,15 +56,17 @@ def build_application(settings: Settings) -> BotApplication:
             job = AnswerPhoto(r.chat_id, r.id, r.message_id, r.file_id, r.file_unique_id, r.suffix, resumed=True)
             application.update_queue.put_nowait(job)
 
+    metrics = Metrics()
     application = (
         ApplicationBuilder()
         .bot(build_bot(token, settings))  # requests, defaults, flood control and Telegram's limits: bot/telegram_bot.py
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(MeteredUpdateProcessor(metrics, MAX_CONCURRENT_UPDATES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    metrics.watch(application)
     register_handlers(application)
     return application
 
@@ -105,6 +110,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(for_us & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(for_us & filters.TEXT, handlers.text))
     application.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, handlers.other))  # not group chatter
+    application.add_error_handler(count_failure)  # only counts, for /metrics
     application.add_error_handler(handlers.on_error)
 
 
@@ -138,7 +144,11 @@ def redact_token_in_logs(token: str) -> None:
 
 
 def run_bot(settings: Settings) -> None:
-    """Long polling until stopped (Ctrl-C or SIGTERM)."""
+    """Long polling until stopped (Ctrl-C or SIGTERM); webhook mode when `LIKEPREDICT_WEBHOOK_URL` is set."""
     application = build_application(settings)
+    if settings.webhook_url:
+        run_webhook(application, settings)
+        return
+    serve_metrics_while_polling(application, settings)
     log.info("bot polling %s", settings.telegram_api_base_url)
     application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -25,6 +25,12 @@ class Post:
     has_location: bool = False
     image_path: Path | None = None  # absolute path of a local copy of the photo, if any
     slides: int = 1  # photos and videos in a carousel; its first slide is the photo in `image_path`
+    time_known: bool = True  # False where the source gives the day only (influencers-2017): no hour to learn from
+    width: int | None = None
+    height: int | None = None
+    # Instagram's own automatic image description ("1 person", "outdoor", ...); None where there was none.
+    image_concepts: tuple[str, ...] | None = None
+    video_views: int | None = None
 
     def __post_init__(self) -> None:
         # Instagram reports a hidden count as -1; no source may pass a negative count on as a real one.
@@ -43,6 +49,8 @@ class Account:
     posts: tuple[Post, ...] = ()
     is_private: bool = False
     fetched_at: datetime | None = None
+    is_verified: bool = False
+    is_business: bool = False
 
     def posts_newest_first(self) -> list[Post]:
         return sorted(self.posts, key=lambda p: p.taken_at, reverse=True)

@@ -10,6 +10,8 @@ Three formats are read into `Account` records (posts newest first):
 * **instaloader folders**: read by `scraping.instaloader_files` (post files alone are enough).
 * **influencers-2017**: `../shared/data/influencers-2017.jsonl` (pseudonymised accounts, dates only,
   no comments and no images).
+* **influencers-2019**: `../shared/data/influencers-2019.jsonl` (the same pseudonyms; exact UTC times,
+  comments, post type, size and Instagram's image concepts; no images). `read_influencers` reads both.
 """
 
 from __future__ import annotations
@@ -154,33 +156,31 @@ def write_accounts_jsonl(accounts: list[Account], path: Path) -> None:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-# ---- influencers-2017 ------------------------------------------------------------------------------
+# ---- influencers-2017 and influencers-2019 ---------------------------------------------------------
+
+POST_TYPES_2019 = ("image", "carousel", "video")
 
 
 def read_influencers(path: Path | str) -> Iterator[Account]:
-    """Accounts from `influencers-2017.jsonl` (field names mapped to ours; comments unknown)."""
+    """Accounts from `influencers-2017.jsonl` or `influencers-2019.jsonl`, the year detected per post.
+
+    2017 posts carry a `date` (the day only: `time_known` is False) and no comments; 2019 posts carry the exact
+    UTC `taken_at`, `comments`, `type` (image / carousel / video), `width`/`height` and `image_concepts`.
+    """
     path = Path(path)
     for number, record in _json_lines(path):
         where = f"{path}:{number}"
         if "account" not in record:
-            raise DatasetError(f"{where}: field 'account' is missing; is this the influencers-2017 file?")
+            raise DatasetError(f"{where}: field 'account' is missing; is this an influencers file?")
         posts = []
         for index, post in enumerate(record.get("posts") or []):
             pwhere = f"{where} post {index + 1}"
-            posts.append(
-                Post(
-                    shortcode=f"{record['account']}-{index:02d}",
-                    taken_at=_parse_time(post.get("date"), pwhere),
-                    likes=_int(post, "likes", pwhere),
-                    comments=None,
-                    hashtags=tuple(str(t).lower() for t in post.get("hashtags") or []),
-                    mentions=_int(post, "mentions", pwhere, 0),
-                    caption_length=_int(post, "caption_chars", pwhere, 0),
-                    is_multi_image=bool(post.get("multiple_images", False)),
-                    is_video=bool(post.get("is_video", False)),
-                    has_location=bool(post.get("has_location", False)),
-                )
-            )
+            if not isinstance(post, dict):
+                raise DatasetError(f"{pwhere}: expected an object")
+            if "taken_at" in post:  # 2019: the same pseudonym as in 2017, so its own codes
+                posts.append(_post_2019(post, f"{record['account']}-2019-{index:02d}", pwhere))
+            else:
+                posts.append(_post_2017(post, f"{record['account']}-{index:02d}", pwhere))
         yield Account(
             handle=str(record["account"]),
             followers=_int(record, "followers", where),
@@ -188,11 +188,54 @@ def read_influencers(path: Path | str) -> Iterator[Account]:
             posts_count=_int(record, "posts_total", where, len(posts)),
             posts=tuple(sorted(posts, key=lambda p: p.taken_at, reverse=True)),
             fetched_at=_parse_time(record["crawled"], where) if record.get("crawled") else None,
+            is_verified=bool(record.get("is_verified", False)),
+            is_business=bool(record.get("is_business", False)),
         )
 
 
+def _post_2017(post: dict[str, Any], shortcode: str, where: str) -> Post:
+    return Post(
+        shortcode=shortcode,
+        taken_at=_parse_time(post.get("date"), where),
+        likes=_int(post, "likes", where),
+        comments=None,
+        hashtags=tuple(str(t).lower() for t in post.get("hashtags") or []),
+        mentions=_int(post, "mentions", where, 0),
+        caption_length=_int(post, "caption_chars", where, 0),
+        is_multi_image=bool(post.get("multiple_images", False)),
+        is_video=bool(post.get("is_video", False)),
+        has_location=bool(post.get("has_location", False)),
+        time_known=False,
+    )
+
+
+def _post_2019(post: dict[str, Any], shortcode: str, where: str) -> Post:
+    kind = post.get("type", "image")
+    if kind not in POST_TYPES_2019:
+        raise DatasetError(f"{where}: 'type' must be one of {', '.join(POST_TYPES_2019)}, not {kind!r}")
+    concepts = post.get("image_concepts")
+    if concepts is not None and not isinstance(concepts, list):
+        raise DatasetError(f"{where}: 'image_concepts' must be a list or null")
+    return Post(
+        shortcode=shortcode,
+        taken_at=_parse_time(post.get("taken_at"), where),
+        likes=_int(post, "likes", where),
+        comments=None if post.get("comments") is None else _int(post, "comments", where),
+        hashtags=tuple(str(t).lower() for t in post.get("hashtags") or []),
+        mentions=_int(post, "mentions", where, 0),
+        caption_length=_int(post, "caption_chars", where, 0),
+        is_multi_image=kind == "carousel",
+        is_video=kind == "video",
+        has_location=bool(post.get("has_location", False)),
+        width=None if post.get("width") is None else _int(post, "width", where),
+        height=None if post.get("height") is None else _int(post, "height", where),
+        image_concepts=None if concepts is None else tuple(str(c) for c in concepts),
+        video_views=None if post.get("video_views") is None else _int(post, "video_views", where),
+    )
+
+
 def read_any(path: Path | str) -> Iterator[Account]:
-    """Guess the format: a folder is instaloader output; a file is influencers-2017 or likepredict JSONL."""
+    """Guess the format: a folder is instaloader output; a file is an influencers file (2017 or 2019) or likepredict JSONL."""
     path = Path(path)
     if path.is_dir():
         yield from read_instaloader(path)

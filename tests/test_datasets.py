@@ -174,5 +174,71 @@ def test_influencers_format(tmp_path):
     assert list(read_influencers(path)) == [account]
 
 
+def influencers_2019_line(**post_changes) -> str:
+    post = {
+        "taken_at": "2019-04-16T05:47:29Z",
+        "likes": 5230,
+        "comments": 87,
+        "comments_disabled": False,
+        "type": "carousel",
+        "video_views": None,
+        "hashtags": ["Boombap"],
+        "mentions": 2,
+        "caption_chars": 42,
+        "has_location": True,
+        "width": 1080,
+        "height": 1350,
+        "image_concepts": ["2 people", "outdoor"],
+    }
+    post.update(post_changes)
+    record = {
+        "account": "acct_1",
+        "followers": 9000,
+        "following": 300,
+        "posts_total": 120,
+        "is_verified": True,
+        "is_business": False,
+        "crawled": "2019-04-20T00:00:00Z",
+        "posts": [post],
+    }
+    return json.dumps(record) + "\n"
+
+
+def test_influencers_2019_format_is_detected_with_exact_times_types_and_concepts(tmp_path):
+    path = tmp_path / "influencers-2019.jsonl"
+    path.write_text(influencers_2019_line())
+    [account] = list(read_any(path))
+    [post] = account.posts
+    assert account.is_verified and not account.is_business and account.posts_count == 120
+    assert post.taken_at == datetime(2019, 4, 16, 5, 47, 29, tzinfo=UTC) and post.time_known
+    assert post.comments == 87 and post.is_multi_image and not post.is_video
+    assert (post.width, post.height) == (1080, 1350)
+    assert post.image_concepts == ("2 people", "outdoor") and post.hashtags == ("boombap",)
+    # The same pseudonym names the account in 2017 too: its 2019 posts must not take the 2017 posts' codes.
+    assert post.shortcode == "acct_1-2019-00"
+
+
+def test_influencers_2017_posts_say_their_hour_is_unknown(tmp_path):
+    path = tmp_path / "influencers.jsonl"
+    line = {"account": "a", "followers": 1, "posts": [{"date": "2017-04-20", "likes": 3}]}
+    path.write_text(json.dumps(line) + "\n")
+    [account] = list(read_influencers(path))
+    assert not account.posts[0].time_known
+
+
+def test_influencers_2019_video_and_missing_concepts(tmp_path):
+    path = tmp_path / "influencers-2019.jsonl"
+    path.write_text(influencers_2019_line(type="video", video_views=700, image_concepts=None))
+    [post] = next(read_influencers(path)).posts
+    assert post.is_video and post.video_views == 700 and post.image_concepts is None
+
+
+def test_influencers_2019_unknown_post_type_is_a_clear_error(tmp_path):
+    path = tmp_path / "influencers-2019.jsonl"
+    path.write_text(influencers_2019_line(type="reel"))
+    with pytest.raises(DatasetError, match="'type' must be one of"):
+        list(read_influencers(path))
+
+
 def test_hashtags_in_caption_are_lowercased_and_deduplicated():
     assert hashtags_in("Hello #Beach and #beach, #sunset_2024!") == ("beach", "sunset_2024")
