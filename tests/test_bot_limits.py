@@ -91,3 +91,12 @@ async def test_in_a_group_commands_addressed_to_the_bot_and_photos_for_it_are_an
     [second] = await server.next_messages(GROUP)
     assert "I kept your 2 photos as drafts" in second.plain_text
     assert await server.no_more_messages(GROUP) == []
+
+
+async def test_in_a_group_an_album_whose_caption_names_the_bot_is_answered_whole(server: LocalBotApi, bot: Any) -> None:
+    photos = [path.read_bytes() for path in SAMPLES[:3]]
+    server.send_photo(GROUP, photos[0], media_group_id="group-album", caption=f"@{server.username} rank these")
+    for data in photos[1:]:  # Telegram puts an album's caption on one photo only
+        server.send_photo(GROUP, data, media_group_id="group-album")
+    [saved] = await server.next_messages(GROUP)
+    assert "3 drafts saved" in saved.plain_text
