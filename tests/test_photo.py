@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, TiffImagePlugin
+from PIL import Image, ImageFile, TiffImagePlugin
 
 from bot.texts import explain
 from core.paths import DEMO_SAMPLES
-from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
+from inference.photo import HAND_FEATURE_NAMES, SINGLE_PASS_SIZE, PhotoError, decode_photo, hand_features
 from tests.image_fixtures import jpeg_bytes, textured_photo
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -138,6 +138,8 @@ def test_a_phone_photo_is_decoded_small_with_its_original_size():
     assert photo.rgb_small.shape == (384, 512, 3) and photo.rgb_small.dtype == np.uint8
     assert photo.encoder_views.shape[1:] == (3, 224, 224) and photo.encoder_views.dtype == np.float32
     assert photo.encoder_views.min() >= -1.0 and photo.encoder_views.max() <= 1.0
+    assert photo.encoder_input.shape == (3, SINGLE_PASS_SIZE, SINGLE_PASS_SIZE)
+    assert photo.encoder_input.min() >= -1.0 and photo.encoder_input.max() <= 1.0
 
 
 def test_exif_orientation_is_applied():
@@ -228,3 +230,29 @@ def test_a_face_is_counted_and_a_landscape_has_none():
     index = HAND_FEATURE_NAMES.index("face_count")
     assert hand_features(decode_photo(FIXTURES / "face_astronaut.jpg"))[index] == 1
     assert hand_features(decode_photo(DEMO_SAMPLES / "valley.jpg"))[index] == 0
+
+
+def jpeg_with_extra_scans(extra: int) -> bytes:
+    """A valid progressive JPEG with its last scan repeated `extra` times: each costs the decoder a pass over
+    every block (libjpeg only warns), a few bytes each in a flat image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (120, 130, 140)).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last_scan = data[data.rindex(b"\xff\xda") : -2]  # up to the end-of-image marker
+    return data[:-2] + last_scan * extra + b"\xff\xd9"
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding(monkeypatch):
+    bomb = jpeg_with_extra_scans(5000)
+
+    def decoding(self, *args):
+        raise AssertionError("the scans were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoding)
+    with pytest.raises(PhotoError) as refused:
+        decode_photo(bomb)
+    assert "too many passes" in explain(refused.value)
+
+
+def test_a_progressive_jpeg_with_a_few_extra_scans_is_accepted():
+    assert decode_photo(jpeg_with_extra_scans(20)).width == 256
