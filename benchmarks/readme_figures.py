@@ -66,7 +66,13 @@ def _row(label: str, values: list[Any]) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return "–"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_cell(v) for v in value) + "]"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+# Saved by `likepredict evaluate hashtags --half b --output ...`: held-out half b of each year, then every account.
+HASHTAG_RESULTS = ("half-b", "2019-half-b", "all")
 
 
 def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_DIR) -> str:
@@ -120,45 +126,35 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
                 ]
             )
         )
-    for name in ("half-b", "all"):
+    for name in HASHTAG_RESULTS:
         path = hashtag_dir / f"{name}.json"
-        if not path.is_file():
-            continue
-        result = json.loads(path.read_text(encoding="utf-8"))
-        parts.append(
-            f"Hashtags, `{result.get('command', '?')}` ({result.get('held_out_posts_with_tags', '?')} hidden posts "
-            "with tags):\n\n| ranking | recall@10 | hit rate@10 | likes gap, high- vs low-scored tags |\n"
-            "| --- | --- | --- | --- |\n"
-            + "\n".join(
-                [
-                    _row(
-                        "engine (fit × value)",
-                        [
-                            result.get("expected_ranking_recall_at_10"),
-                            result.get("expected_ranking_hit_rate_at_10"),
-                            result.get("expected_value_lift_gap"),
-                        ],
-                    ),
-                    _row(
-                        "lift alone (the score the expected engagement uses)",
-                        [
-                            result.get("lift_ranking_recall_at_10"),
-                            result.get("lift_ranking_hit_rate_at_10"),
-                            result.get("engine_lift_gap"),
-                        ],
-                    ),
-                    _row(
-                        "baseline: account's most used tags",
-                        [
-                            result.get("baseline_recall_at_10"),
-                            result.get("baseline_hit_rate_at_10"),
-                            result.get("baseline_lift_gap"),
-                        ],
-                    ),
-                ]
-            )
-        )
+        if path.is_file():
+            parts.append(_hashtag_table(json.loads(path.read_text(encoding="utf-8"))))
     return "\n\n".join(parts)
+
+
+def _hashtag_table(result: dict[str, Any]) -> str:
+    def row(label: str, prefix: str) -> str:
+        keys = (f"{prefix}_recall_at_10", f"{prefix}_hit_rate_at_10", f"{prefix}_ndcg_at_10")
+        return _row(label, [result.get(key) for key in keys])
+
+    rows = [
+        row("engine (learned ranker when trained, else fit × value)", "engine"),
+        row("fit × value", "expected_ranking"),
+        row("lift alone (the score the expected engagement uses)", "lift_ranking"),
+        row("baseline: account's most used tags", "baseline"),
+        _row("ceiling: a perfect ordering of every candidate", [result.get("oracle_candidates_recall_at_10")]),
+    ]
+    gap, interval = result.get("engine_lift_gap"), result.get("engine_lift_gap_ci90")
+    trained_here = (
+        " (the ranker's own training accounts)" if result.get("ranker_measured_on_its_training_accounts") else ""
+    )
+    return (
+        f"Hashtags, `{result.get('command', '?')}`{trained_here}: {result.get('held_out_posts_with_tags', '?')} "
+        f"hidden posts with tags; engine vs baseline recall@10 {_cell(result.get('engine_recall_at_10_vs_baseline'))}×; "
+        f"likes gap of high- vs low-lift tags {_cell(gap)} (90 % interval {_cell(interval)}):\n\n"
+        "| ranking | recall@10 | hit rate@10 | NDCG@10 |\n| --- | --- | --- | --- |\n" + "\n".join(rows)
+    )
 
 
 def _size(n_bytes: int) -> str:
