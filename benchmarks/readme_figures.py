@@ -99,11 +99,16 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
             + "\n".join(
                 [
                     _row(
-                        "shipped (6 views + hand features)",
+                        f"shipped (one {models['appeal'].get('input_size', '?')} px pass: embedding, stage statistics"
+                        f"{', hand features' if models['appeal'].get('hand_groups') else ''})",
                         [appeal.get("held_out_spearman"), appeal.get("held_out_pairwise_accuracy")],
                     ),
                     _row(
-                        "one 224 px view",
+                        "earlier: 6 views + hand features",
+                        [appeal.get("baseline_six_view_spearman"), appeal.get("baseline_six_view_pairwise_accuracy")],
+                    ),
+                    _row(
+                        "one 224 px view + hand features",
                         [
                             appeal.get("baseline_single_view_spearman"),
                             appeal.get("baseline_single_view_pairwise_accuracy"),

@@ -1,4 +1,4 @@
-"""Reading a photo a user sent: safe decoding, the working image, the encoder's views and hand features.
+"""Reading a photo a user sent: safe decoding, the working image, the encoder's single view and hand features.
 
 `decode_photo` reads the header first and refuses a decompression bomb before decoding a pixel; JPEGs are
 decoded at reduced size (Pillow's `draft`, i.e. DCT scaling) so a 12-megapixel phone photo costs little.
@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.errors import LikepredictError
 from core.settings import DEFAULT_MAX_IMAGE_PIXELS
 from inference.photo_features import (
+    ALL_GROUPS,
     HAND_FEATURE_NAMES,
     PHOTO_FEATURES_VERSION,
     WORKING_LONG_SIDE,
@@ -69,11 +70,10 @@ class PhotoError(LikepredictError):
 
 @dataclass(frozen=True)
 class DecodedPhoto:
-    """A decoded photo: the working image (long side <= 512), the encoder's input views, the original size."""
+    """A decoded photo: the working image (long side <= 512), the encoder's one input view, the original size."""
 
     rgb_small: np.ndarray  # uint8 HxWx3
-    encoder_views: np.ndarray  # float32 (k, 3, 224, 224), scaled to -1..1
-    encoder_input: np.ndarray  # float32 (3, SINGLE_PASS_SIZE, SINGLE_PASS_SIZE), scaled to -1..1
+    encoder_input: np.ndarray  # float32 (3, s, s) for the single pass at side s, scaled to -1..1
     width: int  # of the original, after EXIF orientation
     height: int
     sha256: str
@@ -157,8 +157,7 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
     return rgb, width, height
 
 
-# Names the view set below; embeddings (and every model fed them) change when it changes.
-ENCODER_VIEWS_VERSION = "views-whole+5crops-v1"
+# The earlier model's six views, kept for the appeal model's baseline in training.
 # Where the native-resolution crops sit, as fractions of the free space (0 = left/top, 1 = right/bottom).
 CROP_ANCHORS: tuple[tuple[float, float], ...] = ((0.5, 0.5), (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0))
 
@@ -200,21 +199,22 @@ def single_pass_input(rgb: Image.Image, size: int = SINGLE_PASS_SIZE) -> np.ndar
     return scaled_pixels([resized.crop((left, top, left + size, top + size))])[0]
 
 
-def decode_photo(source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> DecodedPhoto:
+def decode_photo(
+    source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES, encoder_size: int = SINGLE_PASS_SIZE
+) -> DecodedPhoto:
     """Decode `source` (file bytes or a path) into a `DecodedPhoto`, or raise `PhotoError` saying why not."""
     data = _read_source(source, max_bytes)
     image = _open_checked(data, max_pixels)
     rgb, width, height = _decode_working_image(image)
     return DecodedPhoto(
         rgb_small=np.asarray(rgb, dtype=np.uint8),
-        encoder_views=encoder_views(rgb),
-        encoder_input=single_pass_input(rgb),
+        encoder_input=single_pass_input(rgb, encoder_size),
         width=width,
         height=height,
         sha256=hashlib.sha256(data).hexdigest(),
     )
 
 
-def hand_features(photo: DecodedPhoto) -> np.ndarray:
-    """float32 vector of the features named in `HAND_FEATURE_NAMES`."""
-    return compute_hand_features(photo.rgb_small, photo.width, photo.height)
+def hand_features(photo: DecodedPhoto, groups: frozenset[str] = ALL_GROUPS) -> np.ndarray:
+    """float32 vector of the features named in `HAND_FEATURE_NAMES` (NaN for those outside `groups`)."""
+    return compute_hand_features(photo.rgb_small, photo.width, photo.height, groups)

@@ -46,10 +46,11 @@ def test_embeddings_command_reads_every_cached_vector_both_ways_and_writes_its_j
 def test_photo_cost_measures_decode_encoder_and_the_full_prediction(warm_folder: Path) -> None:
     result = photo_cost.measure(photos_per_size=1, repeats=1, sizes=((640, 480),), folder=warm_folder)
     row = result["sizes"]["640x480"]
-    assert row["decode"]["n"] == row["embed"]["n"] == row["full"]["n"] == 1
-    assert row["full"]["median_ms"] > row["embed"]["median_ms"]  # the full prediction includes the encoder
-    assert row["ratio_median"] > 1
-    assert "(c)/(a+b)" in photo_cost.table(result)
+    assert row["floor_decode"]["n"] == row["floor_pass"]["n"] == row["full"]["n"] == 1
+    assert row["full"]["median_ms"] > row["steps_median_ms"]["encode"]  # the full answer includes the encoder
+    assert row["ratio_median"] > 0 and row["six_view_ratio_median"] > 0
+    assert {"decode", "hand", "encode", "appeal_head", "hand_faces"} <= set(row["steps_median_ms"])
+    assert "full/floor p50" in photo_cost.table(result)
 
 
 def test_best_ranks_the_drafts_warm_and_cold(warm_folder: Path) -> None:
