@@ -94,3 +94,13 @@ def test_readme_figures_come_from_the_result_files_and_replace_only_the_marked_s
     assert "python -m benchmarks.cache" in text and "Not measured yet: `python -m benchmarks.load`" in text
     readme_figures.main(readme, tmp_path)
     assert readme.read_text() == text  # a second run changes nothing
+
+
+def test_readme_figures_keep_the_section_of_a_benchmark_not_re_run(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    earlier = "### load\n\n`python -m benchmarks.load` — taken earlier.\n\n| measure | value |\n| --- | --- |\n| answered | 9 / 9 |"
+    readme.write_text(f"# title\n\n{readme_figures.START}\nintro\n\n{earlier}\n{readme_figures.END}\n")
+    readme_figures.main(readme, tmp_path)  # no result files at all
+    text = readme.read_text()
+    assert earlier in text
+    assert "Not measured yet: `python -m benchmarks.cache`" in text
