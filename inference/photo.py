@@ -42,8 +42,12 @@ MAX_BYTES = 40 * 1024 * 1024
 MIN_SIDE = 32
 ENCODER_SIZE = 224
 # The one encoder pass: the photo's short side resized to this, centre-cropped square (a multiple of 32,
-# so EfficientNet's fixed "same" padding is that of its 224 px training size).
-SINGLE_PASS_SIZE = 288
+# so EfficientNet's fixed "same" padding is that of its 224 px training size). The default only: the appeal
+# model's card entry (`input_size`, chosen by cross-validation in training) says which side serving uses.
+SINGLE_PASS_SIZE = 320
+# The working image's long side may fall this far under or over `WORKING_LONG_SIDE` to spare a resize.
+DRAFT_SLACK = 0.85
+RESIZE_SLACK = 1.1
 # Multi-picture JPEGs (phones store a depth map or preview as a second frame) are still one photo.
 _STILL_MULTIFRAME_FORMATS = {"MPO"}
 
@@ -70,7 +74,7 @@ class PhotoError(LikepredictError):
 
 @dataclass(frozen=True)
 class DecodedPhoto:
-    """A decoded photo: the working image (long side <= 512), the encoder's one input view, the original size."""
+    """A decoded photo: the working image (long side about 512), the encoder's one input view, the original size."""
 
     rgb_small: np.ndarray  # uint8 HxWx3
     encoder_input: np.ndarray  # float32 (3, s, s) for the single pass at side s, scaled to -1..1
@@ -141,8 +145,9 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
     width, height = image.size
     target = _working_size(width, height, WORKING_LONG_SIDE)
     if image.format == "JPEG":
-        # DCT scaling: the largest 1/2, 1/4 or 1/8 reduction that keeps the stored image at least `target`.
-        image.draft("RGB", target)
+        # DCT scaling: the largest 1/2, 1/4 or 1/8 reduction that keeps the stored image at least `target` less
+        # `DRAFT_SLACK` (a 4032x3024 photo decodes at 1/8, 504x378, instead of at 1/4 and then resized).
+        image.draft("RGB", (round(target[0] * DRAFT_SLACK), round(target[1] * DRAFT_SLACK)))
     try:
         image.load()
         oriented = ImageOps.exif_transpose(image)
@@ -152,7 +157,9 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
         width, height = height, width
     rgb = _to_rgb(oriented)
     small = _working_size(rgb.width, rgb.height, WORKING_LONG_SIDE)
-    if small != rgb.size:
+    # A decoded image barely over the working size is kept as it is: the resize would cost more than the
+    # hand features it saves, and they hardly change with a few per cent of scale.
+    if max(rgb.size) > WORKING_LONG_SIDE * RESIZE_SLACK:
         rgb = rgb.resize(small, Image.Resampling.BICUBIC)
     return rgb, width, height
 

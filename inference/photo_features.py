@@ -1,6 +1,6 @@
 """Hand-made photo features: colour, light, sharpness, noise, faces and size, from a small RGB image.
 
-Everything except the size is computed on the working image `decode_photo` makes (long side at most
+Everything except the size is computed on the working image `decode_photo` makes (long side about
 `WORKING_LONG_SIDE` = 512 px): at that size a 1080 px and a 4032 px copy of the same photo give nearly the
 same values, which is what a model trained on ~500 px photos (CLIVE) needs at serving time, and it is
 roughly what a viewer sees of a post on a phone. Width, height and aspect describe the original file.
