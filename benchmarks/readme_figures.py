@@ -26,8 +26,26 @@ def _benchmarks() -> dict[str, Any]:
     return BENCHMARKS
 
 
-def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DIR / "card.json") -> str:
-    """The Markdown between the markers: each benchmark's table with its command, when and where taken."""
+def previous_sections(readme_text: str) -> dict[str, str]:
+    """The benchmark sections (`### name` to the next heading) of the figures section already in the README."""
+    if START not in readme_text or END not in readme_text:
+        return {}
+    body = readme_text.split(START, 1)[1].split(END, 1)[0]
+    sections = {}
+    for chunk in body.split("\n### ")[1:]:
+        name = chunk.split("\n", 1)[0].strip()
+        sections[name] = "### " + chunk.strip()
+    return sections
+
+
+def figures_section(
+    results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DIR / "card.json", previous: dict[str, str] | None = None
+) -> str:
+    """The Markdown between the markers: each benchmark's table with its command, when and where taken.
+
+    A benchmark with no result in `results_dir` keeps its `previous` section (written by an earlier run of this
+    command), so re-running one benchmark does not erase the others' figures."""
+    previous = previous or {}
     parts = [
         "Each benchmark is one command and prints its table (`python -m benchmarks` runs them all); this "
         "section is written by `python -m benchmarks.readme_figures` from their latest results. "
@@ -37,7 +55,7 @@ def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DI
     for name, module in _benchmarks().items():
         path = results_dir / f"{name}.json"
         if not path.is_file():
-            parts.append(f"### {name}\n\nNot measured yet: `python -m benchmarks.{name}`.")
+            parts.append(previous.get(name, f"### {name}\n\nNot measured yet: `python -m benchmarks.{name}`."))
             continue
         result = json.loads(path.read_text(encoding="utf-8"))
         where = result.get("machine", {})
@@ -105,11 +123,17 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
             + "\n".join(
                 [
                     _row(
-                        "shipped (6 views + hand features)",
+                        f"shipped (one {models['appeal'].get('input_size', '?')} px pass: embedding, stage statistics"
+                        + "".join(f", {group}" for group in models["appeal"].get("hand_groups", []))
+                        + ")",
                         [appeal.get("held_out_spearman"), appeal.get("held_out_pairwise_accuracy")],
                     ),
                     _row(
-                        "one 224 px view",
+                        "earlier: 6 views + hand features",
+                        [appeal.get("baseline_six_view_spearman"), appeal.get("baseline_six_view_pairwise_accuracy")],
+                    ),
+                    _row(
+                        "one 224 px view + hand features",
                         [
                             appeal.get("baseline_single_view_spearman"),
                             appeal.get("baseline_single_view_pairwise_accuracy"),
@@ -174,7 +198,7 @@ def rewrite(readme_text: str, section: str) -> str:
 
 def main(readme: Path = PROJECT_ROOT / "README.md", results_dir: Path = RESULTS_DIR) -> int:
     text = readme.read_text(encoding="utf-8")
-    updated = rewrite(text, figures_section(results_dir))
+    updated = rewrite(text, figures_section(results_dir, previous=previous_sections(text)))
     if updated != text:
         readme.write_text(updated, encoding="utf-8")
     print(f"{readme}: figures section {'rewritten' if updated != text else 'already up to date'}")

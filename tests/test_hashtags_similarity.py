@@ -14,6 +14,7 @@ from PIL import Image
 
 from core.records import Account, Post
 from inference.analyzer import PhotoAnalysis
+from inference.appeal import appeal_input_size
 from inference.card import model_entry, update_card
 from inference.encoder import EMBEDDING_SIZE
 from inference.hashtags import HashtagEngine
@@ -48,6 +49,7 @@ def write_similarity_head(models_dir) -> None:
                 SIMILARITY_FEATURES_VERSION,
                 outputs={"vector": [-1, DIMENSIONS]},
                 head="test-identity",
+                input_size=appeal_input_size(),
             )
         },
         models_dir,
