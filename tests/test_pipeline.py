@@ -77,7 +77,7 @@ def test_a_rerun_reproduces_the_models_and_the_card_byte_for_byte(trained_dir, i
     # the same card to start from: the likes step rewrites its own entries, which must come out identical
     (tmp_path / "card.json").write_bytes((models_dir / "card.json").read_bytes())
     run_pipeline(TrainingInputs(influencers=influencers), tmp_path, seed=7, log=lambda line: None)
-    for name in ("likes.onnx", "likes_q10.onnx", "likes_q90.onnx", "tag_popularity.json", "card.json"):
+    for name in ("likes.onnx", "likes_q10.onnx", "likes_q90.onnx", "tag_popularity.json", "card.json", "MODEL_CARD.md"):
         assert (tmp_path / name).read_bytes() == (models_dir / name).read_bytes(), name
 
 
