@@ -149,6 +149,7 @@ def export_ranker(model: Pipeline, path: Path) -> Path:
         options={id(model.steps[-1][1]): {"zipmap": False}},
         target_opset=17,
     )
+    onnx_model.graph.name = RANKER_NAME  # skl2onnx names graphs by a random uuid: a re-run would differ in bytes
     path.write_bytes(onnx_model.SerializeToString())
     return path
 

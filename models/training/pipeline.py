@@ -68,7 +68,7 @@ def run_pipeline(
             lambda path: image_step("similarity", "train_similarity", path, models_dir, seed, log),
         ),
         ("image-likes", inputs.data, lambda path: image_likes_step(path, models_dir, log)),
-        ("hashtags", inputs.influencers, lambda path: hashtags_step(path, models_dir, seed, log)),
+        ("hashtags", inputs.influencers or None, lambda paths: hashtags_step(paths, models_dir, seed, log)),
     ]
     for name, path, step in steps:
         if only and name not in only:
@@ -123,9 +123,8 @@ def image_likes_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] |
     return update_card(entries, models_dir, report)
 
 
-def hashtags_step(path: Path, models_dir: Path, seed: int, log: Log) -> dict[str, Any]:
-    """The hashtag ranker on `path` and, when it lies beside it, influencers-2019.jsonl (both years)."""
-    paths = dict.fromkeys([path, path.parent / "influencers-2019.jsonl"])
-    years = {p.stem: list(read_influencers(p)) for p in paths if p.is_file()}
+def hashtags_step(paths: Sequence[Path], models_dir: Path, seed: int, log: Log) -> dict[str, Any]:
+    """The hashtag ranker on the influencers files given (both years by default), each reported by name."""
+    years = {path.stem: list(read_influencers(path)) for path in dict.fromkeys(paths)}
     entries = train_hashtag_ranker(years, models_dir, seed, {year: year + ".jsonl" for year in years}, log)
     return update_card(entries, models_dir)
