@@ -30,6 +30,7 @@ from app.results import (
     RankedDraft,
     Ranking,
 )
+from app.timezones import ChatZone, chat_zone, parse_zone
 from core.account_stats import account_stats
 from core.records import Account, Draft, Prediction
 from core.settings import Settings
@@ -184,6 +185,16 @@ class Service:
         return AccountSummary(
             a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at, cached, stats.hidden_likes
         )
+
+    async def set_timezone(self, chat_id: int, text: str) -> ChatZone | None:
+        """Set the chat's time zone from an IANA name ("Europe/Berlin"; BadTimezone otherwise); "off" clears it."""
+        zone = None if text.strip().lower() in ("off", "none", "clear") else parse_zone(text)
+        await asyncio.to_thread(self.store.chats.set_timezone, chat_id, zone)
+        return None if zone is None else ChatZone(zone)
+
+    async def chat_zone(self, chat_id: int, language_code: str | None = None) -> ChatZone | None:
+        """The zone posting times are said in: the chat's own, else one guessed from its Telegram language."""
+        return chat_zone(await asyncio.to_thread(self.store.chats.timezone, chat_id), language_code)
 
     async def _account(self, chat_id: int) -> Account:
         handle = await self.handle(chat_id)

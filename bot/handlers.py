@@ -203,6 +203,23 @@ async def unknown_button(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(texts.DRAFT_GONE)
 
 
+# ---- /timezone --------------------------------------------------------------------------------------
+
+
+def _language(update: Update) -> str | None:
+    return update.effective_user.language_code if update.effective_user else None
+
+
+async def timezone(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    text = " ".join(context.args or [])
+    if not text:
+        current = await context.service.chat_zone(message.chat_id, _language(update))
+        await message.reply_text(texts.timezone_usage(current))
+        return
+    await message.reply_text(texts.timezone_set(await context.service.set_timezone(message.chat_id, text)))
+
+
 # ---- /actual, /stats, /clear, /forget --------------------------------------------------------------
 
 

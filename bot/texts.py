@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import singledispatch
 from typing import TYPE_CHECKING
 
-from app.errors import BadLikes, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
+from app.errors import BadLikes, BadTimezone, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
 from bot.errors import FileTooLarge, PhotoRateLimited
 from core.errors import LikepredictError
 from core.records import CachedAccount
@@ -32,6 +32,7 @@ from store import StorageError
 
 if TYPE_CHECKING:
     from app.results import AccountSummary, ActualResult, ChatStats, PhotoAdvice, Ranking
+    from app.timezones import ChatZone
     from inference.hashtags import HashtagAdvice
 
 # (command, what it does) in menu order; set with set_my_commands and listed by /help.
@@ -40,6 +41,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("best", "rank your drafts and pick the one to post"),
     ("stats", "your recent likes as a chart, and how close I have been"),
     ("actual", "tell me the real likes: /actual 420"),
+    ("timezone", "your time zone for posting times: /timezone Europe/Berlin"),
     ("clear", "delete your drafts"),
     ("forget", "delete everything I keep for this chat"),
     ("help", "what I can do"),
@@ -267,6 +269,32 @@ def ranking_label(rank: int, predicted_likes: float) -> str:
 
 DRAFT_GONE = "That draft is gone (cleared or forgotten). Send /best again."
 HASHTAGS_SENT = "Here you go."
+
+
+# ---- /timezone ------------------------------------------------------------------------------------
+
+TIMEZONE_EXAMPLE = "<code>/timezone Europe/Berlin</code>"
+
+
+def zone_name(zone: ChatZone) -> str:
+    return f"{e(zone.name)} (guessed from your Telegram language)" if zone.guessed_from else e(zone.name)
+
+
+def timezone_usage(current: ChatZone | None) -> str:
+    now = f"I say posting times in UTC and {zone_name(current)}.\n" if current else "I say posting times in UTC.\n"
+    return now + f"Send /timezone with your zone, like {TIMEZONE_EXAMPLE}, or <code>/timezone off</code>."
+
+
+def timezone_set(zone: ChatZone | None) -> str:
+    if zone is None:
+        return "Done: I say posting times in UTC only."
+    return f"Done: I say posting times in UTC and in {e(zone.name)} time."
+
+
+@explain.register
+def _(error: BadTimezone) -> str:
+    shown = error.text if len(error.text) <= 40 else error.text[:37] + "..."
+    return f"{shown!r} isn't a time zone I know. Use a name like Europe/Berlin, America/New_York or Asia/Tokyo."
 
 
 # ---- /actual, /stats, /clear, /forget -------------------------------------------------------------
