@@ -24,6 +24,7 @@ from app.results import (
     ActualResult,
     AlbumStatus,
     BestRequest,
+    CarouselAdvice,
     ChatStats,
     PhotoAdvice,
     PhotoReceived,
@@ -44,6 +45,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ANALYSIS_CACHE_SIZE = 256
 LIKES_PATTERN = re.compile(r"^\s*(\d[\d,. ]*)\s*([kKmM]?)\s*$")
+
+
+def largest_album(drafts: list[Draft]) -> list[int] | None:
+    """Positions of the drafts of the largest album (ties: the latest), None without an album of two or more."""
+    albums: dict[str, list[int]] = {}
+    for i, draft in enumerate(drafts):
+        if draft.media_group_id is not None:
+            albums.setdefault(draft.media_group_id, []).append(i)
+    if not albums:
+        return None
+    album = max(albums.values(), key=lambda rows: (len(rows), max(drafts[i].id for i in rows)))
+    return album if len(album) >= 2 else None
 
 
 def parse_likes(text: str) -> int:
@@ -256,7 +269,23 @@ class Service:
             self.hashtags.suggest, account, analyses[winner], self.settings.hashtag_count, predictions[winner]
         )
         saved = await self._save_prediction(chat_id, account.handle, drafts[winner].id, predictions[winner])
-        return Ranking(account.handle, ranked, advice, saved.id)
+        carousel = await self._as_carousel(account, drafts, analyses, ranked)
+        return Ranking(account.handle, ranked, advice, saved.id, carousel)
+
+    async def _as_carousel(
+        self, account: Account, drafts: list[Draft], analyses: list[PhotoAnalysis], ranked: list[RankedDraft]
+    ) -> CarouselAdvice | None:
+        """The chat's album (its largest, of two photos or more) predicted as one carousel post, each photo tried
+        as the cover, against the album's best photo posted alone."""
+        album = largest_album(drafts)
+        if album is None:
+            return None
+        photos = [analyses[i] for i in album]
+        as_covers = await self._on_cpu(self.predictor.predict, account, photos, is_multi_image=True)
+        cover = max(range(len(album)), key=lambda k: (as_covers[k].likes, -drafts[album[k]].id))
+        ids = {drafts[i].id for i in album}
+        best_single = next(r for r in ranked if r.draft.id in ids)
+        return CarouselAdvice(len(album), drafts[album[cover]], as_covers[cover], best_single)
 
     async def draft_hashtags(self, chat_id: int, draft_id: int) -> tuple[str, HashtagAdvice]:
         """The full hashtag list for one of this chat's drafts (UnknownDraft for any other chat's)."""
