@@ -24,8 +24,9 @@ from bot.albums import AlbumCollector
 from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
 from bot.jobs import AlbumComplete, ResumeBest
 from bot.limits import SlidingWindowLimit
-from bot.ordering import PerChatUpdateProcessor
+from bot.metrics import MeteredUpdateProcessor, Metrics, count_failure
 from bot.telegram_http import TelegramRequest
+from bot.webhook import run_webhook, serve_metrics_while_polling
 from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ def build_application(settings: Settings) -> BotApplication:
     if not token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it.")
     redact_token_in_logs(token)
+    if settings.webhook_url:  # PTB logs setWebhook's parameters, the secret token too, at DEBUG
+        redact_token_in_logs(settings.webhook_secret.get_secret_value())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, which carry the token
 
     async def post_init(application: BotApplication) -> None:
@@ -54,6 +57,7 @@ def build_application(settings: Settings) -> BotApplication:
         for request_id, chat_id in await service.unfinished_best_requests():
             application.update_queue.put_nowait(ResumeBest(chat_id, request_id))
 
+    metrics = Metrics()
     application = (
         ApplicationBuilder()
         .token(token)
@@ -63,12 +67,13 @@ def build_application(settings: Settings) -> BotApplication:
         .get_updates_request(TelegramRequest())
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(MeteredUpdateProcessor(metrics, MAX_CONCURRENT_UPDATES))
         .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=FLOOD_RETRIES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    metrics.watch(application)
     register_handlers(application)
     return application
 
@@ -111,6 +116,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(new & filters.TEXT, handlers.text))
     application.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, handlers.other))  # not group chatter
+    application.add_error_handler(count_failure)  # only counts, for /metrics
     application.add_error_handler(handlers.on_error)
 
 
@@ -144,7 +150,11 @@ def redact_token_in_logs(token: str) -> None:
 
 
 def run_bot(settings: Settings) -> None:
-    """Long polling until stopped (Ctrl-C or SIGTERM)."""
+    """Long polling until stopped (Ctrl-C or SIGTERM); webhook mode when `LIKEPREDICT_WEBHOOK_URL` is set."""
     application = build_application(settings)
+    if settings.webhook_url:
+        run_webhook(application, settings)
+        return
+    serve_metrics_while_polling(application, settings)
     log.info("bot polling %s", settings.telegram_api_base_url)
     application.run_polling(allowed_updates=Update.ALL_TYPES)

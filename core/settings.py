@@ -6,6 +6,8 @@ value stops the program with one line naming the variable (`SettingsError`), nev
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,6 +25,8 @@ SOURCE_KINDS = ("instagram", "demo", "instaloader", "dataset")
 # Defaults that code below the settings also needs (decoders, engines) are read from here, never repeated.
 DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
 DEFAULT_HASHTAG_COUNT = 10
+# Telegram's rule for a webhook's secret token: 1-256 of these characters.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -80,6 +84,18 @@ class Settings(BaseSettings):
     # Telegram's Bot API serves bots files up to 20 MB.
     max_file_bytes: int = 20 * 1024 * 1024
     album_wait_seconds: float = Field(1.0, ge=0.1, le=30, validation_alias=_env("LIKEPREDICT_ALBUM_WAIT_SECONDS"))
+    # Webhook mode when set (Telegram only calls https:// URLs); long polling otherwise.
+    webhook_url: str | None = Field(None, validation_alias=_env("LIKEPREDICT_WEBHOOK_URL"))
+    # Where the bot's own HTTP server (webhook, /healthz, /metrics) listens; port 0 picks a free one (tests).
+    webhook_listen: str = Field("127.0.0.1", validation_alias=_env("LIKEPREDICT_WEBHOOK_LISTEN"))
+    webhook_port: int = Field(8443, ge=0, le=65535, validation_alias=_env("LIKEPREDICT_WEBHOOK_PORT"))
+    # Unset: a fresh random one each start (set_webhook hands it to Telegram again).
+    webhook_secret: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        validation_alias=_env("LIKEPREDICT_WEBHOOK_SECRET"),
+    )
+    # When polling: serve /healthz and /metrics on this port (unset: no HTTP server).
+    metrics_port: int | None = Field(None, ge=0, le=65535, validation_alias=_env("LIKEPREDICT_METRICS_PORT"))
 
     @property
     def images_dir(self) -> Path:
@@ -109,6 +125,20 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram calls webhooks over HTTPS only)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr) -> SecretStr:
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and -")
         return value
 
     @field_validator("source", mode="before")
@@ -171,7 +201,9 @@ def _one_line(error: ValidationError) -> str:
     field_name = str(problem["loc"][0]) if problem["loc"] else ""
     name = _variable(field_name) if field_name in Settings.model_fields else field_name
     reason = _reason(problem)
-    return f"{name}={problem.get('input')!r} {reason}"
+    fields = {_variable(f): f for f in Settings.model_fields} | {f: f for f in Settings.model_fields}
+    secret = field_name in fields and "SecretStr" in str(Settings.model_fields[fields[field_name]].annotation)
+    return f"{name}={'<hidden>' if secret else repr(problem.get('input'))} {reason}"
 
 
 def _reason(problem: Any) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.card import MODELS_DIR
-from inference.encoder import EMBEDDING_SIZE, ENCODER_SCHEMA
+from inference.encoder import EMBEDDING_SIZE, VIEWS_EMBEDDING_SCHEMA
 from inference.onnx_model import OnnxModel
 from inference.photo import ENCODER_VIEWS_VERSION, HAND_FEATURE_NAMES, PHOTO_FEATURES_VERSION
 from inference.photo_features import SIZE_FEATURE_NAMES
@@ -20,7 +20,7 @@ from inference.photo_features import SIZE_FEATURE_NAMES
 # extrapolate wildly on a 4032 px phone photo: they are left out.
 APPEAL_HAND_FEATURES = [name for name in HAND_FEATURE_NAMES if name not in SIZE_FEATURE_NAMES]
 APPEAL_FEATURE_NAMES = APPEAL_HAND_FEATURES + [f"embedding_{i}" for i in range(EMBEDDING_SIZE)]
-APPEAL_FEATURES_VERSION = f"appeal-v1:{PHOTO_FEATURES_VERSION}+{ENCODER_SCHEMA}+{ENCODER_VIEWS_VERSION}"
+APPEAL_FEATURES_VERSION = f"appeal-v1:{PHOTO_FEATURES_VERSION}+{VIEWS_EMBEDDING_SCHEMA}+{ENCODER_VIEWS_VERSION}"
 _HAND_COLUMNS = np.array([HAND_FEATURE_NAMES.index(name) for name in APPEAL_HAND_FEATURES])
 
 

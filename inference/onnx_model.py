@@ -73,3 +73,7 @@ class OnnxModel:
     def run(self, inputs: np.ndarray, output: int = 0) -> np.ndarray:
         """Run on a float32 batch (rows = samples); returns output number `output`."""
         return self.session.run(None, {self.input_name: np.ascontiguousarray(inputs, dtype=np.float32)})[output]
+
+    def run_all(self, inputs: np.ndarray) -> list[np.ndarray]:
+        """Every output of one run on a float32 batch, in the graph's order."""
+        return list(self.session.run(None, {self.input_name: np.ascontiguousarray(inputs, dtype=np.float32)}))

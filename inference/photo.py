@@ -33,12 +33,16 @@ __all__ = [
     "decode_photo",
     "encoder_views",
     "hand_features",
+    "single_pass_input",
 ]
 
 MAX_PIXELS = DEFAULT_MAX_IMAGE_PIXELS
 MAX_BYTES = 40 * 1024 * 1024
 MIN_SIDE = 32
 ENCODER_SIZE = 224
+# The one encoder pass: the photo's short side resized to this, centre-cropped square (a multiple of 32,
+# so EfficientNet's fixed "same" padding is that of its 224 px training size).
+SINGLE_PASS_SIZE = 288
 # Multi-picture JPEGs (phones store a depth map or preview as a second frame) are still one photo.
 _STILL_MULTIFRAME_FORMATS = {"MPO"}
 
@@ -69,6 +73,7 @@ class DecodedPhoto:
 
     rgb_small: np.ndarray  # uint8 HxWx3
     encoder_views: np.ndarray  # float32 (k, 3, 224, 224), scaled to -1..1
+    encoder_input: np.ndarray  # float32 (3, SINGLE_PASS_SIZE, SINGLE_PASS_SIZE), scaled to -1..1
     width: int  # of the original, after EXIF orientation
     height: int
     sha256: str
@@ -177,8 +182,22 @@ def encoder_views(rgb: Image.Image) -> np.ndarray:
     for anchor_x, anchor_y in CROP_ANCHORS:
         left, top = round(free_x * anchor_x), round(free_y * anchor_y)
         views.append(rgb.crop((left, top, left + ENCODER_SIZE, top + ENCODER_SIZE)))
-    batch = np.stack([np.asarray(view, dtype=np.float32) for view in views]).transpose(0, 3, 1, 2)
+    return scaled_pixels(views)
+
+
+def scaled_pixels(images: list[Image.Image]) -> np.ndarray:
+    """float32 (k, 3, h, w) NCHW batch scaled as (x/255 - 0.5) / 0.5, the encoder's input range."""
+    batch = np.stack([np.asarray(image, dtype=np.float32) for image in images]).transpose(0, 3, 1, 2)
     return np.ascontiguousarray((batch / 255.0 - 0.5) / 0.5, dtype=np.float32)
+
+
+def single_pass_input(rgb: Image.Image, size: int = SINGLE_PASS_SIZE) -> np.ndarray:
+    """The encoder's one view: short side resized to `size`, centre-cropped square; float32 (3, size, size)."""
+    scale = size / min(rgb.size)
+    width, height = max(size, round(rgb.width * scale)), max(size, round(rgb.height * scale))
+    resized = rgb.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    left, top = (width - size) // 2, (height - size) // 2
+    return scaled_pixels([resized.crop((left, top, left + size, top + size))])[0]
 
 
 def decode_photo(source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> DecodedPhoto:
@@ -189,6 +208,7 @@ def decode_photo(source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: 
     return DecodedPhoto(
         rgb_small=np.asarray(rgb, dtype=np.uint8),
         encoder_views=encoder_views(rgb),
+        encoder_input=single_pass_input(rgb),
         width=width,
         height=height,
         sha256=hashlib.sha256(data).hexdigest(),

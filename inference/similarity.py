@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from inference.card import MODELS_DIR
-from inference.encoder import EMBEDDING_SIZE, ENCODER_SCHEMA
+from inference.encoder import EMBEDDING_SIZE, VIEWS_EMBEDDING_SCHEMA
 from inference.onnx_model import OnnxModel
 from inference.photo import ENCODER_VIEWS_VERSION
 
 SIMILARITY_FEATURE_NAMES = [f"embedding_{i}" for i in range(EMBEDDING_SIZE)]
-SIMILARITY_FEATURES_VERSION = f"similarity-v1:{ENCODER_SCHEMA}+{ENCODER_VIEWS_VERSION}"
+SIMILARITY_FEATURES_VERSION = f"similarity-v1:{VIEWS_EMBEDDING_SCHEMA}+{ENCODER_VIEWS_VERSION}"
 
 
 class SimilarityModel:

@@ -98,6 +98,7 @@ class LocalBotApi:
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: list[dict[str, Any]] = []
         self.calls: list[str] = []
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters; None after deleteWebhook
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -269,6 +270,15 @@ class LocalBotApi:
         """The next `times` calls of `method` get Telegram's flood-control answer (HTTP 429)."""
         self._failures.setdefault(method, []).extend([retry_after] * times)
 
+    def lose_files(self) -> None:
+        """Every file sent so far is gone: `getFile` answers 400, as Telegram does for a stale file id."""
+        self._files.clear()
+
+    def take_updates(self) -> list[dict[str, Any]]:
+        """The updates queued so far, removed from `getUpdates`: for a test to deliver them to a webhook."""
+        updates, self._updates = self._updates, []
+        return updates
+
     def add_file(self, data: bytes, file_path: str) -> StoredFile:
         number = next(self._file_ids)
         stored = StoredFile(f"file-{number}", f"unique-{number}", data, f"{number}/{file_path}")
@@ -355,13 +365,19 @@ class LocalBotApi:
             "supports_inline_queries": False,
         }
 
+    async def _api_setwebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = params
+        return True
+
     async def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
         if params.get("drop_pending_updates") in ("true", "True", True):
             self._updates.clear()
         return True
 
     async def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        url = self.webhook["url"] if self.webhook else ""
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": len(self._updates)}
 
     async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -565,15 +581,15 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
 
 
 @asynccontextmanager
-async def running_bot(settings: Any, poll_timeout: int = 2) -> AsyncIterator[Any]:
-    """The bot built as `python -m bot` builds it, polling in this event loop, in the order `run_polling`
-    uses (initialize, post_init, polling, start; then the reverse, and post_shutdown), polling errors going to
-    the error handlers as `run_polling` sends them."""
+async def running_bot(settings: Any, poll_timeout: int = 2, application: Any = None) -> AsyncIterator[Any]:
+    """The bot built as `python -m bot` builds it (or `application`, built so), polling in this event loop, in
+    the order `run_polling` uses (initialize, post_init, polling, start; then the reverse, and post_shutdown),
+    polling errors going to the error handlers as `run_polling` sends them."""
     from telegram import Update
 
     from bot.app import build_application
 
-    application = build_application(settings)
+    application = build_application(settings) if application is None else application
     await application.initialize()
     try:
         if application.post_init:

@@ -13,7 +13,7 @@ from PIL import Image, TiffImagePlugin
 
 from bot.texts import explain
 from core.paths import DEMO_SAMPLES
-from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
+from inference.photo import HAND_FEATURE_NAMES, SINGLE_PASS_SIZE, PhotoError, decode_photo, hand_features
 from tests.image_fixtures import jpeg_bytes, textured_photo
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -138,6 +138,8 @@ def test_a_phone_photo_is_decoded_small_with_its_original_size():
     assert photo.rgb_small.shape == (384, 512, 3) and photo.rgb_small.dtype == np.uint8
     assert photo.encoder_views.shape[1:] == (3, 224, 224) and photo.encoder_views.dtype == np.float32
     assert photo.encoder_views.min() >= -1.0 and photo.encoder_views.max() <= 1.0
+    assert photo.encoder_input.shape == (3, SINGLE_PASS_SIZE, SINGLE_PASS_SIZE)
+    assert photo.encoder_input.min() >= -1.0 and photo.encoder_input.max() <= 1.0
 
 
 def test_exif_orientation_is_applied():
