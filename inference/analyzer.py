@@ -10,6 +10,7 @@ import numpy as np
 
 from core.paths import MODELS_DIR
 from inference.appeal import AppealModel
+from inference.concepts import ConceptDetector, find_faces
 from inference.encoder import ImageEncoder
 from inference.photo import HAND_FEATURE_NAMES, MAX_PIXELS, DecodedPhoto, decode_photo, hand_features
 from inference.similarity import SimilarityModel
@@ -27,6 +28,7 @@ class PhotoAnalysis:
     embedding: np.ndarray  # float32 (1280,), mean over the encoder's views
     similarity_vector: np.ndarray  # float32 (d,), unit length
     appeal: float  # 0..100
+    concepts: frozenset[str] = frozenset()  # core.concepts names the photo shows (inference.concepts.DETECTED)
 
 
 class PhotoAnalyzer:
@@ -39,6 +41,7 @@ class PhotoAnalyzer:
         self.encoder = ImageEncoder(models_dir, threads)
         self.appeal = AppealModel(models_dir, threads)
         self.similarity = SimilarityModel(models_dir, threads)
+        self.concepts = ConceptDetector()
         self.max_pixels = max_pixels
 
     def analyse(self, sources: Sequence[bytes | Path]) -> list[PhotoAnalysis]:
@@ -52,6 +55,8 @@ class PhotoAnalyzer:
         embeddings = self.encoder.embed(photos)
         appeal = self.appeal.score(hand, embeddings)
         vectors = self.similarity.project(embeddings)
+        faces = [find_faces(photo) for photo in photos]
+        concepts = self.concepts.detect(photos, self.encoder.encode(photos).logits, faces)
         return [
             PhotoAnalysis(
                 sha256=photo.sha256,
@@ -62,6 +67,7 @@ class PhotoAnalyzer:
                 embedding=embeddings[i],
                 similarity_vector=vectors[i],
                 appeal=float(appeal[i]),
+                concepts=concepts[i].present,
             )
             for i, photo in enumerate(photos)
         ]

@@ -45,15 +45,16 @@ IMAGENET_CLASSES = 1000
 FACE_LONG_SIDE = 320
 PROFILE_LONG_SIDE = 192
 FACE_MIN_FRACTION = 0.06
-# Thresholds were chosen on the "tune" half of models/training/concept_labels.csv only (see concept_eval).
+# Thresholds were chosen on the "tune" half of models/training/concept_labels.csv only (see concept_eval), for
+# the logits of the encoder's single pass (`ImageEncoder.encode`).
 CLASS_THRESHOLDS: dict[str, float] = {
-    DOG: 0.35,
+    DOG: 0.25,
     CAT: 0.08,
     FOOD: 0.15,
     CAR: 0.1,
-    WATER: 0.22,
+    WATER: 0.25,
     MOUNTAIN: 0.15,
-    TEXT: 0.03,
+    TEXT: 0.02,
     PEOPLE: 0.03,
     NATURE: 0.1,
 }
@@ -217,8 +218,8 @@ class ConceptDetector:
     def detect(
         self, photos: Sequence[DecodedPhoto], logits: np.ndarray, faces: Sequence[Faces] | None = None
     ) -> list[DetectedConcepts]:
-        """`logits`: (n, 1000), the classifier head over the photo's views averaged (equivalently: the head on
-        the mean embedding). `faces`: from `find_faces`, when the caller found them already."""
+        """`logits`: (n, 1000), the encoder's ImageNet logits (`ImageEncoder.encode(photos).logits`).
+        `faces`: from `find_faces`, when the caller found them already."""
         if len(photos) != len(logits) or (faces is not None and len(faces) != len(photos)):
             raise ValueError(f"{len(photos)} photos, {len(logits)} logit rows, {len(faces or ())} face sets")
         if len(photos) and logits.shape[1] != IMAGENET_CLASSES:

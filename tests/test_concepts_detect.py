@@ -11,6 +11,7 @@ from PIL import Image
 
 from core.concepts import CAT, CLOSEUP, CONCEPTS, DOG, FOOD, PEOPLE, SELFIE, SKY
 from core.paths import DEMO_SAMPLES
+from inference.analyzer import PhotoAnalyzer
 from inference.concepts import DETECTED, ConceptDetector, Faces, find_faces
 from inference.imagenet_concepts import IMAGENET_CONCEPTS
 from inference.photo import decode_photo
@@ -134,3 +135,10 @@ def test_the_concepts_step_skips_a_folder_without_the_labelled_photos_and_says_s
     lines: list[str] = []
     assert concept_step(tmp_path, lambda sources: [], tmp_path, log=lines.append) is None
     assert "skipped" in lines[0] and not (tmp_path / "card.json").exists()
+
+
+def test_the_photo_analysis_names_what_the_photo_shows():
+    """The analyser's own pass: faces once, the encoder's logits, the detector (the committed models)."""
+    [portrait, beach] = PhotoAnalyzer().analyse([FACE, DEMO_SAMPLES / "sunset_beach.jpg"])
+    assert PEOPLE in portrait.concepts and PEOPLE not in beach.concepts
+    assert SKY in beach.concepts and beach.concepts <= set(DETECTED)

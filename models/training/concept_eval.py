@@ -31,15 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from core.concepts import CONCEPTS
 from core.paths import DEMO_DIR, MODELS_DIR
 from inference.card import update_card
 from inference.concepts import DETECTED, ConceptDetector, find_faces
 from inference.encoder import ImageEncoder
 from inference.photo import decode_photo
-from models.export_encoder import load_network
 
 LABELS_FILE = Path(__file__).with_name("concept_labels.csv")
 Detect = Callable[[Sequence[bytes | Path]], list[frozenset[str]]]
@@ -177,31 +174,16 @@ def concept_step(
     return update_card({}, models_dir, {"concepts": section})
 
 
-def classifier_head() -> Callable[[np.ndarray], np.ndarray]:
-    """ImageNet logits from mean embeddings through EfficientNet-Lite0's own classifier head (torch, the
-    `export` extra): the head is linear, so this equals the mean of the views' logits."""
-    import torch
-
-    head = load_network()._fc
-
-    def logits(embeddings: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return head(torch.from_numpy(np.ascontiguousarray(embeddings, dtype=np.float32))).numpy()
-
-    return logits
-
-
 def encoder_detect(models_dir: Path = MODELS_DIR) -> Detect:
-    """Concepts as serving finds them: decode, faces, the encoder's embedding and its classifier head."""
+    """Concepts as serving finds them (`PhotoAnalyzer`): decode, faces, the encoder's logits, the detector."""
     encoder = ImageEncoder(models_dir)
     detector = ConceptDetector()
-    head = classifier_head()
 
     def detect(sources: Sequence[bytes | Path]) -> list[frozenset[str]]:
         found: list[frozenset[str]] = []
         for start in range(0, len(sources), 16):
             photos = [decode_photo(source) for source in sources[start : start + 16]]
-            logits = head(encoder.embed(photos))
+            logits = encoder.encode(photos).logits
             found += [d.present for d in detector.detect(photos, logits, [find_faces(p) for p in photos])]
         return found
 
