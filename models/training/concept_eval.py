@@ -12,8 +12,10 @@ not judged):
   plants, trees, flowers, grass, wild animals; drinks count as food. One person's judgement, not a panel's.
   Split by a hash of the file name: thresholds were chosen on the `tune` half only; the `test` half is what
   the card reports first.
-- `clive` half `flagged`: every other CLIVE photo (of all 960) that the detector, with those thresholds
-  fixed, said shows a dog, cat, car, food or text, looked at for those concepts only. This measures
+- `clive` half `flagged`: every other CLIVE photo (of all 960) that the detector, with its thresholds
+  fixed, said shows a dog, cat, car, food or text, looked at for those concepts only (223 photos: those
+  flagged with the first logits, the mean over six views, and those flagged after the switch to the
+  encoder's single pass). This measures
   precision on many more photos than the random sample holds for rare concepts; it says nothing of recall
   (photos the detector missed were never looked at), so the card gives no recall for it.
 - `demo`: the 184 synthetic drawn scenes of demo/ (beach, food, city, nature; the scene read from the
