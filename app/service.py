@@ -39,7 +39,7 @@ from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
 from inference.hashtags import HashtagAdvice, HashtagEngine
 from inference.predictor import LikesPrediction, Predictor
 from scraping.service import AccountService
-from store import Store
+from store import PhotoRequest, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -339,6 +339,20 @@ class Service:
 
     async def unfinished_best_requests(self) -> list[tuple[int, int]]:
         return await asyncio.to_thread(self.store.best_requests.unfinished)
+
+    async def open_photo_request(
+        self, chat_id: int, message_id: int, file_id: str, file_unique_id: str, kind: str, suffix: str
+    ) -> int:
+        """Record a photo before working on it, so a restart before the answer still answers it."""
+        return await asyncio.to_thread(
+            self.store.photo_requests.open, chat_id, message_id, file_id, file_unique_id, kind, suffix
+        )
+
+    async def finish_photo_request(self, request_id: int) -> None:
+        await asyncio.to_thread(self.store.photo_requests.finish, request_id)
+
+    async def unfinished_photo_requests(self) -> list[PhotoRequest]:
+        return await asyncio.to_thread(self.store.photo_requests.unfinished)
 
     # ---- actual likes and stats ------------------------------------------------------------------
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
-    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -20,20 +17,19 @@ from telegram.ext import (
 
 from app.services import open_services
 from bot import handlers, texts
+from bot.addressing import to_this_bot
 from bot.albums import AlbumCollector
 from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
-from bot.jobs import AlbumComplete, ResumeBest
+from bot.jobs import AlbumComplete, AnswerPhoto, ResumeBest
 from bot.limits import SlidingWindowLimit
 from bot.metrics import MeteredUpdateProcessor, Metrics, count_failure
-from bot.telegram_http import TelegramRequest
+from bot.telegram_bot import build_bot
 from bot.webhook import run_webhook, serve_metrics_while_polling
 from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 32
-CONNECTION_POOL_SIZE = 256  # PTB's default for the bot's requests (getUpdates has its own connection)
-FLOOD_RETRIES = 3  # times a request Telegram refused with 429 is sent again, after the wait it asked for
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -56,19 +52,16 @@ def build_application(settings: Settings) -> BotApplication:
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
         for request_id, chat_id in await service.unfinished_best_requests():
             application.update_queue.put_nowait(ResumeBest(chat_id, request_id))
+        for r in await service.unfinished_photo_requests():
+            job = AnswerPhoto(r.chat_id, r.id, r.message_id, r.file_id, r.file_unique_id, r.suffix, resumed=True)
+            application.update_queue.put_nowait(job)
 
     metrics = Metrics()
     application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.telegram_file_base_url)
-        .request(TelegramRequest(connection_pool_size=CONNECTION_POOL_SIZE))
-        .get_updates_request(TelegramRequest())
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .bot(build_bot(token, settings))  # requests, defaults, flood control and Telegram's limits: bot/telegram_bot.py
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(MeteredUpdateProcessor(metrics, MAX_CONCURRENT_UPDATES))
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=FLOOD_RETRIES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -89,7 +82,9 @@ def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried; the first that matches an update handles it."""
     application.add_handler(TypeHandler(AlbumComplete, handlers.album_complete))
     application.add_handler(TypeHandler(ResumeBest, handlers.resume_best))
+    application.add_handler(TypeHandler(AnswerPhoto, handlers.resume_photo))
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
+    for_us = new & to_this_bot(name for name, _ in texts.COMMANDS)  # in groups: only what is addressed to the bot
     commands: list[tuple[str, Any]] = [
         ("start", handlers.start),
         ("help", handlers.help_command),
@@ -105,16 +100,16 @@ def register_handlers(application: BotApplication) -> None:
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(handlers.hashtags_button, pattern=handlers.HASHTAGS_CALLBACK))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))
-    application.add_handler(MessageHandler(new & filters.PHOTO, handlers.photo))
+    application.add_handler(MessageHandler(for_us & filters.PHOTO, handlers.photo))
     application.add_handler(
-        MessageHandler(new & filters.ANIMATION, handlers.animation)
+        MessageHandler(for_us & filters.ANIMATION, handlers.animation)
     )  # before documents: a GIF is both
-    application.add_handler(MessageHandler(new & filters.Document.ALL, handlers.document))
-    application.add_handler(MessageHandler(new & (filters.VIDEO | filters.VIDEO_NOTE), handlers.video))
-    application.add_handler(MessageHandler(new & filters.Sticker.ALL, handlers.sticker))
-    application.add_handler(MessageHandler(new & (filters.VOICE | filters.AUDIO), handlers.voice))
-    application.add_handler(MessageHandler(new & filters.COMMAND, handlers.unknown_command))
-    application.add_handler(MessageHandler(new & filters.TEXT, handlers.text))
+    application.add_handler(MessageHandler(for_us & filters.Document.ALL, handlers.document))
+    application.add_handler(MessageHandler(for_us & (filters.VIDEO | filters.VIDEO_NOTE), handlers.video))
+    application.add_handler(MessageHandler(for_us & filters.Sticker.ALL, handlers.sticker))
+    application.add_handler(MessageHandler(for_us & (filters.VOICE | filters.AUDIO), handlers.voice))
+    application.add_handler(MessageHandler(for_us & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(for_us & filters.TEXT, handlers.text))
     application.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, handlers.other))  # not group chatter
     application.add_error_handler(count_failure)  # only counts, for /metrics
     application.add_error_handler(handlers.on_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from core.errors import LikepredictError
 
 
@@ -19,3 +21,18 @@ class FileTooLarge(LikepredictError):
         super().__init__(f"file of {size if size is not None else 'more than ' + str(limit)} bytes, limit {limit}")
         self.size = size
         self.limit = limit
+
+
+class FileProblem(StrEnum):
+    UNAVAILABLE = "unavailable"  # an unknown file_id, no file_path, or the download answered 404
+    TOO_BIG_FOR_BOTS = "too_big_for_bots"  # getFile's "File is too big": over what the Bot API serves bots
+    TIMED_OUT = "timed_out"  # getFile or the download did not finish in time
+
+
+class TelegramFileError(LikepredictError):
+    """Telegram did not hand over a file the user sent; `detail` is what it said, for the log."""
+
+    def __init__(self, problem: FileProblem, detail: str) -> None:
+        super().__init__(f"Telegram file {problem}: {detail}")
+        self.problem = problem
+        self.detail = detail

@@ -10,15 +10,24 @@ import asyncio
 import logging
 import re
 
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update
+from telegram import (
+    Document,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    PhotoSize,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from app.results import PhotoAdvice
 from bot import pictures, texts
 from bot.context import BotContext
-from bot.errors import FileTooLarge, PhotoRateLimited
-from bot.jobs import AlbumComplete, ChatJob, ResumeBest, chat_of
+from bot.downloads import fetch_file
+from bot.errors import FileTooLarge, PhotoRateLimited, TelegramFileError
+from bot.jobs import AlbumComplete, AnswerPhoto, ChatJob, ResumeBest, chat_of
 from bot.media import image_suffix, is_image_document, pick_photo_size
 from core.errors import LikepredictError
 
@@ -70,7 +79,7 @@ async def _use_account(update: Update, context: BotContext, text: str) -> None:
 
 async def photo(update: Update, context: BotContext) -> None:
     message = _message(update)
-    await _receive_image(message, context, pick_photo_size(message.photo), ".jpg")
+    await _receive_image(message, context, pick_photo_size(message.photo), "photo", ".jpg")
 
 
 async def document(update: Update, context: BotContext) -> None:
@@ -80,49 +89,77 @@ async def document(update: Update, context: BotContext) -> None:
     if not is_image_document(doc.mime_type, doc.file_name):
         await message.reply_text(texts.not_an_image(doc.mime_type))
         return
-    await _receive_image(message, context, doc, image_suffix(doc.mime_type))
+    await _receive_image(message, context, doc, "document", image_suffix(doc.mime_type))
 
 
-async def _receive_image(message: Message, context: BotContext, file: PhotoSize | Document, suffix: str) -> None:
+async def _receive_image(
+    message: Message, context: BotContext, file: PhotoSize | Document, kind: str, suffix: str
+) -> None:
     """Limits first, then the download, then the draft; an album photo is answered with its album."""
     chat_id, album = message.chat_id, message.media_group_id
+    _check_limits(context, chat_id, file.file_size)
+    if album is None:
+        # Recorded before the work: Telegram already counts the update as delivered, so a restart from here
+        # on must still answer it (resume_photo).
+        request_id = await context.service.open_photo_request(
+            chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix
+        )
+        await _answer_photo(
+            AnswerPhoto(chat_id, request_id, message.message_id, file.file_id, file.file_unique_id, suffix), context
+        )
+        return
     try:
-        data = await _download(message, context, file)
-        received = await context.service.receive_photo(chat_id, file.file_unique_id, data, album, suffix)
+        data = await fetch_file(context.bot, file.file_id, context.settings.max_file_bytes)
+        await context.service.receive_photo(chat_id, file.file_unique_id, data, album, suffix)
     except LikepredictError as error:
-        if album is None:
-            raise
         context.albums.add(chat_id, album, refused=error)
         return
-    if album is not None:
-        context.albums.add(chat_id, album)
-    elif received.advice is None:
-        await message.reply_text(texts.photo_kept_ask_handle(received.waiting_for_handle))
-    else:
-        await _send_advice(context, chat_id, received.advice, reply_to=message)
+    context.albums.add(chat_id, album)
 
 
-async def _download(message: Message, context: BotContext, file: PhotoSize | Document) -> bytes:
-    wait = context.photo_limit.try_acquire(message.chat_id)
+def _check_limits(context: BotContext, chat_id: int, declared_size: int | None) -> None:
+    wait = context.photo_limit.try_acquire(chat_id)
     if wait is not None:
         raise PhotoRateLimited(context.settings.photos_per_minute, wait)
     limit = context.settings.max_file_bytes
-    if file.file_size is not None and file.file_size > limit:
-        raise FileTooLarge(file.file_size, limit)
-    if message.media_group_id is None:
-        await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-    telegram_file = await file.get_file()
-    if telegram_file.file_size is not None and telegram_file.file_size > limit:
-        raise FileTooLarge(telegram_file.file_size, limit)
-    return bytes(await telegram_file.download_as_bytearray())
+    if declared_size is not None and declared_size > limit:
+        raise FileTooLarge(declared_size, limit)
 
 
-async def _send_advice(context: BotContext, chat_id: int, advice: PhotoAdvice, reply_to: Message | None = None) -> None:
+async def resume_photo(job: AnswerPhoto, context: BotContext) -> None:
+    """A photo whose answer a restart interrupted (put on the update queue at start-up)."""
+    log.info("answering photo request %s interrupted by a restart", job.request_id)
+    await _answer_photo(job, context)
+
+
+async def _answer_photo(job: AnswerPhoto, context: BotContext) -> None:
+    """Download, keep and advise on one photo; its request is finished however that ends, unless cancelled
+    (shutting down: it is answered after the restart)."""
+    try:
+        await context.bot.send_chat_action(job.chat_id, ChatAction.TYPING)
+        data = await fetch_file(context.bot, job.file_id, context.settings.max_file_bytes)
+        received = await context.service.receive_photo(job.chat_id, job.file_unique_id, data, None, job.suffix)
+        if received.advice is None:
+            await context.bot.send_message(
+                job.chat_id, texts.photo_kept_ask_handle(received.waiting_for_handle), reply_parameters=_reply(job)
+            )
+        else:
+            await _send_advice(context, job.chat_id, received.advice, reply_to=job.message_id)
+    finally:
+        task = asyncio.current_task()
+        if task is None or not task.cancelling():
+            await context.service.finish_photo_request(job.request_id)
+
+
+def _reply(job: AnswerPhoto) -> ReplyParameters | None:
+    # Quoted when resumed, where the answer comes late; the original may be gone by then.
+    return ReplyParameters(job.message_id, allow_sending_without_reply=True) if job.resumed else None
+
+
+async def _send_advice(context: BotContext, chat_id: int, advice: PhotoAdvice, reply_to: int | None = None) -> None:
     text = texts.photo_advice(advice)
-    if reply_to is not None:
-        sent = await reply_to.reply_text(text, do_quote=True)
-    else:
-        sent = await context.bot.send_message(chat_id, text)
+    quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+    sent = await context.bot.send_message(chat_id, text, reply_parameters=quote)
     await context.service.set_prediction_message(chat_id, advice.prediction_id, sent.message_id)
 
 
@@ -298,19 +335,32 @@ async def other(update: Update, context: BotContext) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     """A user's mistake gets its plain sentence; anything else is logged and the user told it went wrong."""
     error = context.error
-    if isinstance(error, LikepredictError):
+    if update is None and isinstance(error, NetworkError):
+        # Polling (PTB's error_callback sends its errors here): a 502 or a dropped connection is routine, and
+        # PTB tries again on its own. One line, no traceback; nobody to answer.
+        log.warning("polling Telegram failed, PTB retries: %s", error)
+        return
+    if isinstance(error, TelegramFileError):  # Telegram's side, not the user's nor a bug: one line, no traceback
+        log.warning("%s: %s", _describe(update), error)
+        answer = texts.e(texts.explain(error))
+    elif isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        # An answer whose connection dropped after it was written, or that Telegram did not confirm in time:
+        # it may have arrived, so it is not sent again (bot/telegram_http.py); the user is told instead.
+        log.warning("%s: sending the answer failed, not retried: %s", _describe(update), error)
+        answer = texts.ANSWER_MAY_BE_LOST
+    elif isinstance(error, LikepredictError):
         log.info("refused %s: %s", _describe(update), error)
         answer = texts.e(texts.explain(error))
     else:
         log.error("handling %s failed", _describe(update), exc_info=error)
         answer = texts.WORKING_ON_IT
     chat_id = chat_of(update)
-    if chat_id is None:
-        return
     try:
         if isinstance(update, Update) and update.callback_query is not None:
-            await update.callback_query.answer()
-        await context.bot.send_message(chat_id, answer)
+            # Always answered, also a button under an inline message (no chat to write to): else it spins on.
+            await update.callback_query.answer(texts.cut(texts.plain(answer), 200))
+        if chat_id is not None:
+            await context.bot.send_message(chat_id, answer)
     except TelegramError as send_error:
         log.warning("could not tell chat %s about an error: %s", chat_id, send_error)
 

@@ -35,6 +35,19 @@ class ResumeBest(ChatJob):
     request_id: int
 
 
+@dataclass(frozen=True)
+class AnswerPhoto(ChatJob):
+    """A photo to answer (not part of an album), recorded in the store as request `request_id` until answered:
+    made from a photo as it arrives, or at start-up from one a restart interrupted."""
+
+    request_id: int
+    message_id: int
+    file_id: str
+    file_unique_id: str
+    suffix: str
+    resumed: bool = False
+
+
 def chat_of(update: object) -> int | None:
     """The chat an update or job belongs to (its turn in the per-chat order), if any."""
     if isinstance(update, ChatJob):

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import BotApplication, BotContext
+from bot.errors import TelegramFileError
 from bot.jobs import ChatJob
 from bot.media import is_image_document
 from bot.ordering import PerChatUpdateProcessor
@@ -93,7 +94,7 @@ class Metrics:
         telegram_error = _telegram_cause(error)
         if isinstance(error, SourceError) and not isinstance(error, (InvalidHandle, InvalidTag)):
             self.instagram_failures.labels(type(error).__name__).inc()
-        elif telegram_error is not None:
+        elif telegram_error is not None or isinstance(error, TelegramFileError):  # a download 404 has no cause
             # The kind the bot gave it if it wrapped Telegram's error, otherwise Telegram's own.
             wrapper = error if isinstance(error, LikepredictError) else telegram_error
             self.telegram_failures.labels(type(wrapper).__name__).inc()

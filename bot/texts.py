@@ -14,7 +14,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 
 from app.errors import BadLikes, BadTimezone, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
-from bot.errors import FileTooLarge, PhotoRateLimited
+from bot.errors import FileProblem, FileTooLarge, PhotoRateLimited, TelegramFileError
 from core.errors import LikepredictError
 from core.records import CachedAccount
 from inference.photo import PhotoError, PhotoProblem
@@ -48,6 +48,7 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 SHOWN_TAGS_IN_ANSWER = 5
+ECHO_LIMIT = 40  # characters of what the user sent (a command, a file type) that an answer repeats
 
 
 @singledispatch
@@ -286,7 +287,7 @@ def file_too_large(size: int | None, limit: int) -> str:
 
 
 def not_an_image(mime_type: str | None) -> str:
-    kind = f" ({e(mime_type)})" if mime_type else ""
+    kind = f" ({e(cut(mime_type, ECHO_LIMIT))})" if mime_type else ""
     return f"That file{kind} isn't a photo. Send a JPEG or PNG, as a photo or as a file."
 
 
@@ -297,10 +298,13 @@ VOICE = "I can't listen to audio. Send a photo, or /help to see what I do."
 OTHER_MESSAGE = "I work with photos: send me one, or /help to see what I do."
 TEXT = "I work with photos: send me one. To set your account: /handle yourname. More: /help."
 WORKING_ON_IT = "Something went wrong on my side. Please try again in a moment."
+ANSWER_MAY_BE_LOST = (
+    "My connection to Telegram dropped while I was answering. If you don't see my answer above, please send it again."
+)
 
 
 def unknown_command(command: str) -> str:
-    return f"I don't know {e(command)}. Here is what I do: /help"
+    return f"I don't know {e(cut(command, ECHO_LIMIT))}. Here is what I do: /help"
 
 
 # ---- /best ----------------------------------------------------------------------------------------
@@ -484,6 +488,21 @@ def _(error: FileTooLarge) -> str:
     return file_too_large(error.size, error.limit)
 
 
+_FILE_PROBLEMS: dict[FileProblem, str] = {
+    FileProblem.UNAVAILABLE: "Telegram couldn't give me that file — please send it again.",
+    FileProblem.TOO_BIG_FOR_BOTS: (
+        "Telegram won't hand me that file: bots can only download files up to 20 MB. "
+        "Send it as a photo (Telegram makes it smaller) or send a smaller file."
+    ),
+    FileProblem.TIMED_OUT: "Telegram took too long to give me that file — please send it again.",
+}
+
+
+@explain.register
+def _(error: TelegramFileError) -> str:
+    return _FILE_PROBLEMS[error.problem]
+
+
 # ---- photo errors ----
 
 _PHOTO_PROBLEMS: dict[PhotoProblem, str] = {
@@ -493,6 +512,9 @@ _PHOTO_PROBLEMS: dict[PhotoProblem, str] = {
     PhotoProblem.NOT_AN_IMAGE: "That file is not a photo I can read. Send a JPEG or PNG photo.",
     PhotoProblem.ANIMATED: "That is an animation or a video; send a single still photo.",
     PhotoProblem.DAMAGED: "That photo file is damaged or incomplete; send it again.",
+    PhotoProblem.TOO_MANY_SCANS: (
+        "That JPEG is built in far too many passes to open quickly. Save it again as an ordinary JPEG and send that."
+    ),
 }
 
 

@@ -6,11 +6,18 @@ differ from the card's schema: a silent mismatch between training and serving is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# Read by onnxruntime as it initializes: no telemetry uploader, no events, no persistent device id for the whole
+# process. `disable_telemetry_events()` alone comes too late (a proxy canary still saw connections to
+# mobile.events.data.microsoft.com, issue #15): the bot talks to Telegram and the configured Instagram URL only.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
 import onnxruntime as ort
 
 from inference.card import CARD_JSON, MODELS_DIR, load_card, sha256_of

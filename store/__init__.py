@@ -6,6 +6,7 @@ from store.database import Database, build_migrations, sql_statements
 from store.drafts import Drafts
 from store.errors import StorageError
 from store.images import Images
+from store.photo_requests import PhotoRequest, PhotoRequests
 from store.predictions import Predictions
 from store.store import Store
 from store.tags import TagPost, Tags
@@ -17,6 +18,8 @@ __all__ = [
     "Database",
     "Drafts",
     "Images",
+    "PhotoRequest",
+    "PhotoRequests",
     "Predictions",
     "StorageError",
     "Store",

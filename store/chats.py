@@ -49,7 +49,7 @@ class Chats:
                 r["image_sha256"]
                 for r in self.database.rows("SELECT image_sha256 FROM drafts WHERE chat_id = ?", [chat_id])
             ]
-            for table in ("best_requests", "predictions", "drafts", "chats"):
+            for table in ("best_requests", "photo_requests", "predictions", "drafts", "chats"):
                 self.database.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
             self.images.remove_files(self.images.delete_unused(shas))
 

@@ -11,6 +11,7 @@ from store.chats import BestRequests, Chats
 from store.database import Database
 from store.drafts import Drafts
 from store.images import Images
+from store.photo_requests import PhotoRequests
 from store.predictions import Predictions
 from store.tags import Tags
 
@@ -31,6 +32,7 @@ class Store:
         self.drafts = Drafts(database, self.images)
         self.predictions = Predictions(database)
         self.best_requests = BestRequests(database)
+        self.photo_requests = PhotoRequests(database)
 
     @classmethod
     def open(cls, path: Path | str, images_dir: Path | str | None = None) -> Store:

@@ -172,10 +172,13 @@ class LocalBotApi:
         media_group_id: str | None = None,
         caption: str | None = None,
         sizes: list[tuple[int, int, bytes]] | None = None,
+        reply_to: int | None = None,
     ) -> int:
         """A user sends a compressed photo; Telegram keeps it in several sizes, each its own file."""
         photo_sizes = sizes if sizes is not None else telegram_photo_sizes(data)
         message = self._user_message(chat_id, photo=[self._photo_size(w, h, b) for w, h, b in photo_sizes])
+        if reply_to is not None:
+            message["reply_to_message"] = self._message_json(self._find(chat_id, reply_to))
         if media_group_id is not None:
             message["media_group_id"] = media_group_id
         if caption is not None:
@@ -255,14 +258,17 @@ class LocalBotApi:
 
     def press_button(self, chat_id: int, message_id: int, data: str) -> str:
         """A user presses an inline button with `data` under the bot's message `message_id`."""
+        return self._press(chat_id, data, message=self._message_json(self._find(chat_id, message_id)))
+
+    def press_inline_button(self, chat_id: int, inline_message_id: str, data: str | None) -> str:
+        """A user presses a button under an inline message (sent via the bot in another chat): the query has
+        an `inline_message_id` and no `message`; with no `data` it is a game's button."""
+        return self._press(chat_id, data, inline_message_id=inline_message_id)
+
+    def _press(self, chat_id: int, data: str | None, **where: Any) -> str:
         query_id = f"cq{next(self._update_ids)}"
-        query = {
-            "id": query_id,
-            "from": self._user(chat_id),
-            "chat_instance": f"ci{chat_id}",
-            "data": data,
-            "message": self._message_json(self._find(chat_id, message_id)),
-        }
+        query = {"id": query_id, "from": self._user(chat_id), "chat_instance": f"ci{chat_id}", **where}
+        query.update({"data": data} if data is not None else {"game_short_name": "game"})
         self._queue({"callback_query": query})
         return query_id
 
@@ -398,14 +404,17 @@ class LocalBotApi:
                     pass
 
     async def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_length(params["text"], TEXT_LIMIT, "message is too long")
         return self._record(params, "sendMessage", params["text"])
 
     async def _api_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_length(params.get("caption", ""), CAPTION_LIMIT, "message caption is too long")
         photo = params["photo"]
         data = photo if isinstance(photo, bytes) else self._files[photo].data
         return self._record(params, "sendPhoto", params.get("caption", ""), photo=data)
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        _check_length(params["text"], TEXT_LIMIT, "message is too long")
         message = self._find(params["chat_id"], params["message_id"])
         if message.text == params["text"] and message.reply_markup == params.get("reply_markup"):
             raise ApiError("Bad Request: message is not modified")
@@ -428,6 +437,7 @@ class LocalBotApi:
         return True
 
     async def _api_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        _check_length(params.get("text", ""), POPUP_LIMIT, "MESSAGE_TOO_LONG")
         self.callback_answers.append(params)
         return True
 
@@ -495,11 +505,15 @@ class LocalBotApi:
         return {"id": chat_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}
 
     def _user_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        """A message a user sends; a negative `chat_id` is a group (as in Telegram), the sender user -chat_id."""
+        chat: dict[str, Any] = {"id": chat_id, "type": "private", "first_name": "Tester"}
+        if chat_id < 0:
+            chat = {"id": chat_id, "type": "group", "title": "Testers"}
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private", "first_name": "Tester"},
-            "from": self._user(chat_id),
+            "chat": chat,
+            "from": self._user(abs(chat_id)),
             **content,
         }
 
@@ -524,6 +538,15 @@ class LocalBotApi:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+TEXT_LIMIT, CAPTION_LIMIT, POPUP_LIMIT = 4096, 1024, 200  # what Telegram takes, in UTF-16 units after parsing
+
+
+def _check_length(text: str, limit: int, description: str) -> None:
+    shown = html.unescape(re.sub(r"<[^>]+>", "", text))
+    if len(shown.encode("utf-16-le")) // 2 > limit:
+        raise ApiError(f"Bad Request: {description}")
 
 
 class ApiError(Exception):

@@ -248,9 +248,12 @@ async def test_forget_deletes_everything_for_the_chat(server: LocalBotApi, bot: 
     server.send_photo(CHAT, photo_bytes(SAMPLES[0]))
     await server.next_messages(CHAT)
     await set_demo_handle(server, OTHER_CHAT)
+    photos_on_disk = {p for p in settings.images_dir.rglob("*") if p.is_file()}
+    assert len(photos_on_disk) == 1
 
     [done] = await say(server, "/forget")
     assert "deleted everything" in done.plain_text and "1 drafts" in done.plain_text
+    assert [p for p in settings.images_dir.rglob("*") if p.is_file()] == []  # the photo file too, not only its rows
     store = Store.open(settings.db_path, settings.images_dir)
     try:
         assert set(store.chats.row_counts(CHAT).values()) == {0}

@@ -101,3 +101,42 @@ async def test_kill_9_mid_best_keeps_every_acknowledged_draft_and_best_completes
         assert store.drafts.count(CHAT) == acknowledged
     finally:
         store.close()
+
+
+async def test_kill_9_while_a_photo_downloads_answers_it_once_after_restart(tmp_path: Path) -> None:
+    """Issue #15: a photo in flight at kill -9 was never answered (Telegram had counted it delivered)."""
+    async with FaultyBotApi(token="888001:crash-photo-token") as server:
+        env = bot_environment(server, tmp_path) | {"LIKEPREDICT_LOG_LEVEL": "INFO"}
+        bot = await start_bot(env, tmp_path, "first.log")
+        try:
+            server.send_text(CHAT, f"/handle {DEMO_HANDLE}")
+            await replies(server, bot, tmp_path / "first.log")
+            server.hold("getFile")  # the bot has the photo's update and is fetching the file
+            photo_message = server.send_photo(CHAT, SINGLES[0].read_bytes())
+            await asyncio.wait_for(server.arrived["getFile"].wait(), timeout=60)
+            await server.wait_until(lambda: server.unconfirmed_updates() == 0, timeout=30)
+            bot.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(bot.wait(), timeout=30)
+        finally:
+            await stop_bot(bot, signal.SIGKILL)
+        server.release("getFile")
+        store = Store.open(tmp_path / "bot.sqlite3", tmp_path / "data" / "images")
+        try:
+            assert [(r.chat_id, r.message_id) for r in store.photo_requests.unfinished()] == [(CHAT, photo_message)]
+        finally:
+            store.close()
+
+        restarted = await start_bot(env, tmp_path, "second.log")
+        try:
+            [answer] = await replies(server, restarted, tmp_path / "second.log", timeout=120)
+            assert "this photo should get about" in answer.plain_text
+            assert answer.reply_to_message_id == photo_message
+            assert await server.no_more_messages(CHAT, wait=1.0) == []  # answered once, not twice
+        finally:
+            await stop_bot(restarted, signal.SIGTERM)
+
+    store = Store.open(tmp_path / "bot.sqlite3", tmp_path / "data" / "images")
+    try:
+        assert store.photo_requests.unfinished() == [] and store.drafts.count(CHAT) == 1
+    finally:
+        store.close()

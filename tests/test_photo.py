@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, TiffImagePlugin
+from PIL import Image, ImageFile, TiffImagePlugin
 
 from bot.texts import explain
 from core.paths import DEMO_SAMPLES
@@ -230,3 +230,29 @@ def test_a_face_is_counted_and_a_landscape_has_none():
     index = HAND_FEATURE_NAMES.index("face_count")
     assert hand_features(decode_photo(FIXTURES / "face_astronaut.jpg"))[index] == 1
     assert hand_features(decode_photo(DEMO_SAMPLES / "valley.jpg"))[index] == 0
+
+
+def jpeg_with_extra_scans(extra: int) -> bytes:
+    """A valid progressive JPEG with its last scan repeated `extra` times: each costs the decoder a pass over
+    every block (libjpeg only warns), a few bytes each in a flat image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (120, 130, 140)).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last_scan = data[data.rindex(b"\xff\xda") : -2]  # up to the end-of-image marker
+    return data[:-2] + last_scan * extra + b"\xff\xd9"
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding(monkeypatch):
+    bomb = jpeg_with_extra_scans(5000)
+
+    def decoding(self, *args):
+        raise AssertionError("the scans were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoding)
+    with pytest.raises(PhotoError) as refused:
+        decode_photo(bomb)
+    assert "too many passes" in explain(refused.value)
+
+
+def test_a_progressive_jpeg_with_a_few_extra_scans_is_accepted():
+    assert decode_photo(jpeg_with_extra_scans(20)).width == 256

@@ -1,0 +1,53 @@
+"""Photos acknowledged but not yet answered, so a restart in between (even kill -9) answers them after.
+
+A row is written before the download and deleted once the photo is answered (or refused): an update
+Telegram already counts as delivered is then never lost. Rows hold file ids, not photos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from store.database import Database, to_iso, utcnow
+from store.errors import storage_faults
+
+
+@dataclass(frozen=True)
+class PhotoRequest:
+    id: int
+    chat_id: int
+    message_id: int
+    file_id: str
+    file_unique_id: str
+    kind: str  # "photo" (compressed by Telegram) or "document" (an image sent as a file)
+    suffix: str
+
+
+class PhotoRequests:
+    """The `photo_requests` table."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def open(self, chat_id: int, message_id: int, file_id: str, file_unique_id: str, kind: str, suffix: str) -> int:
+        """Record a photo to answer; returns the request's id."""
+        with storage_faults("recording a photo request", self.database.path), self.database.transaction():
+            self.database.ensure_chat(chat_id)
+            cursor = self.database.execute(
+                """INSERT INTO photo_requests (chat_id, message_id, file_id, file_unique_id, kind, suffix, requested_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [chat_id, message_id, file_id, file_unique_id, kind, suffix, to_iso(utcnow())],
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish(self, request_id: int) -> None:
+        with storage_faults("finishing a photo request", self.database.path), self.database.transaction():
+            self.database.execute("DELETE FROM photo_requests WHERE id = ?", [request_id])
+
+    def unfinished(self) -> list[PhotoRequest]:
+        """Every photo a restart interrupted, oldest first."""
+        rows = self.database.rows(
+            """SELECT id, chat_id, message_id, file_id, file_unique_id, kind, suffix
+               FROM photo_requests ORDER BY id"""
+        )
+        return [PhotoRequest(**row) for row in rows]
