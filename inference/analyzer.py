@@ -41,7 +41,7 @@ class PhotoAnalyzer:
         self.encoder = ImageEncoder(models_dir, threads)
         self.appeal = AppealModel(models_dir, threads)
         self.similarity = SimilarityModel(models_dir, threads)
-        self.concepts = ConceptDetector()
+        self.concepts = ConceptDetector(models_dir)
         self.max_pixels = max_pixels
 
     def analyse(self, sources: Sequence[bytes | Path]) -> list[PhotoAnalysis]:

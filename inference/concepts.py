@@ -14,6 +14,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -37,6 +39,7 @@ from core.concepts import (
     TEXT,
     WATER,
 )
+from inference.card import MODELS_DIR, load_card
 from inference.imagenet_concepts import IMAGENET_CONCEPTS
 from inference.photo import DecodedPhoto
 
@@ -62,6 +65,7 @@ CLASS_THRESHOLDS: dict[str, float] = {
 CLOSEUP_SUBJECTS = (FOOD, NATURE, DOG, CAT)
 CLOSEUP_SUBJECT_MASS = 0.5
 GROUP_FACES = 3
+MIN_NAMED_PRECISION = 0.5
 CLOSEUP_FACE_SHARE = 0.04  # the largest face covers this share of the photo
 SELFIE_FACE_SHARE = 0.08
 SKY_SHARE = 0.7  # of the top third
@@ -212,8 +216,27 @@ def concept_scores(probabilities: np.ndarray, faces: Faces, cues: PixelCues) -> 
     return {concept: round(scores[concept], 4) for concept in DETECTED}
 
 
+def named_concepts(card: dict[str, Any]) -> frozenset[str]:
+    """The concepts an answer may name: those whose detector was right at least `MIN_NAMED_PRECISION` of the
+    times it fired, on every measured CLIVE set of the card's concepts report (held-out half, flagged photos)."""
+    report = card.get("reports", {}).get("concepts", {})
+    named = set()
+    for concept in DETECTED:
+        measured = [report.get(f"clive_{part} {concept}", {}).get("precision") for part in ("test", "flagged")]
+        known = [p for p in measured if p is not None]
+        if known and min(known) >= MIN_NAMED_PRECISION:
+            named.add(concept)
+    return frozenset(named)
+
+
 class ConceptDetector:
-    """Concepts of decoded photos from their faces, pixels and the encoder's ImageNet logits."""
+    """Concepts of decoded photos from their faces, pixels and the encoder's ImageNet logits.
+
+    `named`: the concepts whose detection the card shows reliable enough to name in an answer.
+    """
+
+    def __init__(self, models_dir: Path = MODELS_DIR) -> None:
+        self.named = named_concepts(load_card(models_dir / "card.json"))
 
     def detect(
         self, photos: Sequence[DecodedPhoto], logits: np.ndarray, faces: Sequence[Faces] | None = None

@@ -12,7 +12,7 @@ from PIL import Image
 from core.concepts import CAT, CLOSEUP, CONCEPTS, DOG, FOOD, PEOPLE, SELFIE, SKY
 from core.paths import DEMO_SAMPLES
 from inference.analyzer import PhotoAnalyzer
-from inference.concepts import DETECTED, ConceptDetector, Faces, find_faces
+from inference.concepts import DETECTED, ConceptDetector, Faces, find_faces, named_concepts
 from inference.imagenet_concepts import IMAGENET_CONCEPTS
 from inference.photo import decode_photo
 from models.training.concept_eval import LABELS_FILE, concept_step, count, read_labels
@@ -142,3 +142,17 @@ def test_the_photo_analysis_names_what_the_photo_shows():
     [portrait, beach] = PhotoAnalyzer().analyse([FACE, DEMO_SAMPLES / "sunset_beach.jpg"])
     assert PEOPLE in portrait.concepts and PEOPLE not in beach.concepts
     assert SKY in beach.concepts and beach.concepts <= set(DETECTED)
+
+
+def test_only_concepts_detected_reliably_on_held_out_photos_are_named():
+    report = {
+        "clive_test people": {"precision": 0.6},
+        "clive_test text": {"precision": 0.3},
+        "clive_test dog": {"precision": 0.9},
+        "clive_flagged dog": {"precision": 0.4},  # right on the sample, wrong on most flagged photos
+        "clive_test cat": {"precision": None},
+        "clive_flagged cat": {"precision": 0.9},
+        "clive_test group": {"precision": None},  # never fired: no evidence either way
+    }
+    assert named_concepts({"reports": {"concepts": report}}) == {PEOPLE, CAT}
+    assert named_concepts({}) == frozenset()

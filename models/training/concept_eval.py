@@ -179,7 +179,7 @@ def concept_step(
 def encoder_detect(models_dir: Path = MODELS_DIR) -> Detect:
     """Concepts as serving finds them (`PhotoAnalyzer`): decode, faces, the encoder's logits, the detector."""
     encoder = ImageEncoder(models_dir)
-    detector = ConceptDetector()
+    detector = ConceptDetector(models_dir)
 
     def detect(sources: Sequence[bytes | Path]) -> list[frozenset[str]]:
         found: list[frozenset[str]] = []
