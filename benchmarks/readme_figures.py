@@ -26,8 +26,26 @@ def _benchmarks() -> dict[str, Any]:
     return BENCHMARKS
 
 
-def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DIR / "card.json") -> str:
-    """The Markdown between the markers: each benchmark's table with its command, when and where taken."""
+def previous_sections(readme_text: str) -> dict[str, str]:
+    """The benchmark sections (`### name` to the next heading) of the figures section already in the README."""
+    if START not in readme_text or END not in readme_text:
+        return {}
+    body = readme_text.split(START, 1)[1].split(END, 1)[0]
+    sections = {}
+    for chunk in body.split("\n### ")[1:]:
+        name = chunk.split("\n", 1)[0].strip()
+        sections[name] = "### " + chunk.strip()
+    return sections
+
+
+def figures_section(
+    results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DIR / "card.json", previous: dict[str, str] | None = None
+) -> str:
+    """The Markdown between the markers: each benchmark's table with its command, when and where taken.
+
+    A benchmark with no result in `results_dir` keeps its `previous` section (written by an earlier run of this
+    command), so re-running one benchmark does not erase the others' figures."""
+    previous = previous or {}
     parts = [
         "Each benchmark is one command and prints its table (`python -m benchmarks` runs them all); this "
         "section is written by `python -m benchmarks.readme_figures` from their latest results. "
@@ -37,7 +55,7 @@ def figures_section(results_dir: Path = RESULTS_DIR, card_path: Path = MODELS_DI
     for name, module in _benchmarks().items():
         path = results_dir / f"{name}.json"
         if not path.is_file():
-            parts.append(f"### {name}\n\nNot measured yet: `python -m benchmarks.{name}`.")
+            parts.append(previous.get(name, f"### {name}\n\nNot measured yet: `python -m benchmarks.{name}`."))
             continue
         result = json.loads(path.read_text(encoding="utf-8"))
         where = result.get("machine", {})
@@ -66,7 +84,13 @@ def _row(label: str, values: list[Any]) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return "–"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_cell(v) for v in value) + "]"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+# Saved by `likepredict evaluate hashtags --half b --output ...`: held-out half b of each year, then every account.
+HASHTAG_RESULTS = ("half-b", "2019-half-b", "all")
 
 
 def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_DIR) -> str:
@@ -99,11 +123,17 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
             + "\n".join(
                 [
                     _row(
-                        "shipped (6 views + hand features)",
+                        f"shipped (one {models['appeal'].get('input_size', '?')} px pass: embedding, stage statistics"
+                        + "".join(f", {group}" for group in models["appeal"].get("hand_groups", []))
+                        + ")",
                         [appeal.get("held_out_spearman"), appeal.get("held_out_pairwise_accuracy")],
                     ),
                     _row(
-                        "one 224 px view",
+                        "earlier: 6 views + hand features",
+                        [appeal.get("baseline_six_view_spearman"), appeal.get("baseline_six_view_pairwise_accuracy")],
+                    ),
+                    _row(
+                        "one 224 px view + hand features",
                         [
                             appeal.get("baseline_single_view_spearman"),
                             appeal.get("baseline_single_view_pairwise_accuracy"),
@@ -120,45 +150,35 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
                 ]
             )
         )
-    for name in ("half-b", "all"):
+    for name in HASHTAG_RESULTS:
         path = hashtag_dir / f"{name}.json"
-        if not path.is_file():
-            continue
-        result = json.loads(path.read_text(encoding="utf-8"))
-        parts.append(
-            f"Hashtags, `{result.get('command', '?')}` ({result.get('held_out_posts_with_tags', '?')} hidden posts "
-            "with tags):\n\n| ranking | recall@10 | hit rate@10 | likes gap, high- vs low-scored tags |\n"
-            "| --- | --- | --- | --- |\n"
-            + "\n".join(
-                [
-                    _row(
-                        "engine (fit × value)",
-                        [
-                            result.get("expected_ranking_recall_at_10"),
-                            result.get("expected_ranking_hit_rate_at_10"),
-                            result.get("expected_value_lift_gap"),
-                        ],
-                    ),
-                    _row(
-                        "lift alone (the score the expected engagement uses)",
-                        [
-                            result.get("lift_ranking_recall_at_10"),
-                            result.get("lift_ranking_hit_rate_at_10"),
-                            result.get("engine_lift_gap"),
-                        ],
-                    ),
-                    _row(
-                        "baseline: account's most used tags",
-                        [
-                            result.get("baseline_recall_at_10"),
-                            result.get("baseline_hit_rate_at_10"),
-                            result.get("baseline_lift_gap"),
-                        ],
-                    ),
-                ]
-            )
-        )
+        if path.is_file():
+            parts.append(_hashtag_table(json.loads(path.read_text(encoding="utf-8"))))
     return "\n\n".join(parts)
+
+
+def _hashtag_table(result: dict[str, Any]) -> str:
+    def row(label: str, prefix: str) -> str:
+        keys = (f"{prefix}_recall_at_10", f"{prefix}_hit_rate_at_10", f"{prefix}_ndcg_at_10")
+        return _row(label, [result.get(key) for key in keys])
+
+    rows = [
+        row("engine (learned ranker when trained, else fit × value)", "engine"),
+        row("fit × value", "expected_ranking"),
+        row("lift alone (the score the expected engagement uses)", "lift_ranking"),
+        row("baseline: account's most used tags", "baseline"),
+        _row("ceiling: a perfect ordering of every candidate", [result.get("oracle_candidates_recall_at_10")]),
+    ]
+    gap, interval = result.get("engine_lift_gap"), result.get("engine_lift_gap_ci90")
+    trained_here = (
+        " (the ranker's own training accounts)" if result.get("ranker_measured_on_its_training_accounts") else ""
+    )
+    return (
+        f"Hashtags, `{result.get('command', '?')}`{trained_here}: {result.get('held_out_posts_with_tags', '?')} "
+        f"hidden posts with tags; engine vs baseline recall@10 {_cell(result.get('engine_recall_at_10_vs_baseline'))}×; "
+        f"likes gap of high- vs low-lift tags {_cell(gap)} (90 % interval {_cell(interval)}):\n\n"
+        "| ranking | recall@10 | hit rate@10 | NDCG@10 |\n| --- | --- | --- | --- |\n" + "\n".join(rows)
+    )
 
 
 def _size(n_bytes: int) -> str:
@@ -178,7 +198,7 @@ def rewrite(readme_text: str, section: str) -> str:
 
 def main(readme: Path = PROJECT_ROOT / "README.md", results_dir: Path = RESULTS_DIR) -> int:
     text = readme.read_text(encoding="utf-8")
-    updated = rewrite(text, figures_section(results_dir))
+    updated = rewrite(text, figures_section(results_dir, previous=previous_sections(text)))
     if updated != text:
         readme.write_text(updated, encoding="utf-8")
     print(f"{readme}: figures section {'rewritten' if updated != text else 'already up to date'}")

@@ -1,9 +1,14 @@
-"""Photo analysis: decode each photo, then run the image models over all of them in one batch."""
+"""Photo analysis: decode each photo, then run the image models over all of them in one batch.
+
+One encoder pass per photo feeds everything: the appeal score (embedding, stage statistics, logits), the
+similarity vector (embedding) and the logits kept for other models. Hand features are computed only for
+the groups a model reads (the appeal model's, and the photo traits of the likes model).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +17,10 @@ from core.paths import MODELS_DIR
 from inference.appeal import AppealModel
 from inference.concepts import ConceptDetector, find_faces
 from inference.encoder import ImageEncoder
+from inference.likes_features import PHOTO_TRAITS
+from inference.onnx_model import ModelMismatchError
 from inference.photo import HAND_FEATURE_NAMES, MAX_PIXELS, DecodedPhoto, decode_photo, hand_features
+from inference.photo_features import groups_of
 from inference.similarity import SimilarityModel
 
 
@@ -23,18 +31,20 @@ class PhotoAnalysis:
     sha256: str
     width: int
     height: int
-    hand: dict[str, float]  # HAND_FEATURE_NAMES -> value
+    hand: dict[str, float]  # HAND_FEATURE_NAMES -> value (NaN for a group no model reads)
     hand_vector: np.ndarray  # float32 (len(HAND_FEATURE_NAMES),)
-    embedding: np.ndarray  # float32 (1280,), mean over the encoder's views
+    embedding: np.ndarray  # float32 (1280,), the single encoder pass
     similarity_vector: np.ndarray  # float32 (d,), unit length
     appeal: float  # 0..100
+    # float32 (1000,), ImageNet classes of the same pass (empty where an analysis was made without one)
+    logits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     concepts: frozenset[str] = frozenset()  # core.concepts names the photo shows (inference.concepts.DETECTED)
 
 
 class PhotoAnalyzer:
-    """Decodes photos and runs the three image models, batching the encoder over all of them.
+    """Decodes photos and runs the encoder once per photo (batched), then the appeal and similarity heads.
 
-    CPU-bound (about 0.1 s a photo): async callers run it in a thread. Sessions are created once.
+    CPU-bound (a few tens of ms a photo): async callers run it in a thread. Sessions are created once.
     """
 
     def __init__(self, models_dir: Path = MODELS_DIR, threads: int = 1, max_pixels: int = MAX_PIXELS) -> None:
@@ -42,21 +52,35 @@ class PhotoAnalyzer:
         self.appeal = AppealModel(models_dir, threads)
         self.similarity = SimilarityModel(models_dir, threads)
         self.concepts = ConceptDetector(models_dir)
+        if self.similarity.input_size != self.appeal.input_size:
+            raise ModelMismatchError(
+                f"the similarity model reads a {self.similarity.input_size} px pass, the appeal model a "
+                f"{self.appeal.input_size} px one; re-run `likepredict train`"
+            )
+        self.input_size = self.appeal.input_size
+        self.hand_groups = self.appeal.hand_groups | groups_of(PHOTO_TRAITS)
         self.max_pixels = max_pixels
+
+    @property
+    def version(self) -> str:
+        return f"{self.encoder.version}@{self.input_size}"
+
+    def decode(self, source: bytes | Path) -> DecodedPhoto:
+        return decode_photo(source, self.max_pixels, encoder_size=self.input_size)
 
     def analyse(self, sources: Sequence[bytes | Path]) -> list[PhotoAnalysis]:
         """Analyses in the order given; the first unreadable photo raises `PhotoError`."""
-        return self.analyse_decoded([decode_photo(source, self.max_pixels) for source in sources])
+        return self.analyse_decoded([self.decode(source) for source in sources])
 
     def analyse_decoded(self, photos: Sequence[DecodedPhoto]) -> list[PhotoAnalysis]:
         if not photos:
             return []
-        hand = np.stack([hand_features(photo) for photo in photos])
-        embeddings = self.encoder.embed(photos)
-        appeal = self.appeal.score(hand, embeddings)
-        vectors = self.similarity.project(embeddings)
+        hand = np.stack([hand_features(photo, self.hand_groups) for photo in photos])
+        outputs = self.encoder.encode(photos)
+        appeal = self.appeal.score(hand, outputs)
+        vectors = self.similarity.project(outputs.embedding)
         faces = [find_faces(photo) for photo in photos]
-        concepts = self.concepts.detect(photos, self.encoder.encode(photos).logits, faces)
+        concepts = self.concepts.detect(photos, outputs.logits, faces)
         return [
             PhotoAnalysis(
                 sha256=photo.sha256,
@@ -64,9 +88,10 @@ class PhotoAnalyzer:
                 height=photo.height,
                 hand={name: float(value) for name, value in zip(HAND_FEATURE_NAMES, hand[i])},
                 hand_vector=hand[i],
-                embedding=embeddings[i],
+                embedding=outputs.embedding[i],
                 similarity_vector=vectors[i],
                 appeal=float(appeal[i]),
+                logits=outputs.logits[i],
                 concepts=concepts[i].present,
             )
             for i, photo in enumerate(photos)

@@ -2,8 +2,7 @@
 
 `encode` runs each photo's single view (`DecodedPhoto.encoder_input`) once and returns the 1280-d pooled
 embedding, the mean and standard deviation of several intermediate stages (the multi-level spatially pooled
-features of Hosu et al., CVPR 2019) and the 1000 ImageNet logits. `embed_views` keeps the older six-view
-embedding (whole photo and five crops at 224 px) for the models trained on it.
+features of Hosu et al., CVPR 2019) and the 1000 ImageNet logits.
 """
 
 from __future__ import annotations
@@ -29,9 +28,6 @@ STAGE_STATS_SIZE = 2 * sum(STAGE_CHANNELS)
 ENCODER_OUTPUTS = ("embedding", "stage_stats", "logits")
 ENCODER_SCHEMA = "encoder-lite0-multilevel-v2"
 ENCODER_INPUTS = ["rgb_nchw_scaled_minus1_1"]
-# The `embedding` output of 224 px views is the same as the first export's (same weights and graph), so
-# models trained on six-view embeddings stay valid under this name.
-VIEWS_EMBEDDING_SCHEMA = "encoder-rgb224-v1"
 # Views per onnxruntime call: large enough to amortise the call, small enough to bound memory (~19 MB in).
 MAX_VIEWS_PER_RUN = 32
 
@@ -86,18 +82,3 @@ class ImageEncoder:
         if not photos:
             return self.run_pixels(np.zeros((0, 3, 32, 32), np.float32))
         return self.run_pixels(np.stack([photo.encoder_input for photo in photos]))
-
-    def embed_views(self, photos: Sequence[DecodedPhoto]) -> list[np.ndarray]:
-        """Per photo, a (k, 1280) float32 array: one embedding per 224 px view, in one batched pass."""
-        if not photos:
-            return []
-        views = np.concatenate([photo.encoder_views for photo in photos])
-        outputs = self.run_pixels(views).embedding
-        bounds = np.cumsum([0] + [len(photo.encoder_views) for photo in photos])
-        return [outputs[bounds[i] : bounds[i + 1]] for i in range(len(photos))]
-
-    def embed(self, photos: Sequence[DecodedPhoto]) -> np.ndarray:
-        """(n, 1280) float32: each photo's mean view embedding."""
-        if not photos:
-            return np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
-        return np.stack([views.mean(axis=0) for views in self.embed_views(photos)]).astype(np.float32)

@@ -5,9 +5,13 @@ from all other posts, so a held-out account is new to the engine except for its 
 
 * **recall@N**: for each held-out post that had tags, the share of its tags among the engine's N
   suggestions for its account; averaged over those posts. Measured for each of the engine's rankings
-  (`RANKINGS`: fit x (1 + lift), and lift alone); `engine_*` keys are the engine's default ranking. The
-  baseline suggests the account's N most used tags (over the same earlier posts the engine sees; ties
-  alphabetical). `hit_rate` is the share of posts with at least one tag right.
+  (`RANKINGS`: the learned ranker when one is given, fit x (1 + lift), and lift alone); `engine_*` keys are
+  the engine's default ranking (the learned one when given). The baseline suggests the account's N most used
+  tags (over the same earlier posts the engine sees; ties alphabetical). `hit_rate` is the share of posts
+  with at least one tag right; `ndcg` the binary-relevance NDCG@N. `oracle_*` are ceilings: the recall a
+  perfect ordering of the candidates (or of the account's own tags alone) would reach.
+  On 2019 data the post's `image_concepts` are what its photo shows, as the photo's detected concepts are
+  when serving: they bring tags of the concept-tag table (built from the store's posts) into the candidates.
 * **engagement lift, high vs low**: each held-out post with tags gets a score from the tags it really
   used. Its outcome is likes / (median likes of the account's earlier posts) - 1. Posts scoring above the
   median score form the high half, those below it the low half (posts exactly at the median are left out,
@@ -22,8 +26,9 @@ from all other posts, so a held-out account is new to the engine except for its 
 
 **Halves** (`half="a"` or `"b"`): accounts are split in two by a hash of the handle; only held-out posts of
 that half's accounts are measured (the store still holds every account's earlier posts, as it would in
-use). Choices about the engine (its default ranking, any constant) are made on half "a" and reported on
-half "b", so the reported numbers are not the ones the choice was fitted to.
+use). Choices about the engine (its default ranking, any constant, the learned ranker's training) are made
+on half "a" and reported on half "b", so the reported numbers are not the ones the choice was fitted to.
+A ranker measured on the half it was trained on is flagged (`ranker_measured_on_its_training_accounts`).
 """
 
 from __future__ import annotations
@@ -42,16 +47,17 @@ import numpy as np
 
 from core.account_stats import account_stats
 from core.records import Account, Post
-from inference.hashtags import (
-    DEFAULT_COUNT,
+from inference.hashtag_concepts import ConceptTags, concept_tags_from, post_concepts
+from inference.hashtag_ranker import HashtagRanker
+from inference.hashtag_scoring import (
     PRIOR_POSTS,
     RANKINGS,
-    HashtagEngine,
     engagement_rate,
     estimate_shrinkage,
     normalize_tag,
     post_lift,
 )
+from inference.hashtags import DEFAULT_COUNT, HashtagEngine
 from store import Store
 
 
@@ -88,6 +94,10 @@ HALVES = ("a", "b")
 def half_of(handle: str) -> str:
     """ "a" or "b" by the first byte of the handle's SHA-256: stable across runs, machines and data order."""
     return HALVES[hashlib.sha256(handle.encode("utf-8")).digest()[0] % 2]
+
+
+def other_half(half: str) -> str:
+    return HALVES[1 - HALVES.index(half)]
 
 
 def recall(suggested: Sequence[str], actual: set[str]) -> float:
@@ -190,34 +200,88 @@ def gap_metrics(name: str, scored: Sequence[tuple[float, float]]) -> dict[str, A
     }
 
 
+def ndcg(suggested: Sequence[str], actual: set[str], n: int) -> float:
+    """Binary-relevance NDCG@n: hits near the top count more; 1 = the post's tags (as many as fit) first."""
+    if not actual:
+        return 0.0
+    gain = sum(1.0 / math.log2(rank + 2) for rank, tag in enumerate(suggested[:n]) if tag in actual)
+    ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(actual), n)))
+    return gain / ideal
+
+
+def oracle_recall(candidates: Iterable[str], actual: set[str], n: int) -> float:
+    """The recall a perfect ordering of `candidates` would reach: the ceiling of any ranker over them."""
+    return min(len(actual & set(candidates)), n) / len(actual) if actual else 0.0
+
+
+def ranking_metrics(name: str, lists: Sequence[tuple[Sequence[str], set[str]]], n: int) -> dict[str, float | None]:
+    """recall@n, hit rate@n and NDCG@n of (suggested, actual) pairs under `name`_... keys."""
+    recalls = [recall(suggested[:n], actual) for suggested, actual in lists]
+    return {
+        **recall_metrics(name, recalls, n),
+        f"{name}_ndcg_at_{n}": _mean([ndcg(suggested, actual, n) for suggested, actual in lists]),
+    }
+
+
+@dataclass(frozen=True)
+class Query:
+    """One held-out post as the engine meets it: the account before it, and what its photo showed."""
+
+    held: HeldOut
+    concepts: frozenset[str] | None
+
+
+def queries(held_out: Iterable[HeldOut]) -> list[Query]:
+    return [Query(h, post_concepts(h.post)) for h in held_out if h.tags]
+
+
+def concept_table(accounts: Iterable[Account]) -> ConceptTags | None:
+    """The concept-tag table of the posts with image concepts (None when no post has any, as in 2017)."""
+    table = concept_tags_from(accounts)
+    return table if table.total_posts else None
+
+
 def evaluate_hashtags(
-    accounts: Sequence[Account], n: int = DEFAULT_COUNT, half: str | None = None, prior_posts: float = PRIOR_POSTS
+    accounts: Sequence[Account],
+    n: int = DEFAULT_COUNT,
+    half: str | None = None,
+    prior_posts: float = PRIOR_POSTS,
+    ranker: HashtagRanker | None = None,
 ) -> dict[str, Any]:
     """Run the protocol in the module docstring on `accounts` (on one `half` of them when given)."""
     if half is not None and half not in HALVES:
         raise ValueError(f"half must be one of {HALVES}, not {half!r}")
     remaining, held_out = hold_out_newest(accounts)
     measured = [h for h in held_out if half is None or half_of(h.history.handle) == half]
-    tagged = [h for h in measured if h.tags]
-    recalls: dict[str, list[float]] = {name: [] for name in (*RANKINGS, "baseline")}
+    asked = queries(measured)
+    trained_half = ranker.model.entry.get("data", {}).get("half") if ranker is not None else None
+    rankings = [r for r in RANKINGS if r != "learned" or ranker is not None]
+    lists: dict[str, list[tuple[list[str], set[str]]]] = {name: [] for name in (*rankings, "baseline")}
+    ceilings: dict[str, list[float]] = {"candidates": [], "own_tags": []}
     scored: dict[str, list[tuple[float, float]]] = {"engine": [], "expected_value": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="likepredict-hashtag-eval-") as tmp:
         store = build_store(remaining, Path(tmp))
         try:
-            engine = HashtagEngine(store, prior_posts=prior_posts)
-            for held in tagged:
-                candidates = engine.candidates(held.history)
-                assessed = engine.assess(candidates)
-                for ranking in RANKINGS:
-                    recalls[ranking].append(recall([r.tag for r in engine.choose(assessed, n, ranking)], held.tags))
-                recalls["baseline"].append(recall(most_used_tags(held.history, n), held.tags))
+            engine = HashtagEngine(store, prior_posts=prior_posts, ranker=ranker, concept_tags=concept_table(remaining))
+            for query in asked:
+                held = query.held
+                candidates = engine.candidates(held.history, concepts=query.concepts)
+                assessed = engine.assess(candidates, account=held.history, concepts=query.concepts)
+                for ranking in rankings:
+                    chosen = [r.tag for r in engine.choose(assessed, n, ranking)]
+                    lists[ranking].append((chosen, held.tags))
+                lists["baseline"].append((most_used_tags(held.history, n), held.tags))
+                ceilings["candidates"].append(oracle_recall(candidates, held.tags, n))
+                ceilings["own_tags"].append(
+                    oracle_recall([t for t, c in candidates.items() if c.own_uses], held.tags, n)
+                )
                 outcome = outcome_lift(held)
                 if outcome is None:
                     continue
                 lifts = {t: s.lift for t, s in engine.score_tags(held.tags).items()}
                 values = [(assessed[t].fit if t in assessed else 0.0) * (1.0 + lifts[t]) for t in held.tags]
-                scored["engine"].append((_mean(list(lifts.values())), outcome))  # type: ignore[arg-type]
-                scored["expected_value"].append((_mean(values), outcome))  # type: ignore[arg-type]
+                scored["engine"].append((float(np.mean(list(lifts.values()))), outcome))
+                scored["expected_value"].append((float(np.mean(values)), outcome))
                 scored["baseline"].append((tag_familiarity(held.history, held.tags), outcome))
         finally:
             store.close()
@@ -226,15 +290,25 @@ def evaluate_hashtags(
         "half": half,
         "posts_in_store": sum(len(a.posts) for a in remaining),
         "held_out_posts": len(measured),
-        "held_out_posts_with_tags": len(tagged),
+        "held_out_posts_with_tags": len(asked),
+        "held_out_posts_with_concepts": sum(q.concepts is not None for q in asked),
         "n": n,
         "ranking": engine.ranking,
+        "ranker": ranker.version if ranker is not None else None,
+        "ranker_trained_on_half": trained_half,
+        # a ranker measured on the accounts it was trained on flatters itself: say so in the numbers
+        "ranker_measured_on_its_training_accounts": trained_half is not None and half != other_half(trained_half),
         "prior_posts": prior_posts,
-        **recall_metrics("engine", recalls[engine.ranking], n),
-        **recall_metrics("baseline", recalls["baseline"], n),
+        **ranking_metrics("engine", lists[engine.ranking], n),
+        **ranking_metrics("baseline", lists["baseline"], n),
     }
-    for ranking in RANKINGS:
-        metrics.update(recall_metrics(f"{ranking}_ranking", recalls[ranking], n))
+    for ranking in rankings:
+        metrics.update(ranking_metrics(f"{ranking}_ranking", lists[ranking], n))
+    baseline = metrics[f"baseline_recall_at_{n}"]
+    metrics[f"engine_recall_at_{n}_vs_baseline"] = metrics[f"engine_recall_at_{n}"] / baseline if baseline else None
+    # ceilings: what a perfect ordering of the candidates (or of the account's own tags alone) would reach
+    metrics[f"oracle_candidates_recall_at_{n}"] = _mean(ceilings["candidates"])
+    metrics[f"oracle_own_tags_recall_at_{n}"] = _mean(ceilings["own_tags"])
     metrics["posts_scored_for_lift"] = len(scored["engine"])
     for name, pairs in scored.items():
         metrics.update(gap_metrics(name, pairs))
@@ -245,63 +319,3 @@ def evaluate_hashtags(
 
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
-
-
-def format_report(metrics: dict[str, Any]) -> str:
-    """The metrics as a small table: each ranking of the engine beside the baseline."""
-    n = metrics["n"]
-
-    def show(value: Any, pct: bool = False) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "n/a"
-        if pct:
-            return f"{value * 100:+.1f}%" if isinstance(value, float) else str(value)
-        return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-    def interval(bounds: Any) -> str:
-        return "n/a" if bounds is None else f"{show(bounds[0], True)} to {show(bounds[1], True)}"
-
-    # each column: (recall key prefix, gap key prefix): a ranking is judged by the score it sorts by
-    columns = {
-        "fit x (1+lift)": ("expected_ranking", "expected_value"),
-        "lift alone": ("lift_ranking", "engine"),
-        "baseline (most used tags)": ("baseline", "baseline"),
-    }
-
-    def row(label: str, cell: Any) -> tuple[str, ...]:
-        return (label, *(cell(recall_key, gap_key) for recall_key, gap_key in columns.values()))
-
-    rows = [
-        ("metric", *columns),
-        row(f"recall@{n}", lambda r, g: show(metrics[f"{r}_recall_at_{n}"])),
-        row(f"hit rate@{n}", lambda r, g: show(metrics[f"{r}_hit_rate_at_{n}"])),
-        row("likes vs usual, high-score half", lambda r, g: show(metrics[f"{g}_lift_high_half"], True)),
-        row("likes vs usual, low-score half", lambda r, g: show(metrics[f"{g}_lift_low_half"], True)),
-        row("gap (high - low)", lambda r, g: show(metrics[f"{g}_lift_gap"], True)),
-        row("gap, 90% bootstrap interval", lambda r, g: interval(metrics[f"{g}_lift_gap_ci90"])),
-        row(
-            "posts in halves (high/low)",
-            lambda r, g: f"{metrics[f'{g}_high_half_posts']}/{metrics[f'{g}_low_half_posts']}",
-        ),
-    ]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    half = metrics.get("half")
-    scope = f"accounts of half {half!r} (by a hash of the handle): " if half else ""
-    lines = [
-        f"{metrics['accounts']} accounts, {metrics['posts_in_store']} posts in the store; {scope}"
-        f"{metrics['held_out_posts']} newest posts held out, {metrics['held_out_posts_with_tags']} of them with tags",
-        "",
-    ]
-    for index, cells in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    lines += [
-        "",
-        "Posts are split by the score each column ranks by; the expected engagement rests on the tags' lift "
-        "(the 'lift alone' column's split) under either ranking.",
-        f"engine default ranking: {metrics['ranking']}; prior weight {show(metrics['prior_posts'])} posts; "
-        f"shrinkage k used {show(metrics['shrinkage_k_used'])}, estimated from the data "
-        f"{show(metrics['shrinkage_k_estimated'])}",
-    ]
-    return "\n".join(lines)

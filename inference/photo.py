@@ -1,4 +1,4 @@
-"""Reading a photo a user sent: safe decoding, the working image, the encoder's views and hand features.
+"""Reading a photo a user sent: safe decoding, the working image, the encoder's single view and hand features.
 
 `decode_photo` reads the header first and refuses a decompression bomb before decoding a pixel; JPEGs are
 decoded at reduced size (Pillow's `draft`, i.e. DCT scaling) so a 12-megapixel phone photo costs little.
@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.errors import LikepredictError
 from core.settings import DEFAULT_MAX_IMAGE_PIXELS
 from inference.photo_features import (
+    ALL_GROUPS,
     HAND_FEATURE_NAMES,
     PHOTO_FEATURES_VERSION,
     WORKING_LONG_SIDE,
@@ -41,8 +42,12 @@ MAX_BYTES = 40 * 1024 * 1024
 MIN_SIDE = 32
 ENCODER_SIZE = 224
 # The one encoder pass: the photo's short side resized to this, centre-cropped square (a multiple of 32,
-# so EfficientNet's fixed "same" padding is that of its 224 px training size).
-SINGLE_PASS_SIZE = 288
+# so EfficientNet's fixed "same" padding is that of its 224 px training size). The default only: the appeal
+# model's card entry (`input_size`, chosen by cross-validation in training) says which side serving uses.
+SINGLE_PASS_SIZE = 320
+# The working image's long side may fall this far under or over `WORKING_LONG_SIDE` to spare a resize.
+DRAFT_SLACK = 0.85
+RESIZE_SLACK = 1.1
 # Multi-picture JPEGs (phones store a depth map or preview as a second frame) are still one photo.
 _STILL_MULTIFRAME_FORMATS = {"MPO"}
 # A progressive JPEG is decoded once per scan, over every block: cameras and encoders write about 10 scans, and
@@ -76,11 +81,10 @@ class PhotoError(LikepredictError):
 
 @dataclass(frozen=True)
 class DecodedPhoto:
-    """A decoded photo: the working image (long side <= 512), the encoder's input views, the original size."""
+    """A decoded photo: the working image (long side about 512), the encoder's one input view, the original size."""
 
     rgb_small: np.ndarray  # uint8 HxWx3
-    encoder_views: np.ndarray  # float32 (k, 3, 224, 224), scaled to -1..1
-    encoder_input: np.ndarray  # float32 (3, SINGLE_PASS_SIZE, SINGLE_PASS_SIZE), scaled to -1..1
+    encoder_input: np.ndarray  # float32 (3, s, s) for the single pass at side s, scaled to -1..1
     width: int  # of the original, after EXIF orientation
     height: int
     sha256: str
@@ -150,8 +154,9 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
     width, height = image.size
     target = _working_size(width, height, WORKING_LONG_SIDE)
     if image.format == "JPEG":
-        # DCT scaling: the largest 1/2, 1/4 or 1/8 reduction that keeps the stored image at least `target`.
-        image.draft("RGB", target)
+        # DCT scaling: the largest 1/2, 1/4 or 1/8 reduction that keeps the stored image at least `target` less
+        # `DRAFT_SLACK` (a 4032x3024 photo decodes at 1/8, 504x378, instead of at 1/4 and then resized).
+        image.draft("RGB", (round(target[0] * DRAFT_SLACK), round(target[1] * DRAFT_SLACK)))
     try:
         image.load()
         oriented = ImageOps.exif_transpose(image)
@@ -161,13 +166,14 @@ def _decode_working_image(image: Image.Image) -> tuple[Image.Image, int, int]:
         width, height = height, width
     rgb = _to_rgb(oriented)
     small = _working_size(rgb.width, rgb.height, WORKING_LONG_SIDE)
-    if small != rgb.size:
+    # A decoded image barely over the working size is kept as it is: the resize would cost more than the
+    # hand features it saves, and they hardly change with a few per cent of scale.
+    if max(rgb.size) > WORKING_LONG_SIDE * RESIZE_SLACK:
         rgb = rgb.resize(small, Image.Resampling.BICUBIC)
     return rgb, width, height
 
 
-# Names the view set below; embeddings (and every model fed them) change when it changes.
-ENCODER_VIEWS_VERSION = "views-whole+5crops-v1"
+# The earlier model's six views, kept for the appeal model's baseline in training.
 # Where the native-resolution crops sit, as fractions of the free space (0 = left/top, 1 = right/bottom).
 CROP_ANCHORS: tuple[tuple[float, float], ...] = ((0.5, 0.5), (0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0))
 
@@ -209,21 +215,22 @@ def single_pass_input(rgb: Image.Image, size: int = SINGLE_PASS_SIZE) -> np.ndar
     return scaled_pixels([resized.crop((left, top, left + size, top + size))])[0]
 
 
-def decode_photo(source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES) -> DecodedPhoto:
+def decode_photo(
+    source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES, encoder_size: int = SINGLE_PASS_SIZE
+) -> DecodedPhoto:
     """Decode `source` (file bytes or a path) into a `DecodedPhoto`, or raise `PhotoError` saying why not."""
     data = _read_source(source, max_bytes)
     image = _open_checked(data, max_pixels)
     rgb, width, height = _decode_working_image(image)
     return DecodedPhoto(
         rgb_small=np.asarray(rgb, dtype=np.uint8),
-        encoder_views=encoder_views(rgb),
-        encoder_input=single_pass_input(rgb),
+        encoder_input=single_pass_input(rgb, encoder_size),
         width=width,
         height=height,
         sha256=hashlib.sha256(data).hexdigest(),
     )
 
 
-def hand_features(photo: DecodedPhoto) -> np.ndarray:
-    """float32 vector of the features named in `HAND_FEATURE_NAMES`."""
-    return compute_hand_features(photo.rgb_small, photo.width, photo.height)
+def hand_features(photo: DecodedPhoto, groups: frozenset[str] = ALL_GROUPS) -> np.ndarray:
+    """float32 vector of the features named in `HAND_FEATURE_NAMES` (NaN for those outside `groups`)."""
+    return compute_hand_features(photo.rgb_small, photo.width, photo.height, groups)

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.card import MODELS_DIR
-from inference.encoder import EMBEDDING_SIZE, VIEWS_EMBEDDING_SCHEMA
-from inference.onnx_model import OnnxModel
-from inference.photo import ENCODER_VIEWS_VERSION
+from inference.card import CARD_JSON, MODELS_DIR, load_card
+from inference.encoder import EMBEDDING_SIZE, ENCODER_SCHEMA
+from inference.onnx_model import ModelMismatchError, OnnxModel
 
 SIMILARITY_FEATURE_NAMES = [f"embedding_{i}" for i in range(EMBEDDING_SIZE)]
-SIMILARITY_FEATURES_VERSION = f"similarity-v1:{VIEWS_EMBEDDING_SCHEMA}+{ENCODER_VIEWS_VERSION}"
+# The embedding of the single encoder pass (the same one the appeal model reads); the card's
+# `input_size` says at which side.
+SIMILARITY_FEATURES_VERSION = f"similarity-v2:{ENCODER_SCHEMA}+single-pass"
 
 
 class SimilarityModel:
@@ -27,10 +28,17 @@ class SimilarityModel:
         self.model = OnnxModel("similarity", models_dir, threads=threads)
         self.model.check_schema(SIMILARITY_FEATURE_NAMES, SIMILARITY_FEATURES_VERSION)
         self.head: str = self.model.entry.get("head", "unknown")
+        if "input_size" not in self.model.entry:
+            raise ModelMismatchError("the similarity model's card entry names no input_size; run `likepredict train`")
+        self.input_size = int(self.model.entry["input_size"])
+        encoder = load_card(models_dir / CARD_JSON.name).get("models", {}).get("encoder", {})
+        self.encoder_sha: str = str(encoder.get("sha256", "none"))[:12]
 
     @property
     def version(self) -> str:
-        return self.model.version
+        """Names the head and the pass that feeds it (encoder file, side): stored photos' vectors are cached
+        per version, so a new encoder or size re-indexes them once."""
+        return f"{self.model.version}@encoder:{self.encoder_sha}:{self.input_size}"
 
     @property
     def dimensions(self) -> int:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -13,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from app.services import open_services
+from core.paths import MODELS_DIR
 from core.records import Account
 from core.settings import Settings
-from inference.hashtag_eval import evaluate_hashtags, format_report
-from inference.hashtags import MAX_COUNT, PRIOR_POSTS, HashtagAdvice
+from inference.hashtag_eval import evaluate_hashtags
+from inference.hashtag_ranker import HashtagRanker
+from inference.hashtag_scoring import PRIOR_POSTS
+from inference.hashtags import MAX_COUNT, HashtagAdvice
 from scraping.datasets import read_any
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,13 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
         default=PRIOR_POSTS,
         help=f"weight of a tag's prior in its fit, in posts (default {PRIOR_POSTS:g})",
     )
+    measure.add_argument(
+        "--models-dir",
+        type=Path,
+        default=MODELS_DIR,
+        help="where the learned ranker is looked for (its card entry; without one the engine ranks by fit x lift)",
+    )
+    measure.add_argument("--no-ranker", action="store_true", help="measure the engine without the learned ranker")
     measure.add_argument("--json", action="store_true", help="print one JSON object")
     measure.add_argument(
         "--output",
@@ -127,8 +138,13 @@ def format_advice(account: Account, photo: Path, advice: HashtagAdvice) -> str:
 
 def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
     accounts = list(read_any(args.influencers))
+    use_ranker = not args.no_ranker and HashtagRanker.available(args.models_dir)
     metrics = evaluate_hashtags(
-        accounts, n=min(max(args.count, 1), MAX_COUNT), half=args.half, prior_posts=max(args.prior_posts, 0.0)
+        accounts,
+        n=min(max(args.count, 1), MAX_COUNT),
+        half=args.half,
+        prior_posts=max(args.prior_posts, 0.0),
+        ranker=HashtagRanker(args.models_dir) if use_ranker else None,
     )
     metrics = {"data": str(args.influencers), **metrics}
     if args.output is not None:
@@ -142,6 +158,7 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
             str(args.count),
             *(["--half", args.half] if args.half else []),
             *(["--prior-posts", f"{args.prior_posts:g}"] if args.prior_posts != PRIOR_POSTS else []),
+            *(["--no-ranker"] if args.no_ranker else []),
         ]
         record = {
             "command": " ".join(command),
@@ -152,3 +169,73 @@ def evaluate_command(args: argparse.Namespace, settings: Settings) -> int:
         args.output.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(metrics, sort_keys=False) if args.json else format_report(metrics))
     return 0
+
+
+def format_report(metrics: dict[str, Any]) -> str:
+    """The metrics as a small table: each ranking of the engine beside the baseline."""
+    n = metrics["n"]
+
+    def show(value: Any, pct: bool = False) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "n/a"
+        if pct:
+            return f"{value * 100:+.1f}%" if isinstance(value, float) else str(value)
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    def interval(bounds: Any) -> str:
+        return "n/a" if bounds is None else f"{show(bounds[0], True)} to {show(bounds[1], True)}"
+
+    # each column: (recall key prefix, gap key prefix): a ranking is judged by the score it sorts by
+    columns = {
+        **({"learned ranker": ("learned_ranking", "engine")} if metrics.get("ranker") else {}),
+        "fit x (1+lift)": ("expected_ranking", "expected_value"),
+        "lift alone": ("lift_ranking", "engine"),
+        "baseline (most used tags)": ("baseline", "baseline"),
+    }
+
+    def row(label: str, cell: Any) -> tuple[str, ...]:
+        return (label, *(cell(recall_key, gap_key) for recall_key, gap_key in columns.values()))
+
+    rows = [
+        ("metric", *columns),
+        row(f"recall@{n}", lambda r, g: show(metrics[f"{r}_recall_at_{n}"])),
+        row(f"hit rate@{n}", lambda r, g: show(metrics[f"{r}_hit_rate_at_{n}"])),
+        row(f"NDCG@{n}", lambda r, g: show(metrics[f"{r}_ndcg_at_{n}"])),
+        row("likes vs usual, high-score half", lambda r, g: show(metrics[f"{g}_lift_high_half"], True)),
+        row("likes vs usual, low-score half", lambda r, g: show(metrics[f"{g}_lift_low_half"], True)),
+        row("gap (high - low)", lambda r, g: show(metrics[f"{g}_lift_gap"], True)),
+        row("gap, 90% bootstrap interval", lambda r, g: interval(metrics[f"{g}_lift_gap_ci90"])),
+        row(
+            "posts in halves (high/low)",
+            lambda r, g: f"{metrics[f'{g}_high_half_posts']}/{metrics[f'{g}_low_half_posts']}",
+        ),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    half = metrics.get("half")
+    scope = f"accounts of half {half!r} (by a hash of the handle): " if half else ""
+    lines = [
+        f"{metrics['accounts']} accounts, {metrics['posts_in_store']} posts in the store; {scope}"
+        f"{metrics['held_out_posts']} newest posts held out, {metrics['held_out_posts_with_tags']} of them with tags",
+        "",
+    ]
+    for index, cells in enumerate(rows):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    lines += [
+        "",
+        "Posts are split by the score each column ranks by; the expected engagement rests on the tags' lift "
+        "(the 'lift alone' column's split) under every ranking, so the learned ranker, which only orders the "
+        "tags, shows the lift's split.",
+        f"A perfect ordering of the candidates would reach recall@{n} {show(metrics[f'oracle_candidates_recall_at_{n}'])}, "
+        f"of the account's own tags alone {show(metrics[f'oracle_own_tags_recall_at_{n}'])}.",
+        *(
+            ["WARNING: the ranker is measured on the accounts it was trained on; measure the other half."]
+            if metrics.get("ranker_measured_on_its_training_accounts")
+            else []
+        ),
+        f"engine default ranking: {metrics['ranking']}; prior weight {show(metrics['prior_posts'])} posts; "
+        f"shrinkage k used {show(metrics['shrinkage_k_used'])}, estimated from the data "
+        f"{show(metrics['shrinkage_k_estimated'])}",
+    ]
+    return "\n".join(lines)

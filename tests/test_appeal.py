@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.appeal import APPEAL_FEATURE_NAMES, AppealModel
+from inference.appeal import AppealModel
 from inference.card import load_card
-from inference.encoder import ImageEncoder
+from inference.encoder import EncoderOutputs, ImageEncoder
 from inference.photo import decode_photo, hand_features
 from models.training.appeal import evaluate_appeal, pairwise_accuracy, ranking_metrics, train_appeal
 from models.training.photo_dataset import read_labels
@@ -82,12 +82,16 @@ def test_training_exports_the_model_and_writes_held_out_figures_to_the_card(trai
     models_dir, _, entries = trained
     card_entry = load_card(models_dir / "card.json")["models"]["appeal"]
     assert (models_dir / "appeal.onnx").is_file() and card_entry == entries["appeal"]
-    assert card_entry["feature_schema"]["names"] == APPEAL_FEATURE_NAMES
+    names = card_entry["feature_schema"]["names"]
+    assert "embedding_0" in names and not {"width", "height", "aspect_ratio"} & set(names)
+    assert card_entry["input_size"] in card_entry["sizes_tried"]
     metrics = card_entry["metrics"]
     for name in (
         "held_out_spearman",
         "held_out_pairwise_accuracy",
+        "cv_spearman",
         "baseline_hand_spearman",
+        "baseline_six_view_spearman",
         "baseline_single_view_spearman",
         "baseline_sharpness_spearman",
     ):
@@ -99,9 +103,13 @@ def test_training_exports_the_model_and_writes_held_out_figures_to_the_card(trai
 def test_the_trained_model_scores_a_fresh_sharp_photo_above_its_damaged_copy(trained):
     models_dir, _, _ = trained
     fresh = textured_photo(320, 240, seed=99)
-    photos = [decode_photo(jpeg_bytes(fresh)), decode_photo(jpeg_bytes(degraded(fresh, blur=4.0, noise=25.0)))]
+    model = AppealModel(models_dir)
+    photos = [
+        decode_photo(jpeg_bytes(photo), encoder_size=model.input_size)
+        for photo in (fresh, degraded(fresh, blur=4.0, noise=25.0))
+    ]
     hand = np.stack([hand_features(photo) for photo in photos])
-    sharp, damaged = AppealModel(models_dir).score(hand, ImageEncoder(models_dir).embed(photos))
+    sharp, damaged = model.score(hand, ImageEncoder(models_dir).encode(photos))
     assert 0.0 <= damaged < sharp <= 100.0
 
 
@@ -123,15 +131,74 @@ def test_the_committed_model_scores_a_real_photo_far_above_a_blurred_noisy_copy(
     from sklearn.datasets import load_sample_image
 
     original = Image.fromarray(load_sample_image(sample))
+    model = AppealModel()
     photos = [
-        decode_photo(jpeg_bytes(original)),
-        decode_photo(jpeg_bytes(degraded(original, blur=6.0, noise=30.0), quality=30)),
+        decode_photo(jpeg_bytes(original), encoder_size=model.input_size),
+        decode_photo(jpeg_bytes(degraded(original, blur=6.0, noise=30.0), quality=30), encoder_size=model.input_size),
     ]
-    hand = np.stack([hand_features(photo) for photo in photos])
-    good, bad = AppealModel().score(hand, ImageEncoder().embed(photos))
+    hand = np.stack([hand_features(photo, model.hand_groups) for photo in photos])
+    good, bad = model.score(hand, ImageEncoder().encode(photos))
     assert bad < good - 20
 
 
 def test_the_committed_model_refuses_inputs_of_the_wrong_shape():
     with pytest.raises(ValueError, match="expected"):
-        AppealModel().score(np.zeros((1, 5)), np.zeros((1, 1280)))
+        AppealModel().score(
+            np.zeros((1, 5)), EncoderOutputs(np.zeros((1, 1280)), np.zeros((1, 1488)), np.zeros((1, 1000)))
+        )
+
+
+# ---- cross-validated choice (pure) -------------------------------------------------------------------
+
+
+def test_dual_ridge_cross_validation_gives_the_same_predictions_as_scikit_learn_ridge():
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+
+    from models.training.appeal_cv import cv_predictions, gram, standardise
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(40, 60))
+    target = features[:, :3].sum(axis=1) + rng.normal(scale=0.1, size=40)
+    block = standardise(features)
+    predicted = cv_predictions(gram(block), target, [10.0], seed=0)[10.0]
+    expected = np.zeros(40)
+    for train, test in KFold(5, shuffle=True, random_state=0).split(features):
+        centre = target[train].mean()
+        model = Ridge(alpha=10.0, fit_intercept=False).fit(block.values[train], target[train] - centre)
+        expected[test] = model.predict(block.values[test]) + centre
+    np.testing.assert_allclose(predicted, expected, atol=1e-8)
+
+
+def test_the_weighting_that_carries_the_signal_is_chosen():
+    from models.training.appeal_cv import best_weighting, gram, standardise
+
+    rng = np.random.default_rng(1)
+    signal, noise = rng.normal(size=(60, 20)), rng.normal(size=(60, 20))
+    target = signal[:, 0] * 3 + signal[:, 1]
+    grams = {"signal": gram(standardise(signal)), "noise": gram(standardise(noise))}
+    seen: list[str] = []
+    choice = best_weighting(
+        grams,
+        target,
+        [{"signal": 1.0, "noise": 0.0}, {"signal": 0.0, "noise": 1.0}],
+        [1.0, 10.0],
+        seed=0,
+        record=lambda label, score: seen.append(label),
+    )
+    assert choice.weights["signal"] == 1.0 and choice.cv_spearman > 0.8
+    assert len(seen) == 4  # every weighting at every alpha is recorded
+
+
+def test_block_weights_folded_into_the_scaler_match_the_weighted_ridge():
+    from sklearn.linear_model import Ridge
+
+    from models.training.appeal import fit_weighted_ridge
+
+    rng = np.random.default_rng(2)
+    features, target = rng.normal(size=(30, 4)), rng.normal(size=30)
+    weights = np.array([2.0, 1.0, 0.5, 1.0])
+    model = fit_weighted_ridge(features, target, weights, alpha=3.0)
+    standardised = (features - features.mean(axis=0)) / features.std(axis=0) * weights
+    expected = Ridge(alpha=3.0).fit(standardised, target).predict(standardised)
+    np.testing.assert_allclose(model.predict(features), expected, atol=1e-8)

@@ -46,10 +46,11 @@ def test_embeddings_command_reads_every_cached_vector_both_ways_and_writes_its_j
 def test_photo_cost_measures_decode_encoder_and_the_full_prediction(warm_folder: Path) -> None:
     result = photo_cost.measure(photos_per_size=1, repeats=1, sizes=((640, 480),), folder=warm_folder)
     row = result["sizes"]["640x480"]
-    assert row["decode"]["n"] == row["embed"]["n"] == row["full"]["n"] == 1
-    assert row["full"]["median_ms"] > row["embed"]["median_ms"]  # the full prediction includes the encoder
-    assert row["ratio_median"] > 1
-    assert "(c)/(a+b)" in photo_cost.table(result)
+    assert row["floor_decode"]["n"] == row["floor_pass"]["n"] == row["full"]["n"] == 1
+    assert row["full"]["median_ms"] > row["steps_median_ms"]["encode"]  # the full answer includes the encoder
+    assert row["ratio_median"] > 0 and row["six_view_ratio_median"] > 0
+    assert {"decode", "hand", "encode", "appeal_head", "hand_faces"} <= set(row["steps_median_ms"])
+    assert "full/floor p50" in photo_cost.table(result)
 
 
 def test_best_ranks_the_drafts_warm_and_cold(warm_folder: Path) -> None:
@@ -93,3 +94,13 @@ def test_readme_figures_come_from_the_result_files_and_replace_only_the_marked_s
     assert "python -m benchmarks.cache" in text and "Not measured yet: `python -m benchmarks.load`" in text
     readme_figures.main(readme, tmp_path)
     assert readme.read_text() == text  # a second run changes nothing
+
+
+def test_readme_figures_keep_the_section_of_a_benchmark_not_re_run(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    earlier = "### load\n\n`python -m benchmarks.load` — taken earlier.\n\n| measure | value |\n| --- | --- |\n| answered | 9 / 9 |"
+    readme.write_text(f"# title\n\n{readme_figures.START}\nintro\n\n{earlier}\n{readme_figures.END}\n")
+    readme_figures.main(readme, tmp_path)  # no result files at all
+    text = readme.read_text()
+    assert earlier in text
+    assert "Not measured yet: `python -m benchmarks.cache`" in text

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from core.records import Account, Post
-from inference.hashtags import (
+from inference.hashtag_scoring import (
     DEFAULT_SHRINKAGE_POSTS,
     PRIOR_POSTS,
     EvidencePost,
-    HashtagEngine,
     RankedTag,
     TagScore,
     combine_priors,
@@ -24,6 +23,7 @@ from inference.hashtags import (
     similarity_weights,
     tag_fit,
 )
+from inference.hashtags import HashtagEngine
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

@@ -85,8 +85,13 @@ def test_evaluate_hashtags_json_names_each_metric_and_the_baseline(tmp_path):
     metrics = json.loads(result.stdout)
     for key in (
         "engine_recall_at_10",
+        "engine_ndcg_at_10",
+        "lift_ranking_recall_at_10",
         "baseline_recall_at_10",
+        "baseline_hit_rate_at_10",
+        "baseline_ndcg_at_10",
         "engine_lift_gap",
+        "engine_lift_gap_ci90",
         "baseline_lift_gap",
         "engine_lift_high_half",
         "engine_lift_low_half",
@@ -94,6 +99,7 @@ def test_evaluate_hashtags_json_names_each_metric_and_the_baseline(tmp_path):
     ):
         assert key in metrics
     assert metrics["held_out_posts_with_tags"] == 3 and metrics["baseline_recall_at_10"] == 1.0
+    assert metrics["ranking"] == "learned" and "learned_ranking_recall_at_10" in metrics  # the committed ranker
     table = run_cli(
         "evaluate",
         "hashtags",

@@ -8,12 +8,12 @@ import pytest
 from core.records import Account, Post
 from inference.hashtag_eval import (
     evaluate_hashtags,
-    format_report,
     half_of,
     hold_out_newest,
     most_used_tags,
     split_halves,
 )
+from likepredict.hashtags import format_report
 
 T0 = datetime(2017, 5, 1, 12, tzinfo=UTC)
 

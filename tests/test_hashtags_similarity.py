@@ -14,6 +14,7 @@ from PIL import Image
 
 from core.records import Account, Post
 from inference.analyzer import PhotoAnalysis
+from inference.appeal import appeal_input_size
 from inference.card import model_entry, update_card
 from inference.encoder import EMBEDDING_SIZE
 from inference.hashtags import HashtagEngine
@@ -48,6 +49,7 @@ def write_similarity_head(models_dir) -> None:
                 SIMILARITY_FEATURES_VERSION,
                 outputs={"vector": [-1, DIMENSIONS]},
                 head="test-identity",
+                input_size=appeal_input_size(),
             )
         },
         models_dir,
@@ -230,7 +232,8 @@ def test_a_request_embeds_only_a_few_new_stored_photos_and_indexing_does_the_res
     assert "stored photos so far" not in engine.suggest(store.accounts.get(demo.handle).account, photo).note
 
 
-def test_own_tags_count_by_how_alike_their_photos_are_to_this_one(tmp_path, store, similarity):
+def sand_and_pasta(tmp_path, store, similarity) -> tuple[HashtagEngine, Account]:
+    """me2 puts #sand on 3 beach photos and #pasta on 5 food photos (their cached vectors say so)."""
     build(tmp_path, store)
     mine = scene_account(tmp_path, "me2", BEACH, lambda i: ("sand",) if i < 3 else ("pasta",), [40] * 8)
     store.accounts.save(mine)
@@ -240,11 +243,49 @@ def test_own_tags_count_by_how_alike_their_photos_are_to_this_one(tmp_path, stor
     }
     cache_vectors(store, engine, similarity, kinds)
     me = store.accounts.get("me2").account
+    return engine, me
+
+
+def test_own_tags_count_by_how_alike_their_photos_are_to_this_one(tmp_path, store, similarity):
+    engine, me = sand_and_pasta(tmp_path, store, similarity)
     plain = engine.suggest(me)
     assert [s.tag for s in plain.suggestions][:2] == ["pasta", "sand"]  # 5 uses against 3
     for_beach = {s.tag: s for s in engine.suggest(me, photo_like(BEACH, similarity)).suggestions}
-    assert for_beach["sand"].fit > for_beach["pasta"].fit
     assert "you used it in 3 of your last 8 posts, all on photos like this one" in for_beach["sand"].reason
-    assert "you used it in 5 of your last 8 posts, none of them on photos like this one" in for_beach["pasta"].reason
-    order = [s.tag for s in engine.suggest(me, photo_like(BEACH, similarity)).suggestions]
-    assert order.index("sand") < order.index("pasta")
+    assert (
+        for_beach["sand"].fit > engine.candidates(me, engine.photo_context(photo_like(BEACH, similarity)))["pasta"].fit
+    )
+
+
+def test_a_tag_used_only_on_photos_unlike_this_one_is_not_suggested_for_it(tmp_path, store, similarity):
+    engine, me = sand_and_pasta(tmp_path, store, similarity)
+    context = engine.photo_context(photo_like(BEACH, similarity))
+    assert engine.candidates(me, context)["pasta"].own_uses_like_photo == 0  # a candidate, but only on food photos
+    for_beach = engine.suggest(me, photo_like(BEACH, similarity)).suggestions
+    assert "pasta" not in [s.tag for s in for_beach] and "sand" in [s.tag for s in for_beach]
+    assert not any("none of them on photos like this one" in s.reason for s in for_beach)
+    assert "pasta" in [s.tag for s in engine.suggest(me).suggestions]  # without the photo it is still a habit
+
+
+FOOD_TAGS = {"food", "foodie", "brunch", "homemade", "yummy", "coffee"}
+
+
+@pytest.mark.skipif(not trained_image_models(), reason="needs the committed image models (likepredict train)")
+def test_the_demo_accounts_beach_photo_gets_no_food_tags_it_used_only_on_other_photos(tmp_path, store):
+    from core.paths import DEMO_DATA, DEMO_SAMPLES
+    from inference.analyzer import PhotoAnalyzer
+    from scraping.datasets import read_accounts_jsonl
+
+    demo = next(a for a in read_accounts_jsonl(DEMO_DATA) if a.handle == "demo_creator")
+    store.accounts.save(demo)
+    analyzer = PhotoAnalyzer()
+    engine = HashtagEngine(store, similarity=analyzer.similarity, analyzer=analyzer)
+    engine.index_stored_images()
+    [photo] = analyzer.analyse([DEMO_SAMPLES / "sunset_beach.jpg"])
+    account = store.accounts.get(demo.handle).account
+    own_food = {t for p in account.posts for t in p.hashtags} & FOOD_TAGS
+    assert own_food  # the account does use food tags, on its food photos
+    suggestions = engine.suggest(account, photo, n=30).suggestions
+    assert not {s.tag for s in suggestions} & FOOD_TAGS
+    assert not any("none of them on photos like this one" in s.reason for s in suggestions)
+    assert {"beach", "sunset"} <= {s.tag for s in suggestions}

@@ -8,7 +8,7 @@ import pytest
 from bot.texts import explain
 from core.paths import DEMO_SAMPLES
 from inference.analyzer import PhotoAnalyzer
-from inference.encoder import EMBEDDING_SIZE
+from inference.encoder import EMBEDDING_SIZE, LOGITS_SIZE
 from inference.photo import HAND_FEATURE_NAMES, PhotoError, decode_photo, hand_features
 
 SAMPLES = sorted(DEMO_SAMPLES.glob("*.jpg"))
@@ -25,8 +25,8 @@ def test_analyses_come_back_in_order_with_every_field(analyzer):
     for analysis, path in zip(analyses, SAMPLES):
         assert (analysis.width, analysis.height) == (1080, 1080)
         assert list(analysis.hand) == HAND_FEATURE_NAMES
-        np.testing.assert_allclose(analysis.hand_vector, hand_features(decode_photo(path)))
-        assert analysis.embedding.shape == (EMBEDDING_SIZE,)
+        np.testing.assert_allclose(analysis.hand_vector, hand_features(decode_photo(path), analyzer.hand_groups))
+        assert analysis.embedding.shape == (EMBEDDING_SIZE,) and analysis.logits.shape == (LOGITS_SIZE,)
         assert np.linalg.norm(analysis.similarity_vector) == pytest.approx(1.0, abs=1e-5)
         assert 0.0 <= analysis.appeal <= 100.0
 
@@ -36,6 +36,20 @@ def test_a_photo_gets_the_same_analysis_alone_or_in_a_batch(analyzer):
     batched = analyzer.analyse(SAMPLES)[2]
     np.testing.assert_allclose(alone.embedding, batched.embedding, atol=1e-4)
     assert alone.appeal == pytest.approx(batched.appeal, abs=1e-3)
+
+
+def test_one_encoder_pass_feeds_the_embedding_and_the_logits(analyzer):
+    [analysis] = analyzer.analyse([SAMPLES[0]])
+    outputs = analyzer.encoder.encode([decode_photo(SAMPLES[0], encoder_size=analyzer.input_size)])
+    np.testing.assert_allclose(analysis.embedding, outputs.embedding[0], atol=1e-5)
+    np.testing.assert_allclose(analysis.logits, outputs.logits[0], atol=1e-4)
+
+
+def test_only_the_hand_features_a_model_reads_are_computed(analyzer):
+    [analysis] = analyzer.analyse([SAMPLES[0]])
+    computed = {name for name, value in analysis.hand.items() if np.isfinite(value)}
+    assert {"luminance_mean", "face_count"} <= computed  # photo traits of the likes model
+    assert "width" not in computed
 
 
 def test_an_unreadable_photo_raises_a_photo_error(analyzer):

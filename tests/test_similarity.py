@@ -131,7 +131,7 @@ def test_training_on_data_exports_the_head_that_did_better_on_held_out_pairs(tmp
     assert entry["data"]["posts_with_photo_and_tags"] == 24 and entry["data"]["split"] == "by post"
     model = SimilarityModel(models_dir)
     vectors = model.project(
-        ImageEncoder(models_dir).embed([decode_photo(tmp_path / "data" / "images" / "alpha_0.jpg")])
+        ImageEncoder(models_dir).encode([decode_photo(tmp_path / "data" / "images" / "alpha_0.jpg")]).embedding
     )
     assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-5)
 
@@ -144,7 +144,7 @@ def test_the_committed_head_finds_a_recompressed_copy_closer_than_another_photo(
         decode_photo(DEMO_SAMPLES / "skyline.jpg"),
     ]
     model = SimilarityModel()
-    vectors = model.project(ImageEncoder().embed(photos))
+    vectors = model.project(ImageEncoder().encode(photos).embedding)
     similarity = model.similarity(vectors[0], vectors)
     assert similarity[0] == pytest.approx(1.0, abs=1e-5)
     assert similarity[1] > similarity[2]

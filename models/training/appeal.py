@@ -1,11 +1,13 @@
 """The image-appeal model: crowd-rated photos -> a 0-100 score, fit, judged on held-out photos, exported to ONNX.
 
-Features are the serving ones (hand features without the size, and the mean embedding over the encoder's
-views). Target: the mean opinion score, mapped linearly so the training labels' lowest is 0 and highest
-100. The regressor (standardised ridge; alpha chosen by 5-fold cross-validation on the training split only)
-is fitted on the training split and shipped as it is, so the held-out figures describe the shipped model.
-Baselines on the same held-out photos: ridge on the hand features alone, ridge on a single 224 px view
-(what one resize of the photo sees), and sharpness alone.
+Inputs come from ONE encoder pass (pooled embedding, stage statistics, logits) and the hand features that
+pay for their cost. Target: the mean opinion score, mapped linearly so the training labels' lowest is 0 and
+highest 100. Every choice is made by 5-fold cross-validation on the training split only
+(`models/training/appeal_cv.py`): the single-pass size (accuracy per millisecond: `SIZE_GAIN_PER_PASS`), the
+blocks' weights and ridge alpha, then hand-feature groups added greedily while each adds enough
+cross-validated Spearman for its measured cost. The chosen ridge is fitted on the training split and shipped
+as it is, so the held-out figures describe the shipped model. Baselines on the same held-out photos: the
+earlier six-view model's recipe, one 224 px view, the hand features alone and sharpness alone.
 """
 
 from __future__ import annotations
@@ -23,14 +25,20 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from inference.appeal import (
-    APPEAL_FEATURE_NAMES,
     APPEAL_FEATURES_VERSION,
-    APPEAL_HAND_FEATURES,
+    APPEAL_HAND_CANDIDATES,
+    EMBEDDING_NAMES,
+    LOGIT_NAMES,
+    STAGE_NAMES,
     AppealModel,
     appeal_inputs,
+    input_columns,
 )
 from inference.card import MODELS_DIR, model_entry, update_card
+from inference.encoder import EMBEDDING_SIZE, EncoderOutputs
 from inference.photo import HAND_FEATURE_NAMES
+from inference.photo_features import HAND_FEATURE_GROUPS, HAND_GROUP_COST_MS
+from models.training.appeal_cv import Choice, best_weighting, gram, standardise, weights_label
 from models.training.photo_dataset import PhotoFeatures, load_photo_features
 from scraping.datasets import DatasetError
 
@@ -38,9 +46,23 @@ APPEAL_FILE = "appeal.onnx"
 HELD_OUT_FRACTION = 0.2
 CV_FOLDS = 5
 MIN_PHOTOS = 10
-RIDGE_ALPHAS = (30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0)
+RIDGE_ALPHAS = (30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
 HAND_RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 SHARPNESS = "sharpness_log_laplacian_var"
+# Accuracy per millisecond: a pass at side s costs about (s/224)^2 of the floor's 224 px pass, and a larger
+# size is chosen only if it buys this much cross-validated Spearman per extra 224 px pass it costs.
+SIZE_GAIN_PER_PASS = 0.02
+# Block weights tried (1 = weighs as much as the 1280-d embedding); the embedding always takes part.
+DEEP_WEIGHTINGS = [
+    {"embedding": 1.0, "stage_stats": stats, "logits": logits}
+    for stats in (0.0, 1.0, 1.5, 2.0, 3.0)
+    for logits in (0.0, 0.35)
+]
+HAND_WEIGHTS = (0.5, 1.0, 2.0)
+# A hand-feature group is kept when it adds at least this much cross-validated Spearman, plus this much
+# per millisecond it costs on a 512 px working image.
+MIN_HAND_GAIN = 0.002
+HAND_GAIN_PER_MS = 0.002
 Log = Callable[[str], None]
 
 
@@ -114,6 +136,113 @@ def score_scale(mos: np.ndarray) -> tuple[float, float]:
     return low, high
 
 
+# ---- choosing on the training split ----------------------------------------------------------------
+
+
+def relative_cost(size: int) -> float:
+    return (size / 224) ** 2
+
+
+def deep_blocks(outputs: EncoderOutputs, rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "embedding": outputs.embedding[rows],
+        "stage_stats": outputs.stage_stats[rows],
+        "logits": outputs.logits[rows],
+    }
+
+
+def normalised_grams(blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Gram matrices of standardised blocks, scaled so weight 1 means as heavy as the 1280-d embedding."""
+    return {name: gram(standardise(values)) * (EMBEDDING_SIZE / values.shape[1]) for name, values in blocks.items()}
+
+
+def hand_block(features: PhotoFeatures, groups: list[str], rows: np.ndarray) -> np.ndarray:
+    columns = np.array([HAND_FEATURE_NAMES.index(n) for n in hand_names(groups)], dtype=np.int64)
+    return features.hand[np.ix_(rows, columns)]
+
+
+def hand_names(groups: list[str]) -> list[str]:
+    return [name for name in APPEAL_HAND_CANDIDATES if any(name in HAND_FEATURE_GROUPS[g] for g in groups)]
+
+
+def choose_inputs(
+    features: PhotoFeatures, target: np.ndarray, rows: np.ndarray, seed: int, log: Log
+) -> tuple[int, Choice, list[str], dict[str, float]]:
+    """Size, block weights, alpha and hand-feature groups by cross-validation on `rows` (the training split)."""
+    variants: dict[str, float] = {}
+
+    def recorder(prefix: str) -> Callable[[str, float], None]:
+        def record(label: str, score: float) -> None:
+            key = f"cv_{prefix}_{label.rsplit('_alpha_', 1)[0]}"
+            variants[key] = max(variants.get(key, -1.0), float(np.nan_to_num(score, nan=-1.0)))
+
+        return record
+
+    y = target[rows]
+    per_size: dict[int, Choice] = {}
+    grams_by_size: dict[int, dict[str, np.ndarray]] = {}
+    for size, outputs in features.single_pass.items():
+        grams_by_size[size] = normalised_grams(deep_blocks(outputs, rows))
+        per_size[size] = best_weighting(
+            grams_by_size[size], y, DEEP_WEIGHTINGS, RIDGE_ALPHAS, seed, recorder(f"size{size}")
+        )
+        log(
+            f"appeal: size {size}: CV Spearman {per_size[size].cv_spearman:.4f} ({weights_label(per_size[size].weights)})"
+        )
+    size = max(per_size, key=lambda s: per_size[s].cv_spearman - SIZE_GAIN_PER_PASS * (relative_cost(s) - 1.0))
+    deep = per_size[size]
+    grams = dict(grams_by_size[size])
+    candidates = [g for g in HAND_FEATURE_GROUPS if g != "size"]
+    chosen: list[str] = []
+    best = deep
+    while candidates:
+        trials = {}
+        for group in candidates:
+            grams["hand"] = normalised_grams({"hand": hand_block(features, chosen + [group], rows)})["hand"]
+            weightings = [{**deep.weights, "hand": w} for w in HAND_WEIGHTS]
+            trials[group] = best_weighting(
+                grams, y, weightings, RIDGE_ALPHAS, seed, recorder(f"hand_{'+'.join(chosen + [group])}")
+            )
+        group = max(trials, key=lambda g: trials[g].cv_spearman - HAND_GAIN_PER_MS * HAND_GROUP_COST_MS[g])
+        gain = trials[group].cv_spearman - best.cv_spearman
+        needed = MIN_HAND_GAIN + HAND_GAIN_PER_MS * HAND_GROUP_COST_MS[group]
+        log(f"appeal: + {group}: CV gain {gain:+.4f} (needs {needed:.4f})")
+        if gain < needed:
+            break
+        chosen.append(group)
+        candidates.remove(group)
+        best = trials[group]
+    return size, best, chosen, variants
+
+
+# ---- the shipped model -----------------------------------------------------------------------------
+
+
+def model_names(choice: Choice, groups: list[str]) -> list[str]:
+    names = hand_names(groups) if choice.weights.get("hand", 0) > 0 else []
+    blocks = {"embedding": EMBEDDING_NAMES, "stage_stats": STAGE_NAMES, "logits": LOGIT_NAMES}
+    return names + [
+        name for block, block_names in blocks.items() if choice.weights.get(block, 0) > 0 for name in block_names
+    ]
+
+
+def column_weights(names: list[str], choice: Choice) -> np.ndarray:
+    """Per column: block weight * sqrt(1280 / block width), the scaling `normalised_grams` used."""
+    block_of = {**dict.fromkeys(EMBEDDING_NAMES, "embedding"), **dict.fromkeys(STAGE_NAMES, "stage_stats")}
+    block_of.update(dict.fromkeys(LOGIT_NAMES, "logits"))
+    blocks = [block_of.get(name, "hand") for name in names]
+    widths = {block: blocks.count(block) for block in set(blocks)}
+    return np.array([choice.weights[b] * np.sqrt(EMBEDDING_SIZE / widths[b]) for b in blocks])
+
+
+def fit_weighted_ridge(inputs: np.ndarray, target: np.ndarray, weights: np.ndarray, alpha: float) -> Pipeline:
+    """Standardise, scale each column by its weight (folded into the scaler, so ONNX sees one scaler), ridge."""
+    scaler = StandardScaler().fit(inputs)
+    scaler.scale_ = np.where(scaler.scale_ > 1e-12, scaler.scale_, 1.0) / weights
+    model = Ridge(alpha=alpha).fit(scaler.transform(inputs), target)
+    return Pipeline([("standardscaler", scaler), ("ridge", model)])
+
+
 def train_appeal(
     photos_dir: Path, models_dir: Path = MODELS_DIR, seed: int = 0, cache: Path | None = None, log: Log = print
 ) -> dict[str, dict[str, Any]]:
@@ -125,21 +254,29 @@ def train_appeal(
     low, high = score_scale(features.mos)
     target = 100.0 * (features.mos - low) / (high - low)
     train_rows, test_rows = held_out_split(len(target), seed)
-    inputs = appeal_inputs(features.hand, features.embeddings)
 
-    model, cv_scores = choose_ridge(inputs[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
+    size, choice, groups, variants = choose_inputs(features, target, train_rows, seed, log)
+    names = model_names(choice, groups)
+    columns = input_columns(names)
+    inputs = appeal_inputs(features.hand, features.single_pass[size], columns)
+    model = fit_weighted_ridge(inputs[train_rows], target[train_rows], column_weights(names, choice), choice.alpha)
     held_out = ranking_metrics(model.predict(inputs[test_rows]), target[test_rows])
     metrics: dict[str, Any] = {f"held_out_{k}": v for k, v in held_out.items()}
     metrics.update(baseline_metrics(features, target, train_rows, test_rows, seed))
-    metrics["alpha"] = float(model[-1].alpha)
-    metrics.update(cv_scores)
+    metrics.update(
+        cv_spearman=choice.cv_spearman,
+        alpha=choice.alpha,
+        encoder_relative_cost=relative_cost(size),
+        **{f"block_weight_{block}": weight for block, weight in choice.weights.items()},
+        **variants,
+    )
 
     path = models_dir / APPEAL_FILE
     export_onnx(model, inputs.shape[1], path)
     metrics["onnx_vs_sklearn_max_abs_diff"] = onnx_parity(path, model, inputs[test_rows])
     entry = model_entry(
         path,
-        APPEAL_FEATURE_NAMES,
+        names,
         APPEAL_FEATURES_VERSION,
         metrics=metrics,
         data={
@@ -152,15 +289,20 @@ def train_appeal(
             "mos_high": high,
         },
         notes=(
-            "standardised ridge on hand features + mean EfficientNet-Lite0 embedding over 6 views; "
-            "score = predicted rating mapped so the training labels' min..max is 0..100; fitted on the training split only"
+            f"standardised, block-weighted ridge on one {size} px EfficientNet-Lite0 pass (short side resized, centre "
+            f"square): {weights_label(choice.weights)}; hand groups {groups or 'none'}; score = predicted rating mapped "
+            "so the training labels' min..max is 0..100; every choice by 5-fold CV on the training split only"
         ),
+        input_size=size,
+        hand_groups=groups,
+        sizes_tried=list(features.single_pass),
     )
     update_card({"appeal": entry}, models_dir)
     log(
-        f"appeal: held-out Spearman {held_out['spearman']:.3f}, pairwise accuracy {held_out['pairwise_accuracy']:.3f} "
-        f"(hand features alone {metrics['baseline_hand_spearman']:.3f}, one 224 px view {metrics['baseline_single_view_spearman']:.3f}, "
-        f"sharpness alone {metrics['baseline_sharpness_spearman']:.3f}) on {len(test_rows)} photos"
+        f"appeal: {size} px, held-out Spearman {held_out['spearman']:.3f} (CV {choice.cv_spearman:.3f}), pairwise "
+        f"accuracy {held_out['pairwise_accuracy']:.3f}; six views {metrics['baseline_six_view_spearman']:.3f}, one 224 px "
+        f"view {metrics['baseline_single_view_spearman']:.3f}, hand {metrics['baseline_hand_spearman']:.3f}, sharpness "
+        f"{metrics['baseline_sharpness_spearman']:.3f} on {len(test_rows)} photos"
     )
     return {"appeal": entry}
 
@@ -168,15 +310,17 @@ def train_appeal(
 def baseline_metrics(
     features: PhotoFeatures, target: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray, seed: int
 ) -> dict[str, float]:
-    hand_columns = [HAND_FEATURE_NAMES.index(name) for name in APPEAL_HAND_FEATURES]
-    hand = features.hand[:, hand_columns]
+    hand = features.hand[:, [HAND_FEATURE_NAMES.index(name) for name in APPEAL_HAND_CANDIDATES]]
     hand_model, _ = choose_ridge(hand[train_rows], target[train_rows], HAND_RIDGE_ALPHAS, seed)
-    single_view = appeal_inputs(features.hand, features.view_embeddings[:, 0])
+    six_view = np.hstack([hand, features.view_embeddings.mean(axis=1)])
+    six_model, _ = choose_ridge(six_view[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
+    single_view = np.hstack([hand, features.view_embeddings[:, 0]])
     single_model, _ = choose_ridge(single_view[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
     sharpness = features.hand[test_rows, HAND_FEATURE_NAMES.index(SHARPNESS)]
     metrics = {}
     for name, predicted in (
         ("hand", hand_model.predict(hand[test_rows])),
+        ("six_view", six_model.predict(six_view[test_rows])),
         ("single_view", single_model.predict(single_view[test_rows])),
         ("sharpness", sharpness),
     ):
@@ -196,8 +340,9 @@ def onnx_parity(path: Path, model: Pipeline, inputs: np.ndarray) -> float:
 
 def evaluate_appeal(photos_dir: Path, models_dir: Path = MODELS_DIR, cache: Path | None = None) -> dict[str, float]:
     """The committed appeal model on every photo of `photos_dir` (all treated as unseen), with sharpness alone beside it."""
-    features = load_photo_features(Path(photos_dir), models_dir, cache)
-    scores = AppealModel(models_dir).score(features.hand, features.embeddings)
+    appeal = AppealModel(models_dir)
+    features = load_photo_features(Path(photos_dir), models_dir, cache, sizes=(appeal.input_size,))
+    scores = appeal.score(features.hand, features.single_pass[appeal.input_size])
     sharpness = features.hand[:, HAND_FEATURE_NAMES.index(SHARPNESS)]
     metrics: dict[str, float] = {"photos": float(len(scores))}
     metrics.update(ranking_metrics(scores, features.mos))

@@ -14,8 +14,8 @@ not judged):
   the card reports first.
 - `clive` half `flagged`: every other CLIVE photo (of all 960) that the detector, with its thresholds
   fixed, said shows a dog, cat, car, food or text, looked at for those concepts only (223 photos: those
-  flagged with the first logits, the mean over six views, and those flagged after the switch to the
-  encoder's single pass). This measures
+  flagged with the first logits, the mean over six views, and with the encoder's single 288 px pass; the
+  serving pass is now 320 px, and photos only it flags were not looked at). This measures
   precision on many more photos than the random sample holds for rare concepts; it says nothing of recall
   (photos the detector missed were never looked at), so the card gives no recall for it.
 - `demo`: the 184 synthetic drawn scenes of demo/ (beach, food, city, nature; the scene read from the
@@ -35,10 +35,9 @@ from typing import Any
 
 from core.concepts import CONCEPTS
 from core.paths import DEMO_DIR, MODELS_DIR
+from inference.analyzer import PhotoAnalyzer
 from inference.card import update_card
-from inference.concepts import DETECTED, ConceptDetector, find_faces
-from inference.encoder import ImageEncoder
-from inference.photo import decode_photo
+from inference.concepts import DETECTED
 
 LABELS_FILE = Path(__file__).with_name("concept_labels.csv")
 Detect = Callable[[Sequence[bytes | Path]], list[frozenset[str]]]
@@ -177,16 +176,13 @@ def concept_step(
 
 
 def encoder_detect(models_dir: Path = MODELS_DIR) -> Detect:
-    """Concepts as serving finds them (`PhotoAnalyzer`): decode, faces, the encoder's logits, the detector."""
-    encoder = ImageEncoder(models_dir)
-    detector = ConceptDetector(models_dir)
+    """Concepts exactly as serving finds them: `PhotoAnalyzer.analyse(...).concepts`."""
+    analyzer = PhotoAnalyzer(models_dir)
 
     def detect(sources: Sequence[bytes | Path]) -> list[frozenset[str]]:
         found: list[frozenset[str]] = []
         for start in range(0, len(sources), 16):
-            photos = [decode_photo(source) for source in sources[start : start + 16]]
-            logits = encoder.encode(photos).logits
-            found += [d.present for d in detector.detect(photos, logits, [find_faces(p) for p in photos])]
+            found += [analysis.concepts for analysis in analyzer.analyse(sources[start : start + 16])]
         return found
 
     return detect

@@ -1,27 +1,33 @@
 """Photo folders labelled with a mean opinion score (`labels.csv` with `image` and `mos` columns), as features.
 
 The same decode, hand-feature and encoder code as serving: a photo rated here is seen exactly as a photo
-sent to the bot is seen.
+sent to the bot is seen. Each photo is encoded once per candidate single-pass size (the appeal model picks
+one by cross-validation) and, for the baselines, as the six 224 px views the earlier model averaged.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from core.progress import progress
 from inference.card import MODELS_DIR
-from inference.encoder import ImageEncoder
-from inference.photo import PhotoError, decode_photo, hand_features
+from inference.encoder import EncoderOutputs, ImageEncoder
+from inference.photo import PhotoError, decode_photo, encoder_views, hand_features, single_pass_input
 from scraping.datasets import DatasetError
 
 LABELS_FILE = "labels.csv"
 # Photos decoded and encoded together: one onnxruntime call per batch.
 ENCODE_BATCH = 8
+# Short sides of the single pass compared by the appeal model (multiples of 32).
+CANDIDATE_SIZES = (224, 256, 288, 320)
+_OUTPUT_FIELDS = ("embedding", "stage_stats", "logits")
 
 
 @dataclass(frozen=True)
@@ -37,15 +43,20 @@ class PhotoFeatures:
     names: list[str]  # photo file names, relative to the folder
     mos: np.ndarray  # (n,)
     hand: np.ndarray  # (n, len(HAND_FEATURE_NAMES))
-    view_embeddings: np.ndarray  # (n, k, 1280), one embedding per encoder view
-
-    @property
-    def embeddings(self) -> np.ndarray:
-        """(n, 1280): the mean over views, as `ImageEncoder.embed` serves it."""
-        return self.view_embeddings.mean(axis=1)
+    single_pass: dict[int, EncoderOutputs]  # short side -> the encoder's outputs for every photo
+    view_embeddings: np.ndarray  # (n, 6, 1280): the earlier six 224 px views, for the baselines
 
     def subset(self, rows: np.ndarray) -> PhotoFeatures:
-        return PhotoFeatures([self.names[i] for i in rows], self.mos[rows], self.hand[rows], self.view_embeddings[rows])
+        return PhotoFeatures(
+            [self.names[i] for i in rows],
+            self.mos[rows],
+            self.hand[rows],
+            {
+                size: EncoderOutputs(*(getattr(o, f)[rows] for f in _OUTPUT_FIELDS))
+                for size, o in self.single_pass.items()
+            },
+            self.view_embeddings[rows],
+        )
 
 
 def read_labels(photos_dir: Path) -> list[LabelledPhoto]:
@@ -74,9 +85,16 @@ def read_labels(photos_dir: Path) -> list[LabelledPhoto]:
     return rows
 
 
-def photo_features(photos: list[LabelledPhoto], encoder: ImageEncoder, label: str = "photos") -> PhotoFeatures:
-    """Decode, hand features and per-view embeddings of every photo (a photo that will not decode is an error)."""
+def _stack(parts: list[EncoderOutputs]) -> EncoderOutputs:
+    return EncoderOutputs(*(np.concatenate([getattr(p, f) for p in parts]) for f in _OUTPUT_FIELDS))
+
+
+def photo_features(
+    photos: list[LabelledPhoto], encoder: ImageEncoder, sizes: Sequence[int] = CANDIDATE_SIZES, label: str = "photos"
+) -> PhotoFeatures:
+    """Decode, hand features, single-pass outputs at each size and six-view embeddings of every photo."""
     hands, views = [], []
+    passes: dict[int, list[EncoderOutputs]] = {size: [] for size in sizes}
     batches = [photos[start : start + ENCODE_BATCH] for start in range(0, len(photos), ENCODE_BATCH)]
     for batch in progress(batches, label, total=len(batches)):
         decoded = []
@@ -86,29 +104,52 @@ def photo_features(photos: list[LabelledPhoto], encoder: ImageEncoder, label: st
             except PhotoError as error:
                 raise DatasetError(f"{photo.path}: {error}") from None
         hands += [hand_features(item) for item in decoded]
-        views += encoder.embed_views(decoded)
+        images = [Image.fromarray(item.rgb_small) for item in decoded]
+        for size in sizes:
+            passes[size].append(encoder.run_pixels(np.stack([single_pass_input(image, size) for image in images])))
+        six = encoder.run_pixels(np.concatenate([encoder_views(image) for image in images])).embedding
+        views += list(six.reshape(len(images), -1, six.shape[1]))
     return PhotoFeatures(
         names=[photo.path.name for photo in photos],
         mos=np.array([photo.mos for photo in photos], dtype=np.float64),
         hand=np.stack(hands).astype(np.float32),
+        single_pass={size: _stack(parts) for size, parts in passes.items()},
         view_embeddings=np.stack(views).astype(np.float32),
     )
 
 
-def load_photo_features(photos_dir: Path, models_dir: Path = MODELS_DIR, cache: Path | None = None) -> PhotoFeatures:
+def _from_cache(stored: np.lib.npyio.NpzFile, sizes: Sequence[int]) -> PhotoFeatures:
+    return PhotoFeatures(
+        list(stored["names"]),
+        stored["mos"],
+        stored["hand"],
+        {size: EncoderOutputs(*(stored[f"{f}_{size}"] for f in _OUTPUT_FIELDS)) for size in sizes},
+        stored["view_embeddings"],
+    )
+
+
+def load_photo_features(
+    photos_dir: Path, models_dir: Path = MODELS_DIR, cache: Path | None = None, sizes: Sequence[int] = CANDIDATE_SIZES
+) -> PhotoFeatures:
     """Features of a labelled folder; `cache` (an `.npz` outside the repo) skips the work on a re-run."""
     photos = read_labels(photos_dir)
+    encoder = ImageEncoder(models_dir)
     if cache is not None and cache.is_file():
         stored = np.load(cache, allow_pickle=False)
-        if list(stored["names"]) == [photo.path.name for photo in photos]:
-            return PhotoFeatures(list(stored["names"]), stored["mos"], stored["hand"], stored["view_embeddings"])
-    features = photo_features(photos, ImageEncoder(models_dir), label=f"features of {photos_dir.name}")
+        same = (
+            list(stored["names"]) == [photo.path.name for photo in photos] and str(stored["encoder"]) == encoder.version
+        )
+        if same and all(f"embedding_{size}" in stored for size in sizes):
+            return _from_cache(stored, sizes)
+    features = photo_features(photos, encoder, sizes, label=f"features of {photos_dir.name}")
     if cache is not None:
         np.savez(
             cache,
             names=np.array(features.names),
+            encoder=np.array(encoder.version),
             mos=features.mos,
             hand=features.hand,
             view_embeddings=features.view_embeddings,
+            **{f"{f}_{size}": getattr(o, f) for size, o in features.single_pass.items() for f in _OUTPUT_FIELDS},
         )
     return features

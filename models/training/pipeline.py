@@ -18,12 +18,13 @@ from inference.analyzer import PhotoAnalyzer
 from inference.card import update_card
 from inference.onnx_model import ModelMismatchError
 from models.training.concept_eval import concept_step, encoder_detect
+from models.training.hashtag_ranker import train_hashtag_ranker
 from models.training.image_likes import train_image_likes
 from models.training.likes import Log, train_likes
 from scraping.datasets import read_any, read_influencers
 
 DEFAULT_SEED = 7
-STEP_NAMES = ("likes", "appeal", "similarity", "image-likes", "concepts")
+STEP_NAMES = ("likes", "appeal", "similarity", "image-likes", "hashtags", "concepts")
 # Beside a checkout (../shared/data); an installed package has no default and takes paths on the command line.
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -65,6 +66,7 @@ def run_pipeline(
             lambda path: image_step("similarity", "train_similarity", path, models_dir, seed, log),
         ),
         ("image-likes", inputs.data, lambda path: image_likes_step(path, models_dir, log)),
+        ("hashtags", inputs.influencers, lambda path: hashtags_step(path, models_dir, seed, log)),
         ("concepts", inputs.photos, lambda path: concepts_step(path, models_dir, log)),
     ]
     for name, path, step in steps:
@@ -117,6 +119,14 @@ def image_likes_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] |
         return None
     entries, report = trained
     return update_card(entries, models_dir, report)
+
+
+def hashtags_step(path: Path, models_dir: Path, seed: int, log: Log) -> dict[str, Any]:
+    """The hashtag ranker on `path` and, when it lies beside it, influencers-2019.jsonl (both years)."""
+    paths = dict.fromkeys([path, path.parent / "influencers-2019.jsonl"])
+    years = {p.stem: list(read_influencers(p)) for p in paths if p.is_file()}
+    entries = train_hashtag_ranker(years, models_dir, seed, {year: year + ".jsonl" for year in years}, log)
+    return update_card(entries, models_dir)
 
 
 def concepts_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] | None:

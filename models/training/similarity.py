@@ -21,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 from scipy.stats import spearmanr
 
 from core.progress import progress
+from inference.appeal import appeal_input_size
 from inference.card import MODELS_DIR, model_entry, update_card
 from inference.encoder import EMBEDDING_SIZE, ImageEncoder
 from inference.photo import PhotoError, decode_photo
@@ -190,6 +191,7 @@ def export_head(
         notes=notes,
         head=head,
         outputs={"vector": [-1, projection.dimensions]},
+        input_size=appeal_input_size(models_dir),
     )
     update_card({"similarity": entry}, models_dir)
     return {"similarity": entry}
@@ -211,7 +213,7 @@ class TaggedPhotos:
     groups: np.ndarray  # account index per post
 
 
-def load_tagged_photos(data_path: Path, encoder: ImageEncoder) -> TaggedPhotos:
+def load_tagged_photos(data_path: Path, encoder: ImageEncoder, input_size: int) -> TaggedPhotos:
     """Embeddings and tag sets of every post with a readable photo and at least one hashtag."""
     posts = [
         (index, post)
@@ -225,12 +227,12 @@ def load_tagged_photos(data_path: Path, encoder: ImageEncoder) -> TaggedPhotos:
         decoded = []
         for account_index, post in batch:
             try:
-                decoded.append(decode_photo(post.image_path))  # type: ignore[arg-type]
+                decoded.append(decode_photo(post.image_path, encoder_size=input_size))  # type: ignore[arg-type]
                 kept.append((account_index, post))
             except PhotoError:
                 continue  # a broken photo in a scraped folder is skipped, not fatal
         if decoded:
-            embeddings.append(encoder.embed(decoded))
+            embeddings.append(encoder.encode(decoded).embedding)
     if len(kept) < MIN_POSTS:
         raise DatasetError(
             f"{data_path}: needs at least {MIN_POSTS} posts with a photo and hashtags, found {len(kept)}"
@@ -262,7 +264,7 @@ def train_similarity(
 ) -> dict[str, dict[str, Any]]:
     """Fit a projection on `data_path`, compare it with the default head on held-out pairs, export the better."""
     data_path = Path(data_path)
-    photos = load_tagged_photos(data_path, ImageEncoder(models_dir))
+    photos = load_tagged_photos(data_path, ImageEncoder(models_dir), appeal_input_size(models_dir))
     train_rows, test_rows, split = split_posts(photos.groups, seed)
     projection = fit_projection(photos.embeddings[train_rows], [photos.tag_sets[i] for i in train_rows], seed)
     held_jaccard = jaccard_matrix([photos.tag_sets[i] for i in test_rows])

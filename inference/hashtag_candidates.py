@@ -1,0 +1,139 @@
+"""Hashtag candidates: the account's own tags, tags co-occurring with them, and tags of stored posts like the photo.
+
+Each candidate carries where it came from (the reason line is built from it) and its fit: how likely the
+account is to use it on this photo (`tag_fit`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core.account_stats import previous_posts
+from core.records import Account, Post
+from inference.hashtag_concepts import ConceptTags
+from inference.hashtag_neighbours import PhotoContext
+from inference.hashtag_scoring import (
+    MIN_SIMILARITY,
+    PRIOR_POSTS,
+    combine_priors,
+    cooccurrence_prior,
+    normalize_tag,
+    tag_fit,
+)
+from store import Store
+
+# Co-occurring tags widen the choice beyond the account's habits; a tag met on one shared post is a
+# coincidence, not a neighbourhood. Ranked by lift alone, more of them trade recall of the tags people really
+# use for discovery; ranked by expected value they mostly fill places the account's own tags leave empty.
+COOCCURRING_CANDIDATES = 20
+MIN_SHARED_POSTS = 2
+# Tags that go with what the photo shows (food, water, people, ...) across all accounts: a few, since without
+# anything of the account's pointing to them they are guesses from other people's habits.
+CONCEPT_CANDIDATES = 10
+
+
+@dataclass
+class Candidate:
+    """Where a candidate tag came from; the reason line is built from this."""
+
+    tag: str
+    own_uses: int = 0
+    cooccurs_with: str | None = None
+    shared_posts: int = 0
+    similar_posts: int = 0
+    prior: float = 0.0  # the chance of the tag before counting the account's own uses (see `tag_fit`)
+    own_uses_like_photo: int | None = None  # of `own_uses`, posts whose photo is like this one (None: not compared)
+    fit: float = 0.0  # `tag_fit` of the account's uses (weighted by their photos' likeness when compared)
+    concept_association: float = 0.0  # `ConceptTags.association` with the photo's concepts (0: none or unknown)
+    concept: str | None = None  # the photo concept the association comes from
+
+
+def gather_candidates(
+    store: Store,
+    account: Account,
+    context: PhotoContext | None = None,
+    prior_posts: float = PRIOR_POSTS,
+    concepts: frozenset[str] | None = None,
+    concept_tags: ConceptTags | None = None,
+) -> dict[str, Candidate]:
+    """Own tags, tags co-occurring with them, tags of stored posts like the photo and (given the photo's
+    concepts and a `ConceptTags` table) tags that go with what it shows, each with its fit.
+
+    With a photo compared with the account's own stored photos, each of the account's recent posts
+    counts in the fit as much as its photo is like this one (`PhotoContext.weight`): a tag the account
+    puts on food photos fits a beach photo less than its beach tags do, however often it is used.
+    """
+    recent = previous_posts(account.posts)
+    weights = own_post_weights(store, account, recent, context)
+    # the reasons count posts "like this one" only where some are: else the weights only rank degrees of unlike
+    some_alike = any(w >= MIN_SIMILARITY for w in weights)
+    found: dict[str, Candidate] = {}
+    weighted_uses: defaultdict[str, float] = defaultdict(float)
+    alike_uses: Counter[str] = Counter()
+    for post, weight in zip(recent, weights or [1.0] * len(recent)):
+        for key in {normalize_tag(t) for t in post.hashtags} - {""}:
+            found.setdefault(key, Candidate(key)).own_uses += 1
+            weighted_uses[key] += weight
+            if some_alike and weight >= MIN_SIMILARITY:
+                alike_uses[key] += 1
+    if some_alike:
+        for key, candidate in found.items():
+            candidate.own_uses_like_photo = alike_uses[key]
+    own_uses = {tag: c.own_uses for tag, c in found.items()}
+    for tag, _, partner, with_partner in store.tags.cooccurring_with_partner(
+        list(found), COOCCURRING_CANDIDATES, MIN_SHARED_POSTS
+    ):
+        found.setdefault(tag, Candidate(tag, cooccurs_with=partner, shared_posts=with_partner))
+    neighbours = [tag for tag in found if tag not in own_uses]
+    cooccurrence = cooccurrence_prior(
+        own_uses, store.tags.shared_post_counts(neighbours, own_uses), store.tags.post_counts(own_uses)
+    )
+    if context is not None:
+        for tag, count in context.similar_tags.items():
+            found.setdefault(tag, Candidate(tag)).similar_posts = count
+    if concepts and concept_tags is not None:
+        for tag in concept_tags.top_tags(concepts, CONCEPT_CANDIDATES):
+            found.setdefault(tag, Candidate(tag))
+        for tag, candidate in found.items():
+            candidate.concept_association, candidate.concept = concept_tags.strongest(concepts, tag)
+    similar = context.similar_share if context is not None else {}
+    posts_counted = sum(weights) if weights else len(recent)
+    for tag, candidate in found.items():
+        candidate.prior = combine_priors(cooccurrence.get(tag, 0.0), similar.get(tag, 0.0))
+        candidate.fit = tag_fit(weighted_uses.get(tag, 0.0), posts_counted, candidate.prior, prior_posts)
+    return found
+
+
+def own_post_weights(
+    store: Store, account: Account, recent: Sequence[Post], context: PhotoContext | None
+) -> list[float]:
+    """How alike each recent post's photo is to this one; [] when none of them was compared."""
+    if context is None or not context.weights:
+        return []
+    images = store.accounts.post_image_shas(account.handle)
+    shas = [images.get(post.shortcode) for post in recent]
+    if not any(sha in context.weights for sha in shas):
+        return []
+    return [context.weight(sha) for sha in shas]
+
+
+def photo_supported(candidates: Mapping[str, Candidate]) -> set[str]:
+    """The candidates something about this account or photo points to, for this photo.
+
+    Where the account's own photos were compared with this one, an own tag used only on photos unlike it
+    (and met on no stored post like it, nor associated with what it shows) is left out, and so is a tag
+    that is a candidate only for co-occurring with such a tag: popularity elsewhere is no reason to use it.
+    """
+
+    def photo_evidence(candidate: Candidate) -> bool:
+        return candidate.similar_posts > 0 or candidate.concept_association > 0
+
+    dropped = {
+        tag for tag, c in candidates.items() if c.own_uses and c.own_uses_like_photo == 0 and not photo_evidence(c)
+    }
+    dropped |= {
+        tag for tag, c in candidates.items() if not c.own_uses and c.cooccurs_with in dropped and not photo_evidence(c)
+    }
+    return set(candidates) - dropped
