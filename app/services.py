@@ -23,7 +23,7 @@ def build_services(settings: Settings, models_dir: Path = MODELS_DIR) -> Service
         if settings.source.kind == "demo":
             import_demo_neighbourhood(store)  # the hashtag engine learns from the neighbours' posts
         analyzer = PhotoAnalyzer(models_dir, max_pixels=settings.max_image_pixels)
-        predictor = Predictor(models_dir, analyse_paths=analyzer.analyse)  # type: ignore[arg-type]
+        predictor = Predictor(models_dir, analyse_paths=analyzer.analyse)
         hashtags = HashtagEngine.from_settings(settings, store, similarity=analyzer.similarity, analyzer=analyzer)
         accounts = AccountService.from_settings(settings, store)
     except BaseException:

@@ -34,7 +34,7 @@ def copy_models(target: Path) -> None:
 
 
 def measure(
-    influencers: Path | None, photos: Path | None, data: Path | None, seed: int | None = None
+    influencers: Sequence[Path], photos: Path | None, data: Path | None, seed: int | None = None
 ) -> dict[str, Any]:
     from models.training.pipeline import DEFAULT_SEED, TrainingInputs, run_pipeline
 
@@ -53,7 +53,7 @@ def measure(
         elif step in begun:
             steps[step] = {"seconds": time.perf_counter() - begun[step], "note": ""}
 
-    inputs = TrainingInputs(influencers=influencers, photos=photos, data=data)
+    inputs = TrainingInputs(influencers=tuple(influencers), photos=photos, data=data)
     with tempfile.TemporaryDirectory(prefix="likepredict-train-") as tmp:
         models_dir = Path(tmp)
         copy_models(models_dir)
@@ -64,7 +64,11 @@ def measure(
         "wall_seconds": wall,
         "steps": steps,
         "models_written": sorted((card or {}).get("models", {})),
-        "inputs": {k: str(v) if v else None for k, v in vars(inputs).items()},
+        "inputs": {
+            "influencers": [str(p) for p in inputs.influencers],
+            "photos": str(inputs.photos) if inputs.photos else None,
+            "data": str(inputs.data) if inputs.data else None,
+        },
         "goal": "full pipeline < 300 s on 2 cores",
     }
 
@@ -82,11 +86,11 @@ def main(argv: Sequence[str] | None = None, results_dir: Path = RESULTS_DIR) -> 
     from models.training.pipeline import default_influencers, default_photos
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.training", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--influencers", type=Path, default=default_influencers())
+    parser.add_argument("--influencers", type=Path, action="append", help="repeatable; default: both shared files")
     parser.add_argument("--photos", type=Path, default=default_photos())
     parser.add_argument("--data", type=Path, default=DEMO_DATA)
     args = parser.parse_args(argv)
-    result = measure(args.influencers, args.photos, args.data)
+    result = measure(args.influencers or default_influencers(), args.photos, args.data)
     return report(NAME, result, table(result), results_dir)
 
 

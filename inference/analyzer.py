@@ -17,7 +17,7 @@ from core.paths import MODELS_DIR
 from inference.appeal import AppealModel
 from inference.concepts import ConceptDetector, find_faces
 from inference.encoder import ImageEncoder
-from inference.likes_features import PHOTO_TRAITS
+from inference.likes_image_features import PHOTO_TRAITS
 from inference.onnx_model import ModelMismatchError
 from inference.photo import HAND_FEATURE_NAMES, MAX_PIXELS, DecodedPhoto, decode_photo, hand_features
 from inference.photo_features import groups_of

@@ -68,8 +68,10 @@ def update_card(
     card.setdefault("models", {}).update(entries)
     card.setdefault("reports", {}).update(sections or {})
     card["updated"] = datetime.now(UTC).strftime("%Y-%m-%d")
-    card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (models_dir / "MODEL_CARD.md").write_text(render_markdown(card), encoding="utf-8")
+    text = json.dumps(card, indent=2, sort_keys=True) + "\n"
+    card_path.write_text(text, encoding="utf-8")
+    # Rendered from the sorted JSON, so MODEL_CARD.md does not depend on which steps ran in this process.
+    (models_dir / "MODEL_CARD.md").write_text(render_markdown(json.loads(text)), encoding="utf-8")
     return card
 
 

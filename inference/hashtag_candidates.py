@@ -45,6 +45,7 @@ class Candidate:
     similar_posts: int = 0
     prior: float = 0.0  # the chance of the tag before counting the account's own uses (see `tag_fit`)
     own_uses_like_photo: int | None = None  # of `own_uses`, posts whose photo is like this one (None: not compared)
+    own_uses_compared: int = 0  # of `own_uses`, posts whose photo was compared with this one
     fit: float = 0.0  # `tag_fit` of the account's uses (weighted by their photos' likeness when compared)
     concept_association: float = 0.0  # `ConceptTags.association` with the photo's concepts (0: none or unknown)
     concept: str | None = None  # the photo concept the association comes from
@@ -66,17 +67,19 @@ def gather_candidates(
     puts on food photos fits a beach photo less than its beach tags do, however often it is used.
     """
     recent = previous_posts(account.posts)
-    weights = own_post_weights(store, account, recent, context)
+    weights, compared = own_post_weights(store, account, recent, context)
     # the reasons count posts "like this one" only where some are: else the weights only rank degrees of unlike
-    some_alike = any(w >= MIN_SIMILARITY for w in weights)
+    some_alike = any(w >= MIN_SIMILARITY for w, seen in zip(weights, compared) if seen)
     found: dict[str, Candidate] = {}
     weighted_uses: defaultdict[str, float] = defaultdict(float)
     alike_uses: Counter[str] = Counter()
-    for post, weight in zip(recent, weights or [1.0] * len(recent)):
+    for post, weight, seen in zip(recent, weights or [1.0] * len(recent), compared or [False] * len(recent)):
         for key in {normalize_tag(t) for t in post.hashtags} - {""}:
-            found.setdefault(key, Candidate(key)).own_uses += 1
+            candidate = found.setdefault(key, Candidate(key))
+            candidate.own_uses += 1
+            candidate.own_uses_compared += seen
             weighted_uses[key] += weight
-            if some_alike and weight >= MIN_SIMILARITY:
+            if some_alike and seen and weight >= MIN_SIMILARITY:
                 alike_uses[key] += 1
     if some_alike:
         for key, candidate in found.items():
@@ -108,15 +111,17 @@ def gather_candidates(
 
 def own_post_weights(
     store: Store, account: Account, recent: Sequence[Post], context: PhotoContext | None
-) -> list[float]:
-    """How alike each recent post's photo is to this one; [] when none of them was compared."""
+) -> tuple[list[float], list[bool]]:
+    """How alike each recent post's photo is to this one, and whether it was compared at all (a photo not
+    embedded yet gets the average weight); ([], []) when none of them was compared."""
     if context is None or not context.weights:
-        return []
+        return [], []
     images = store.accounts.post_image_shas(account.handle)
     shas = [images.get(post.shortcode) for post in recent]
-    if not any(sha in context.weights for sha in shas):
-        return []
-    return [context.weight(sha) for sha in shas]
+    compared = [sha in context.weights for sha in shas]
+    if not any(compared):
+        return [], []
+    return [context.weight(sha) for sha in shas], compared
 
 
 def photo_supported(candidates: Mapping[str, Candidate]) -> set[str]:
@@ -131,7 +136,10 @@ def photo_supported(candidates: Mapping[str, Candidate]) -> set[str]:
         return candidate.similar_posts > 0 or candidate.concept_association > 0
 
     dropped = {
-        tag for tag, c in candidates.items() if c.own_uses and c.own_uses_like_photo == 0 and not photo_evidence(c)
+        tag
+        for tag, c in candidates.items()
+        # every use compared and unlike: a use on a photo not embedded yet is no evidence either way
+        if c.own_uses and c.own_uses_compared == c.own_uses and c.own_uses_like_photo == 0 and not photo_evidence(c)
     }
     dropped |= {
         tag for tag, c in candidates.items() if not c.own_uses and c.cooccurs_with in dropped and not photo_evidence(c)

@@ -59,12 +59,17 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
         performance = f"{who} under {tag} {trend} ({score.posts_seen} {plural}{shrunk})"
     if candidate.own_uses:
         origin = f"you used it in {candidate.own_uses} of your last {recent_posts} posts"
-        if candidate.own_uses_like_photo is not None:
-            alike = candidate.own_uses_like_photo
+        if candidate.own_uses_like_photo is not None and candidate.own_uses_compared:
+            alike, compared = candidate.own_uses_like_photo, candidate.own_uses_compared
+            of_them = "of them" if compared == candidate.own_uses else f"of the {compared} compared so far"
             origin += (
-                f", {alike or 'none'} of them on photos like this one"
-                if alike < candidate.own_uses
-                else (", all on photos like this one")
+                f", {alike or 'none'} {of_them} on photos like this one"
+                if alike < compared
+                else (
+                    ", all on photos like this one"
+                    if compared == candidate.own_uses
+                    else f", {alike} {of_them} on photos like this one"
+                )
             )
     elif candidate.similar_posts:
         origin = f"on {candidate.similar_posts} of the stored posts most like your photo"

@@ -89,12 +89,14 @@ def similarity_weights(cosines: np.ndarray, min_images: int = 10) -> np.ndarray:
     """Weights in 0..1 from the photo's cosines with stored images: how far above the typical one.
 
     The pretrained embedding puts any two photos at a cosine of ~0.3-0.5 and photos of one scene at
-    ~0.7-0.8, so raw cosines would barely tell a beach from a plate of food. Measured from the median
-    cosine (the typical stored photo) up to 1, half the stored photos get weight 0 and near-copies 1.
-    With fewer than `min_images` stored images the median means little, and raw cosines are used.
+    ~0.7-0.8, so raw cosines would barely tell a beach from a plate of food. Measured from the lower
+    quartile of the cosines (an unrelated stored photo) up to 1, a quarter of the stored photos get
+    weight 0 and near-copies 1. Not the median: in a store holding mostly one account's photos of one
+    scene, the median photo is that scene, and the photo's own kind would count as "unlike" it.
+    With fewer than `min_images` stored images the quartile means little, and raw cosines are used.
     """
     cosines = np.asarray(cosines, dtype=float)
-    floor = float(np.median(cosines)) if len(cosines) >= min_images else 0.0
+    floor = float(np.quantile(cosines, 0.25)) if len(cosines) >= min_images else 0.0
     return np.clip((cosines - floor) / max(1.0 - floor, 1e-6), 0.0, 1.0)
 
 

@@ -15,15 +15,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from core.account_stats import account_stats
 from core.records import Post
-from inference.photo_features import PHOTO_FEATURES_VERSION
+from inference.likes_content import (
+    CONCEPT_FEATURE_NAMES,
+    CONTENT_FEATURE_NAMES,
+    content_features,
+    kind_of,
+    post_concepts,
+)
+from inference.likes_content import UNKNOWN as UNKNOWN_CONCEPT
+from inference.likes_time import TIME_FEATURE_NAMES, time_features
 
-LIKES_FEATURES_VERSION = "likes-v1"
+LIKES_FEATURES_VERSION = "likes-v2"
 MIN_PREVIOUS_POSTS = 3  # fewer previous posts and the account's median says too little to train on
 SETTLE_DAYS = 1.0  # a post's likes are taken as final once it is this old
 TAG_SHRINKAGE_ACCOUNTS = 5.0  # a tag's score is shrunk towards 0 as if this many accounts scored 0 with it
@@ -48,6 +55,8 @@ LIKES_FEATURE_NAMES: list[str] = [
     "last3_rel",
     "log_mean_rel",  # geometric mean of previous likes vs median
     "recent_weighted_rel",  # exponentially weighted log-likes, newest weighs most
+    "trend_fit_rel",  # a straight line through log-likes over time, extended to this post, vs median
+    "trend_slope_weekly",  # its slope, log-likes per week
     "log_days_since_last_post",
     "log_posting_interval",
     "gap_ratio_log",
@@ -59,8 +68,9 @@ LIKES_FEATURE_NAMES: list[str] = [
     "is_multi_image",
     "is_video",
     "has_location",
-    "weekday",
-    "is_weekend",
+    # when it goes out, and what it is (inference/likes_time.py, inference/likes_content.py)
+    *TIME_FEATURE_NAMES,
+    *CONTENT_FEATURE_NAMES,
     # its hashtags
     "tag_popularity_mean",
     "tag_popularity_max",
@@ -82,9 +92,15 @@ class PostFacts:
     is_multi_image: bool = False
     is_video: bool = False
     has_location: bool = False
+    time_known: bool = True  # False where only the day is known: the hour features say unknown
+    concepts: frozenset[str] | None = None  # core.concepts names shown in the photo; None unknown ("photo-blind")
+    width: int | None = None
+    height: int | None = None
+    age_days: float | None = None  # the age at which its likes were counted; None for a prediction (settled)
 
     @classmethod
-    def of(cls, post: Post) -> PostFacts:
+    def of(cls, post: Post, fetched_at: datetime | None = None) -> PostFacts:
+        """The facts of a post in a data set; with `fetched_at`, the age its likes were counted at."""
         return cls(
             post.taken_at,
             tuple(t.lower() for t in post.hashtags),
@@ -93,7 +109,16 @@ class PostFacts:
             post.is_multi_image,
             post.is_video,
             post.has_location,
+            post.time_known,
+            post_concepts(post),
+            post.width,
+            post.height,
+            None if fetched_at is None else (fetched_at - post.taken_at).total_seconds() / 86400,
         )
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.is_multi_image, self.is_video)
 
 
 @dataclass(frozen=True)
@@ -169,6 +194,7 @@ class LikesRow:
     baseline_median: float  # median likes of the previous posts (0 without history)
     baseline_low: float  # their 10th percentile
     baseline_high: float  # their 90th percentile
+    history: tuple[Post, ...] = ()  # the previous posts the likes figures are over, newest first
 
     @property
     def baseline_log(self) -> float:
@@ -230,6 +256,7 @@ def likes_features(
         "last3_rel": _rel(float(likes[:3].mean()), log_median) if len(likes) else 0.0,
         "log_mean_rel": float(np.log1p(likes).mean()) - log_median if len(likes) else 0.0,
         "recent_weighted_rel": _recent_weighted(likes) - log_median if len(likes) else 0.0,
+        **_trend_fit(recent, at, log_median),
         "log_days_since_last_post": math.log1p(max(days_since, 0.0)),
         "log_posting_interval": math.log1p(max(interval, 0.0)),
         "gap_ratio_log": math.log((max(days_since, 0.0) + 0.5) / (max(interval, 0.0) + 0.5)),
@@ -240,8 +267,8 @@ def likes_features(
         "is_multi_image": float(post.is_multi_image),
         "is_video": float(post.is_video),
         "has_location": float(post.has_location),
-        "weekday": float(at.weekday()),
-        "is_weekend": float(at.weekday() >= 5),
+        **time_features(at, post.time_known, recent),
+        **content_features(post.kind, post.concepts, post.width, post.height, post.age_days, recent, log_median),
         **_tag_features(tags, tag_popularity, recent, log_median),
     }
     return LikesRow(
@@ -250,7 +277,41 @@ def likes_features(
         baseline_median=stats.likes_median,
         baseline_low=float(np.percentile(likes, 10)) if len(likes) else 0.0,
         baseline_high=float(np.percentile(likes, 90)) if len(likes) else 0.0,
+        history=tuple(recent),
     )
+
+
+TIME_COLUMNS = [LIKES_FEATURE_NAMES.index(name) for name in TIME_FEATURE_NAMES]
+CONCEPT_COLUMNS = [LIKES_FEATURE_NAMES.index(name) for name in ("concepts_known", *CONCEPT_FEATURE_NAMES)]
+
+
+def at_times(row: LikesRow, times: Sequence[datetime]) -> np.ndarray:
+    """Copies of the row, one per time, with only the time features moved there (exact times)."""
+    rows = np.repeat(row.features[None, :], len(times), axis=0)
+    for i, at in enumerate(times):
+        values = time_features(at, True, row.history)
+        rows[i, TIME_COLUMNS] = [values[name] for name in TIME_FEATURE_NAMES]
+    return rows
+
+
+def photo_blind(features: np.ndarray) -> np.ndarray:
+    """The same rows with the photo's concepts unknown: the prediction without the photo's effect."""
+    blind = np.array(features, dtype=np.float32, copy=True)
+    blind[..., CONCEPT_COLUMNS] = [0.0, *([UNKNOWN_CONCEPT] * len(CONCEPT_FEATURE_NAMES))]
+    return blind
+
+
+def _trend_fit(recent: Sequence[Post], at: datetime, log_median: float) -> dict[str, float]:
+    """Log-likes of the previous posts against time, as a line extended to `at` (clipped: a few points)."""
+    days = np.array([(p.taken_at - at).total_seconds() / 86400 for p in recent])
+    if len(days) < 3 or np.ptp(days) < 1.0:
+        return {"trend_fit_rel": 0.0, "trend_slope_weekly": 0.0}
+    values = np.log1p(np.array([p.likes or 0 for p in recent], dtype=float))
+    slope, intercept = np.polyfit(days, values, 1)
+    return {
+        "trend_fit_rel": float(np.clip(intercept - log_median, -2.0, 2.0)),
+        "trend_slope_weekly": float(np.clip(slope * 7, -1.0, 1.0)),
+    }
 
 
 def _recent_weighted(likes_newest_first: np.ndarray, half_life_posts: float = 3.0) -> float:
@@ -286,41 +347,3 @@ def likes_target(likes: int, row: LikesRow) -> float:
 
 def likes_from_target(value: float | np.ndarray, row: LikesRow) -> float | np.ndarray:
     return np.expm1(np.asarray(value) + row.baseline_log)
-
-
-# ---- the photo's part: how the photo compares with the account's own recent photos -----------------
-
-# The photo traits come from the photo side's hand features: a change there is a change of schema here.
-IMAGE_LIKES_FEATURES_VERSION = f"likes-image-v1:{PHOTO_FEATURES_VERSION}"
-MIN_REFERENCE_PHOTOS = 3
-# Few, interpretable photo traits: with a few hundred training posts, more inputs would only fit noise.
-PHOTO_TRAITS = [
-    "luminance_mean",
-    "saturation_mean",
-    "colourfulness",
-    "contrast_range",
-    "sharpness_log_laplacian_var",
-    "edge_density",
-    "face_count",
-]
-IMAGE_LIKES_FEATURE_NAMES: list[str] = [
-    "likes_model_output",  # the likes model's own prediction of the target
-    "appeal_vs_recent",
-    *(f"{trait}_vs_recent" for trait in PHOTO_TRAITS),
-]
-
-
-class AnalysedPhoto(Protocol):
-    """What the photo features need of an `inference.photo.PhotoAnalysis`."""
-
-    appeal: float
-    hand: dict[str, float]
-
-
-def photo_vs_recent(likes_model_output: float, photo: AnalysedPhoto, recent: Sequence[AnalysedPhoto]) -> np.ndarray:
-    """The image-aware likes model's row: the photo's appeal and traits minus the means of `recent` photos."""
-    if len(recent) < MIN_REFERENCE_PHOTOS:
-        raise ValueError(f"need at least {MIN_REFERENCE_PHOTOS} of the account's photos, got {len(recent)}")
-    values = [likes_model_output, photo.appeal - float(np.mean([p.appeal for p in recent]))]
-    values += [photo.hand[t] - float(np.mean([p.hand[t] for p in recent])) for t in PHOTO_TRAITS]
-    return np.array(values, dtype=np.float32)

@@ -1,4 +1,9 @@
-"""Predicted likes for a photo about to be posted: the committed likes models, loaded once and checked."""
+"""Predicted likes for a photo about to be posted: the committed likes models, loaded once and checked.
+
+The photo counts through the concepts it shows (`photo.concepts`, core.concepts names): they are features of
+the likes model, learned from Instagram's descriptions of the 2019 posts. The same row with the concepts
+unknown gives the photo-blind figure; the card's within-account concept effects say which concepts to name.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -15,23 +20,44 @@ from core.records import Account
 from inference.analyzer import PhotoAnalyzer
 from inference.card import MODELS_DIR, load_card
 from inference.likes_features import (
-    IMAGE_LIKES_FEATURE_NAMES,
-    IMAGE_LIKES_FEATURES_VERSION,
     LIKES_FEATURE_NAMES,
     LIKES_FEATURES_VERSION,
-    MIN_REFERENCE_PHOTOS,
-    AnalysedPhoto,
+    LikesRow,
     PostFacts,
     TagPopularity,
+    at_times,
     likes_features,
+    photo_blind,
+)
+from inference.likes_image_features import (
+    IMAGE_LIKES_FEATURE_NAMES,
+    IMAGE_LIKES_FEATURES_VERSION,
+    MIN_REFERENCE_PHOTOS,
+    AnalysedPhoto,
     photo_vs_recent,
 )
 from inference.onnx_model import ModelMismatchError, OnnxModel
 
-if TYPE_CHECKING:
-    from inference.analyzer import PhotoAnalysis
-
 REFERENCE_PHOTOS = 20
+
+
+class PhotoForLikes(Protocol):
+    """What the predictor needs of a photo (an `inference.analyzer.PhotoAnalysis`); `concepts`, `width` and
+    `height` are read where present."""
+
+    @property
+    def appeal(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class ConceptEffect:
+    """How much more (or less) likes posts showing `concept` get within an account, learned from 2019 posts."""
+
+    concept: str
+    change: float  # +0.15 = 15 % more likes
+    low: float  # 90 % interval
+    high: float
+    supported: bool  # the held-out accounts show the same direction
 
 
 @dataclass(frozen=True)
@@ -46,6 +72,21 @@ class LikesPrediction:
     photo_effect_modelled: bool
     note: str
     model_version: str
+    photo_effects: tuple[ConceptEffect, ...] = ()  # supported effects of concepts the photo shows
+    photo_blind_likes: float = 0.0  # the same prediction with the photo's concepts unknown
+
+
+def photo_concepts(photo: object) -> frozenset[str] | None:
+    """The photo's detected concepts, None (unknown) for an analysis that does not detect them."""
+    concepts = getattr(photo, "concepts", None)
+    return None if concepts is None else frozenset(concepts)
+
+
+def concept_effects_of(entry: dict[str, Any]) -> dict[str, ConceptEffect]:
+    return {
+        name: ConceptEffect(name, float(e["change"]), float(e["low"]), float(e["high"]), bool(e["supported"]))
+        for name, e in entry.get("concept_effects", {}).items()
+    }
 
 
 class Predictor:
@@ -55,7 +96,7 @@ class Predictor:
         self,
         models_dir: Path = MODELS_DIR,
         threads: int = 1,
-        analyse_paths: Callable[[list[Path]], list[AnalysedPhoto]] | None = None,
+        analyse_paths: Callable[[list[Path]], Sequence[AnalysedPhoto]] | None = None,
     ) -> None:
         card = load_card(models_dir / "card.json")
         self.centre, self.low, self.high = (
@@ -68,6 +109,9 @@ class Predictor:
             self.tag_popularity = TagPopularity.load(models_dir / tags["file"], tags["sha256"])
         except (OSError, ValueError) as error:
             raise ModelMismatchError(str(error)) from None
+        self.range_widening = float(self.centre.entry.get("range_widening", 1.0))
+        self.concept_effects = concept_effects_of(self.centre.entry)
+        self.time_effect: dict[str, Any] = dict(self.centre.entry.get("time_effect", {}))
         self.image_model: OnnxModel | None = None
         if "likes_image" in card.get("models", {}):
             self.image_model = OnnxModel("likes_image", models_dir, threads, card)
@@ -81,25 +125,28 @@ class Predictor:
     def model_version(self) -> str:
         return self.centre.version
 
-    def predict(
+    def row(
         self,
         account: Account,
-        photos: Sequence[PhotoAnalysis],
-        at: datetime | None = None,
+        at: datetime,
+        photo: PhotoForLikes | None = None,
         hashtags: Sequence[str] = (),
         caption_length: int = 0,
         mentions: int = 0,
         is_multi_image: bool = False,
-        account_photos: Sequence[AnalysedPhoto] | None = None,
-    ) -> list[LikesPrediction]:
-        """One prediction per photo (one photo-less prediction when `photos` is empty).
-
-        `account_photos`: analyses of the account's recent photos, newest first; without them the
-        predictor analyses the post images it can find (needs `analyse_paths`).
-        """
-        at = at or datetime.now(UTC)
-        facts = PostFacts(at, tuple(t.lower().lstrip("#") for t in hashtags), mentions, caption_length, is_multi_image)
-        row = likes_features(
+    ) -> LikesRow:
+        """The likes model's feature row for a post of `photo` (None: photo-blind) at `at`."""
+        facts = PostFacts(
+            at,
+            tuple(t.lower().lstrip("#") for t in hashtags),
+            mentions,
+            caption_length,
+            is_multi_image,
+            concepts=None if photo is None else photo_concepts(photo),
+            width=getattr(photo, "width", None),
+            height=getattr(photo, "height", None),
+        )
+        return likes_features(
             account.posts,
             account.followers,
             account.following,
@@ -108,49 +155,92 @@ class Predictor:
             self.tag_popularity,
             account.fetched_at,
         )
-        if row.n_previous == 0:
+
+    def rate_times(self, row: LikesRow, times: Sequence[datetime]) -> np.ndarray:
+        """The centre's log-likes (relative to the account median) of the post moved to each of `times`."""
+        return self.centre.run(at_times(row, times)).reshape(-1).astype(float)
+
+    def predict(
+        self,
+        account: Account,
+        photos: Sequence[PhotoForLikes],
+        at: datetime | None = None,
+        hashtags: Sequence[str] = (),
+        caption_length: int = 0,
+        mentions: int = 0,
+        is_multi_image: bool = False,
+        slides: int = 1,
+        account_photos: Sequence[AnalysedPhoto] | None = None,
+    ) -> list[LikesPrediction]:
+        """One prediction per photo (one photo-less prediction when `photos` is empty).
+
+        For a carousel pass its photos with `is_multi_image=True` (`slides`: how many; the model knows only
+        that it is a carousel): the first photo is the cover. `account_photos`: analyses of the account's
+        recent photos, newest first, for the demo's image model; without them it analyses the post images it
+        finds (needs `analyse_paths`).
+        """
+        at = at or datetime.now(UTC)
+        items: list[PhotoForLikes | None] = list(photos) or [None]
+        rows = [self.row(account, at, p, hashtags, caption_length, mentions, is_multi_image) for p in items]
+        first = rows[0]
+        if first.n_previous == 0:
             note = "This account has no earlier posts I can see, so I cannot estimate its likes yet."
-            return [
-                LikesPrediction(0.0, 0.0, 0.0, _appeal(p), 0.0, False, note, self.model_version)
-                for p in (photos or [None])  # type: ignore[list-item]
-            ]
-        batch = row.features[None, :]
-        centre = float(self.centre.run(batch).reshape(-1)[0])
-        low = float(self.low.run(batch).reshape(-1)[0])
-        high = float(self.high.run(batch).reshape(-1)[0])
-        notes = [f"Based on the last {row.n_previous} posts (median {row.baseline_median:,.0f} likes)."]
-        if row.n_previous < 5:
+            return [LikesPrediction(0.0, 0.0, 0.0, _appeal(p), 0.0, False, note, self.model_version) for p in items]
+        batch = np.stack([r.features for r in rows])
+        centre = self.centre.run(batch).reshape(-1).astype(float)
+        low = self.low.run(batch).reshape(-1).astype(float)
+        high = self.high.run(batch).reshape(-1).astype(float)
+        blind = self.centre.run(photo_blind(batch)).reshape(-1).astype(float)
+        notes = [f"Based on the last {first.n_previous} posts (median {first.baseline_median:,.0f} likes)."]
+        if first.n_previous < 5:
             notes.append("So few earlier posts make this a rough guess.")
-        photo_shift, why = self._photo_effects(account, photos, centre, account_photos)
+        photo_shift, why = self._photo_effects(account, photos, float(centre[0]), account_photos)
         if why:
             notes.append(why)
+        shifts: Sequence[float | None] = photo_shift or [None] * len(items)
         predictions = []
-        shifts: Sequence[float | None] = photo_shift or [None] * len(photos or [None])
-        for photo, shift in zip(photos or [None], shifts):  # type: ignore[list-item]
-            centre_p = centre if shift is None else shift
-            # The range models know nothing of the photo: move the range with the photo's shift of the centre.
-            offset = centre_p - centre
-            lo, mid, hi = sorted((low + offset, centre_p, high + offset))
+        for i, (photo, shift) in enumerate(zip(items, shifts)):
+            mid = centre[i] if shift is None else shift
+            offset = mid - centre[i]  # the range models know nothing of the demo's image model: move with it
+            lo, _, hi = sorted((low[i] + offset, mid, high[i] + offset))
+            lo, hi = mid - self.range_widening * (mid - lo), mid + self.range_widening * (hi - mid)
+            base = first.baseline_log
+            shown = photo_concepts(photo) or frozenset()
             predictions.append(
                 LikesPrediction(
-                    likes=_likes(mid, row.baseline_log),
-                    low=_likes(lo, row.baseline_log),
-                    high=_likes(hi, row.baseline_log),
+                    likes=_likes(mid, base),
+                    low=_likes(lo, base),
+                    high=_likes(hi, base),
                     appeal=_appeal(photo),
-                    baseline_median=row.baseline_median,
-                    photo_effect_modelled=shift is not None,
+                    baseline_median=first.baseline_median,
+                    photo_effect_modelled=shift is not None or photo_concepts(photo) is not None,
                     note=" ".join(notes),
                     model_version=self.model_version,
+                    photo_effects=tuple(
+                        effect
+                        for name, effect in sorted(self.concept_effects.items())
+                        if name in shown and effect.supported
+                    ),
+                    photo_blind_likes=_likes(blind[i] + offset, base),
                 )
             )
         return predictions
 
     def _photo_effects(
-        self, account: Account, photos: Sequence[Any], centre: float, account_photos: Sequence[AnalysedPhoto] | None
+        self,
+        account: Account,
+        photos: Sequence[PhotoForLikes],
+        centre: float,
+        account_photos: Sequence[AnalysedPhoto] | None,
     ) -> tuple[list[float] | None, str]:
-        """Per photo, the image-aware prediction of the target, or None with the reason it is not modelled."""
+        """Per photo, the demo image model's prediction of the target, or None with the reason it is not used.
+
+        The image model was learned from the synthetic demo data, so it serves the demo accounts alone; real
+        accounts get the photo's effect through its concepts."""
         if not photos:
             return None, ""
+        if any(photo_concepts(p) is not None for p in photos):
+            return None, "The photo's effect comes from what it shows, learned from real 2019 posts."
         if self.image_model is None:
             return None, "The photo's own effect on likes is not modelled; its appeal score is shown beside it."
         data = self.image_model.entry.get("data", {})
@@ -171,7 +261,10 @@ class Predictor:
                 "The photo's own effect is not modelled: I need at least "
                 f"{MIN_REFERENCE_PHOTOS} of the account's own photos to compare with."
             )
-        rows = np.stack([photo_vs_recent(centre, photo, reference[:REFERENCE_PHOTOS]) for photo in photos])
+        analysed = [p for p in photos if isinstance(p, AnalysedPhoto)]
+        if len(analysed) != len(photos):
+            return None, "The photo's own effect is not modelled for photos without hand features."
+        rows = np.stack([photo_vs_recent(centre, photo, reference[:REFERENCE_PHOTOS]) for photo in analysed])
         note = "The photo's effect compares it with the account's recent photos."
         if data.get("synthetic"):
             note += " (Learned from synthetic demo data.)"
@@ -185,11 +278,12 @@ class Predictor:
         ][:REFERENCE_PHOTOS]
         if not paths:
             return []
-        if self._analyse_paths is None:
-            self._analyse_paths = PhotoAnalyzer(models_dir=self._models_dir).analyse  # type: ignore[assignment]
+        analyse = self._analyse_paths
+        if analyse is None:
+            analyse = self._analyse_paths = PhotoAnalyzer(models_dir=self._models_dir).analyse
         missing = [p for p in paths if p not in self._analysed]
         if missing:
-            self._analysed.update(zip(missing, self._analyse_paths(missing)))  # type: ignore[misc]
+            self._analysed.update(zip(missing, analyse(missing)))
         return [self._analysed[p] for p in paths]
 
 
@@ -197,5 +291,6 @@ def _likes(target: float, baseline_log: float) -> float:
     return max(0.0, math.expm1(target + baseline_log))
 
 
-def _appeal(photo: Any) -> float | None:
-    return None if photo is None else float(photo.appeal)
+def _appeal(photo: object) -> float | None:
+    appeal = getattr(photo, "appeal", None)
+    return None if appeal is None else float(appeal)

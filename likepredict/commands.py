@@ -22,7 +22,9 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
     demo.set_defaults(func=demo_command)
 
     load = commands.add_parser("import", help="load an instaloader folder or a data file into the store")
-    load.add_argument("path", type=Path, help="instaloader folder, likepredict .jsonl or influencers-2017.jsonl")
+    load.add_argument(
+        "path", type=Path, help="instaloader folder, likepredict .jsonl or an influencers file (2017 or 2019)"
+    )
     load.set_defaults(func=import_command)
 
 

@@ -13,9 +13,10 @@ from core.errors import LikepredictError
 from core.paths import DEMO_DATA, MODELS_DIR
 from core.records import Account
 from core.settings import Settings
+from inference.analyzer import PhotoAnalyzer
 from inference.predictor import LikesPrediction
 from models.training.appeal import evaluate_appeal
-from models.training.likes import evaluate_committed_likes
+from models.training.likes_evaluate import evaluate_committed_likes, photo_paths
 from models.training.pipeline import (
     DEFAULT_SEED,
     STEP_NAMES,
@@ -25,7 +26,7 @@ from models.training.pipeline import (
     image_step,
     run_pipeline,
 )
-from scraping.datasets import read_influencers
+from scraping.datasets import read_any
 
 
 class TrainingDataError(LikepredictError):
@@ -39,7 +40,12 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
         description="Every step whose data is given; `train similarity DATA` runs only that step.",
     )
     train.add_argument("step", nargs="*", metavar="similarity DATA", help="run only the similarity step on DATA")
-    train.add_argument("--influencers", type=Path, help="influencers-2017.jsonl (default: ../shared/data/ if present)")
+    train.add_argument(
+        "--influencers",
+        type=Path,
+        action="append",
+        help="an influencers file of either year, format detected (repeatable; default: both in ../shared/data/)",
+    )
     train.add_argument("--photos", type=Path, help="CLIVE-style folder with labels.csv (default: ../shared/data/clive)")
     train.add_argument("--data", type=Path, default=DEMO_DATA, help="accounts with photos and likes (default: demo)")
     train.add_argument("--only", action="append", choices=STEP_NAMES, help="run only this step (repeatable)")
@@ -47,8 +53,19 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
     train.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     train.set_defaults(func=train_command)
 
-    likes = evaluate.add_parser("likes", help="the committed likes models on an influencers-2017 style file")
-    likes.add_argument("--influencers", type=Path, help="default: ../shared/data/influencers-2017.jsonl")
+    likes = evaluate.add_parser("likes", help="the committed likes models on accounts with likes")
+    likes.add_argument(
+        "--influencers",
+        type=Path,
+        action="append",
+        help="an influencers file of either year (repeatable; default: both in ../shared/data/)",
+    )
+    likes.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="anything `import` reads: an instaloader folder, likepredict .jsonl, an influencers file (repeatable)",
+    )
     likes.add_argument("--json", action="store_true", help="print one JSON object")
     likes.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     likes.set_defaults(func=evaluate_likes_command)
@@ -86,7 +103,7 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
             else 1
         )
     inputs = TrainingInputs(
-        influencers=_existing(args.influencers, "file") or default_influencers(),
+        influencers=tuple(_existing(p, "file") or p for p in args.influencers or ()) or default_influencers(),
         photos=_existing(args.photos, "folder") or default_photos(),
         data=_existing(args.data, "file or folder"),
     )
@@ -104,12 +121,17 @@ def _print_metrics(metrics: dict, as_json: bool, title: str) -> None:
 
 
 def evaluate_likes_command(args: argparse.Namespace, settings: Settings) -> int:
-    path = _existing(args.influencers, "file") or default_influencers()
-    if path is None:
-        print("evaluate likes: skipped, no --influencers given and ../shared/data/influencers-2017.jsonl is absent")
+    given = [*(args.influencers or ()), *(args.data or ())]
+    paths = [_existing(p, "file or folder") or p for p in given] or list(default_influencers())
+    if not paths:
+        print("evaluate likes: skipped, no --data or --influencers given and ../shared/data/ has no influencers file")
         return 1
-    metrics = evaluate_committed_likes(list(read_influencers(path)), args.models_dir)
-    _print_metrics(metrics, args.json, f"committed likes models on {path} (every row treated as unseen)")
+    accounts = [account for path in paths for account in read_any(path)]
+    # Posts with photos are judged as served: the photo's concepts from the project's own detectors.
+    analyse = PhotoAnalyzer(args.models_dir).analyse if photo_paths(accounts) else None
+    metrics = evaluate_committed_likes(accounts, args.models_dir, analyse)
+    shown = ", ".join(str(p) for p in paths)
+    _print_metrics(metrics, args.json, f"committed likes models on {shown} (every row treated as unseen)")
     return 0
 
 

@@ -70,7 +70,7 @@ def test_load_gets_every_chat_answered_through_the_local_bot_api(warm_folder: Pa
 
 def test_training_times_each_step_into_a_copy_of_the_models(tmp_path: Path) -> None:
     influencers = write_influencers(synthetic_accounts(30, seed=3), tmp_path / "tiny.jsonl")
-    result = training.measure(influencers, photos=None, data=None)
+    result = training.measure([influencers], photos=None, data=None)
     assert result["steps"]["likes"]["seconds"] > 0
     assert result["steps"]["appeal"]["seconds"] is None  # skipped: no photos given
     assert {"likes", "likes_q10", "likes_q90"} <= set(result["models_written"])

@@ -64,3 +64,19 @@ def test_import_loads_accounts_into_the_store(tmp_path):
     store = Store.open(db, tmp_path / "images")
     assert store.accounts.get("demo_creator").account.followers == 5200
     store.close()
+
+
+def test_import_loads_an_influencers_2019_file_with_exact_times(tmp_path):
+    from tests.likes_data import synthetic_accounts_2019, write_influencers_2019
+
+    data = write_influencers_2019(synthetic_accounts_2019(3, seed=5), tmp_path / "influencers-2019.jsonl")
+    db = tmp_path / "db.sqlite3"
+    result = run_cli("import", str(data), env={"LIKEPREDICT_DB": str(db), "LIKEPREDICT_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "imported 3 accounts and 36 posts" in result.stdout
+    from store import Store
+
+    store = Store.open(db, tmp_path / "images")
+    posts = store.accounts.get("acct0").account.posts
+    store.close()
+    assert any(p.taken_at.minute != 0 for p in posts)  # the exact time, not the day

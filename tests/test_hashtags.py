@@ -91,7 +91,7 @@ def test_similarity_weights_count_from_the_typical_stored_photo_up():
     weights = similarity_weights(cosines)
     assert weights[:6] == pytest.approx([0.0] * 6) and weights[-1] == pytest.approx(1.0)
     assert weights[8] == pytest.approx(0.5)
-    assert similarity_weights(np.array([0.5, -0.2])) == pytest.approx([0.5, 0.0])  # too few for a median
+    assert similarity_weights(np.array([0.5, -0.2])) == pytest.approx([0.5, 0.0])  # too few for a quartile
 
 
 def test_posts_of_accounts_without_engagement_are_ignored_and_no_evidence_scores_zero():

@@ -14,8 +14,10 @@ from inference.likes_features import (
     LIKES_FEATURE_NAMES,
     PostFacts,
     TagPopularity,
+    at_times,
     fit_tag_popularity,
     likes_features,
+    photo_blind,
 )
 from tests.likes_data import FETCHED_AT, synthetic_account
 
@@ -101,3 +103,63 @@ def test_an_account_without_posts_gives_a_row_with_no_history():
     row = _row(account, PostFacts(FETCHED_AT))
     assert row.n_previous == 0 and row.baseline_median == 0
     assert np.all(np.isfinite(row.features))
+
+
+def _value(row, name):
+    return float(row.features[LIKES_FEATURE_NAMES.index(name)])
+
+
+def _timed_account(hour: int):
+    account = _account()
+    posts = tuple(replace(p, taken_at=p.taken_at.replace(hour=hour, minute=0)) for p in account.posts)
+    return replace(account, posts=posts)
+
+
+def test_the_hour_is_compared_with_the_accounts_usual_posting_hour():
+    account = _timed_account(20)
+    at = FETCHED_AT.replace(hour=8)
+    row = _row(account, PostFacts(at))
+    assert _value(row, "hour") == 8
+    assert _value(row, "hours_from_usual") == pytest.approx(12.0, abs=0.01)
+    assert _value(row, "usual_hour_share") == 0.0
+    assert _value(_row(account, PostFacts(FETCHED_AT.replace(hour=21))), "usual_hour_share") == 1.0
+
+
+def test_a_day_only_post_has_its_hour_features_unknown_but_keeps_its_weekday():
+    row = _row(_timed_account(20), PostFacts(FETCHED_AT, time_known=False))
+    assert _value(row, "time_known") == 0 and _value(row, "hour") == -1 and _value(row, "hours_from_usual") == -1
+    assert _value(row, "weekday") == FETCHED_AT.weekday()
+
+
+def test_concepts_are_shown_not_shown_or_unknown_and_photo_blind_makes_them_unknown():
+    account = _account()
+    shown = _row(account, PostFacts(FETCHED_AT, concepts=frozenset({"people"})))
+    assert _value(shown, "concept_people") == 1 and _value(shown, "concept_food") == 0
+    assert _value(shown, "concepts_known") == 1
+    unknown = _row(account, PostFacts(FETCHED_AT))
+    assert _value(unknown, "concept_people") == -1 and _value(unknown, "concepts_known") == 0
+    np.testing.assert_array_equal(photo_blind(shown.features), unknown.features)
+
+
+def test_a_prediction_is_for_settled_likes_and_a_training_row_for_the_age_they_were_counted_at():
+    account = _account()
+    assert _value(_row(account, PostFacts(FETCHED_AT)), "log_age_days") == pytest.approx(math.log1p(30), abs=1e-5)
+    young = _row(account, PostFacts(FETCHED_AT, age_days=1.5))
+    assert _value(young, "log_age_days") == pytest.approx(math.log1p(1.5), abs=1e-5)
+
+
+def test_comments_per_like_come_from_the_accounts_previous_posts():
+    account = _account()
+    with_comments = replace(account, posts=tuple(replace(p, comments=p.likes // 10) for p in account.posts))
+    row = _row(with_comments, PostFacts(FETCHED_AT))
+    assert _value(row, "comments_known") == 1
+    assert _value(row, "log_comments_per_like") == pytest.approx(math.log(0.1), abs=0.05)
+    assert _value(_row(account, PostFacts(FETCHED_AT)), "comments_known") == 0
+
+
+def test_moving_a_row_to_other_times_changes_only_its_time_features():
+    account = _timed_account(20)
+    row = _row(account, PostFacts(FETCHED_AT.replace(hour=20)))
+    [moved] = at_times(row, [FETCHED_AT.replace(hour=8)])
+    changed = {LIKES_FEATURE_NAMES[i] for i in np.flatnonzero(moved != row.features)}
+    assert changed == {"hour", "hours_from_usual", "usual_hour_share"}

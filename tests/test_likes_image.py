@@ -10,7 +10,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from inference.likes_features import IMAGE_LIKES_FEATURE_NAMES, PHOTO_TRAITS, TagPopularity, photo_vs_recent
+from inference.likes_features import TagPopularity
+from inference.likes_image_features import IMAGE_LIKES_FEATURE_NAMES, PHOTO_TRAITS, photo_vs_recent
 from models.training.image_likes import (
     export_image_likes,
     fit_image_likes,

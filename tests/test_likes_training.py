@@ -1,4 +1,4 @@
-"""Training the likes model: split by account, the past only, beats the baseline on planted data, ONNX parity."""
+"""Training the likes model: split by account across years, the past only, planted effects found, ONNX parity."""
 
 from __future__ import annotations
 
@@ -9,70 +9,100 @@ import onnxruntime as ort
 import pytest
 
 from inference.card import CARD_JSON, MODELS_DIR, sha256_of
-from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, TagPopularity
-from models.training.likes import (
+from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, TagPopularity, photo_blind
+from models.training.likes import export_gbr, fit_likes_models, range_widening
+from models.training.likes_data import SourcedAccount, build_dataset, split_accounts, training_dataset
+from models.training.likes_effects import concept_effects, time_effect
+from models.training.likes_metrics import (
     baseline_metrics,
-    build_dataset,
-    export_gbr,
-    fit_likes_models,
     likes_metrics,
     model_metrics,
-    ordered_range,
-    split_accounts,
-    training_dataset,
+    pairwise_within_account,
+    widen,
 )
-from tests.likes_data import synthetic_accounts
+from tests.likes_data import PEOPLE_BOOST, synthetic_accounts, synthetic_accounts_2019
 
 SEED = 3
 
 
+def _both_years(n: int, seed: int = SEED) -> list[SourcedAccount]:
+    return [SourcedAccount(a, "2017") for a in synthetic_accounts(n, seed)] + [
+        SourcedAccount(a, "2019") for a in synthetic_accounts_2019(n, seed)
+    ]
+
+
 @pytest.fixture(scope="module")
 def trained():
-    accounts = synthetic_accounts(40, seed=SEED)
-    train_accounts, test_accounts = split_accounts(accounts, SEED)
-    train, popularity = training_dataset(train_accounts, folds=3, seed=SEED)
-    test = build_dataset(test_accounts, lambda i: popularity)
-    models = fit_likes_models(train, {"loss": "huber", "max_depth": 2}, SEED)
-    return train_accounts, test_accounts, train, test, popularity, models
+    train_accounts, test_accounts = split_accounts(_both_years(40), SEED)
+    train, popularity, folds = training_dataset(train_accounts, folds=3, seed=SEED)
+    test = build_dataset(test_accounts, lambda i: popularity, keep_rows=True)
+    models = fit_likes_models(train, SEED)
+    return train, test, folds, popularity, models
 
 
-def test_split_is_by_whole_account_and_repeatable():
-    accounts = synthetic_accounts(20)
-    train, test = split_accounts(accounts, SEED)
-    assert {a.handle for a in train}.isdisjoint({a.handle for a in test})
-    assert len(test) == 4 and len(train) == 16
-    again = split_accounts(accounts, SEED)
-    assert [a.handle for a in again[1]] == [a.handle for a in test]
+def test_an_account_in_both_years_is_on_one_side_of_the_split_only():
+    train, test = split_accounts(_both_years(20), SEED)
+    assert {a.account.handle for a in train}.isdisjoint({a.account.handle for a in test})
+    assert len({a.account.handle for a in test}) == 4
+    assert sorted(a.source for a in test) == ["2017"] * 4 + ["2019"] * 4
+    again = split_accounts(_both_years(20), SEED)
+    assert [a.account.handle for a in again[1]] == [a.account.handle for a in test]
 
 
 def test_every_post_with_three_previous_posts_is_one_row():
-    accounts = synthetic_accounts(3)
+    accounts = [SourcedAccount(a, "2017") for a in synthetic_accounts(3)]
     data = build_dataset(accounts, lambda i: TagPopularity.empty())
-    assert len(data) == sum(len(a.posts) - 3 for a in accounts)
+    assert len(data) == sum(len(a.account.posts) - 3 for a in accounts)
     assert data.features.shape == (len(data), len(LIKES_FEATURE_NAMES))
 
 
 def test_training_rows_score_tags_without_their_own_account(trained):
-    train_accounts, _, train, _, popularity, _ = trained
-    # the planted tag is learned from the training accounts
+    train, _, _, popularity, _ = trained
     assert popularity.scores["goldenhour"] > 0.1
-    assert popularity.accounts == len(train_accounts)
     column = LIKES_FEATURE_NAMES.index("tag_popularity_max")
     # out-of-fold tables differ from the full one, so training rows do not all carry the full table's score
     assert len(np.unique(np.round(train.features[:, column], 6))) > 2
 
 
-def test_gbr_beats_the_median_baseline_on_planted_effects(trained):
-    *_, test, _, models = trained
-    gbr = model_metrics(
-        test,
-        models.centre.predict(test.features),
-        models.low.predict(test.features),
-        models.high.predict(test.features),
+def test_model_beats_the_median_baseline_on_planted_effects_in_each_year(trained):
+    _, test, _, _, models = trained
+    for year in ("2017", "2019"):
+        part = test.subset(test.sources == year)
+        low, centre, high = models.predict(part.features)
+        assert model_metrics(part, centre, low, high)["mae_log"] < 0.8 * baseline_metrics(part)["mae_log"]
+
+
+def test_the_range_widening_is_chosen_on_training_folds_to_cover_80_percent(trained):
+    train, _, folds, _, _ = trained
+    factor, cv = range_widening(train, folds, SEED, log=lambda line: None)
+    assert 0.8 <= factor <= 2.0
+    assert {"2017", "2019"} <= set(cv)
+
+
+def test_the_planted_people_effect_is_found_within_accounts_and_holds_out(trained):
+    train, test, *_ = trained
+    effects = concept_effects(train.subset(train.sources == "2019"), test.subset(test.sources == "2019"), SEED)
+    people = effects["people"]
+    # log1p compresses the ratio of small like counts, so the estimate sits a little below the planted boost
+    assert 0.5 * (PEOPLE_BOOST - 1) < people["low"] <= people["change"] <= people["high"] < PEOPLE_BOOST - 1 + 0.1
+    assert people["supported"] is True
+    assert not effects.get("text", {}).get("supported", False)  # nothing planted, nothing claimed
+
+
+def test_the_photo_aware_model_orders_an_accounts_posts_better_than_photo_blind(trained):
+    _, test, _, _, models = trained
+    part = test.subset(test.sources == "2019")
+    aware = models.centre.predict(part.features)
+    blind = models.centre.predict(photo_blind(part.features))
+    assert pairwise_within_account(part.groups, part.likes, aware) > pairwise_within_account(
+        part.groups, part.likes, blind
     )
-    baseline = baseline_metrics(test)
-    assert gbr["mae_log"] < 0.8 * baseline["mae_log"]
-    assert gbr["within_20pct"] > baseline["within_20pct"]
+
+
+def test_posts_at_times_the_model_rates_higher_get_more_likes_on_planted_evenings(trained):
+    _, test, _, _, models = trained
+    effect = time_effect(test.subset(test.sources == "2019"), models.centre.predict, SEED)
+    assert effect["change"] > 0 and effect["low"] <= effect["change"] <= effect["high"]
 
 
 def test_metrics_match_a_hand_computed_example():
@@ -84,13 +114,26 @@ def test_metrics_match_a_hand_computed_example():
     assert metrics["mae_log"] == pytest.approx((abs(np.log(111 / 101)) + abs(np.log(101 / 201))) / 2, abs=1e-4)
 
 
-def test_crossing_quantiles_are_sorted():
-    low, centre, high = ordered_range(np.array([0.5, -0.2]), np.array([0.1, 0.0]), np.array([-0.3, 0.2]))
-    assert low.tolist() == [-0.3, -0.2] and centre.tolist() == [0.1, 0.0] and high.tolist() == [0.5, 0.2]
+def test_pairwise_order_counts_pairs_within_an_account_only():
+    groups = np.array([0, 0, 1, 1])
+    actual = np.array([1.0, 2.0, 10.0, 20.0])
+    # right within account 0, wrong within account 1; the cross-account order is irrelevant
+    assert pairwise_within_account(groups, actual, np.array([5.0, 6.0, 2.0, 1.0])) == 0.5
+
+
+def test_crossing_quantiles_keep_the_centre_and_the_range_widens_about_it():
+    low, centre, high = widen(np.array([0.5, -0.2]), np.array([0.1, 0.0]), np.array([-0.3, 0.3]), 1.0)
+    np.testing.assert_allclose(low, [-0.3, -0.2])
+    np.testing.assert_allclose(high, [0.5, 0.3])
+    assert centre.tolist() == [0.1, 0.0]
+    low, centre, high = widen(np.array([0.2]), np.array([0.0]), np.array([0.4]), 1.0)  # both above the centre
+    np.testing.assert_allclose([low[0], high[0]], [0.0, 0.4])
+    low, centre, high = widen(np.array([-1.0]), np.array([0.0]), np.array([2.0]), 1.5)
+    np.testing.assert_allclose([low[0], centre[0], high[0]], [-1.5, 0.0, 3.0])
 
 
 def test_onnx_export_matches_scikit_learn_on_held_out_rows(trained, tmp_path):
-    *_, test, _, models = trained
+    _, test, _, _, models = trained
     for model in (models.centre, models.low, models.high):
         path = export_gbr(model, tmp_path / "model.onnx")
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -106,3 +149,12 @@ def test_committed_likes_models_match_the_feature_schema():
         assert sha256_of(MODELS_DIR / entry["file"]) == entry["sha256"]
         session = ort.InferenceSession(str(MODELS_DIR / entry["file"]), providers=["CPUExecutionProvider"])
         assert session.get_inputs()[0].shape[1] == len(LIKES_FEATURE_NAMES)
+
+
+def test_committed_card_gives_each_concept_and_the_time_effect_an_interval():
+    entry = json.loads(CARD_JSON.read_text())["models"]["likes"]
+    assert entry["concept_effects"]
+    for effect in entry["concept_effects"].values():
+        assert effect["low"] <= effect["change"] <= effect["high"]
+    timing = entry["time_effect"]
+    assert timing["low"] <= timing["change"] <= timing["high"]

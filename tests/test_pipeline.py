@@ -9,15 +9,19 @@ import pytest
 from inference.card import load_card, sha256_of, update_card
 from inference.likes_features import LIKES_FEATURE_NAMES
 from likepredict.cli import main
-from models.training.likes import evaluate_committed_likes
+from models.training.likes_evaluate import evaluate_committed_likes
 from models.training.pipeline import TrainingInputs, run_pipeline
-from scraping.datasets import read_influencers
-from tests.likes_data import synthetic_accounts, write_influencers
+from scraping.datasets import read_any, read_influencers
+from tests.likes_data import synthetic_accounts, synthetic_accounts_2019, write_influencers, write_influencers_2019
 
 
 @pytest.fixture(scope="module")
 def influencers(tmp_path_factory):
-    return write_influencers(synthetic_accounts(30, seed=11), tmp_path_factory.mktemp("data") / "tiny.jsonl")
+    folder = tmp_path_factory.mktemp("data")
+    return (
+        write_influencers(synthetic_accounts(30, seed=11), folder / "tiny-2017.jsonl"),
+        write_influencers_2019(synthetic_accounts_2019(30, seed=11), folder / "tiny-2019.jsonl"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +48,21 @@ def test_pipeline_writes_each_likes_model_with_its_sha256_and_schema(trained_dir
     assert "likes" in (models_dir / "MODEL_CARD.md").read_text()
 
 
-def test_card_reports_the_model_and_the_baseline_on_held_out_accounts(trained_dir):
-    metrics = load_card(trained_dir[0] / "card.json")["models"]["likes"]["metrics"]
-    for prefix in ("gbr", "mlp", "baseline"):
-        assert {f"{prefix}_mdape", f"{prefix}_mae_log", f"{prefix}_within_20pct", f"{prefix}_within_30_likes"} <= set(
-            metrics
+def test_card_reports_the_model_and_the_baseline_on_held_out_accounts_of_each_year(trained_dir):
+    entry = load_card(trained_dir[0] / "card.json")["models"]["likes"]
+    assert set(entry["metrics"]) == {"tiny-2017.jsonl", "tiny-2019.jsonl"}
+    for metrics in entry["metrics"].values():
+        for prefix in ("model", "baseline"):
+            assert {f"{prefix}_mdape", f"{prefix}_mae_log", f"{prefix}_within_20pct", f"{prefix}_coverage_80"} <= set(
+                metrics
+            )
+        assert metrics["mdape_vs_baseline"] == pytest.approx(
+            metrics["model_mdape"] / metrics["baseline_mdape"], abs=1e-4
         )
-    assert "gbr_coverage_80" in metrics and "baseline_coverage_80" in metrics
+    assert "model_pairwise_within_account" in entry["metrics"]["tiny-2019.jsonl"]
+    [transfer] = entry["transfer"]
+    assert (transfer["trained_on"], transfer["evaluated_on"]) == ("tiny-2017.jsonl", "tiny-2019.jsonl")
+    assert entry["range_widening"] > 0 and entry["time_effect"]["posts"] > 0
 
 
 def test_steps_without_data_are_skipped_with_a_line_and_keep_their_entries(trained_dir):
@@ -60,20 +72,47 @@ def test_steps_without_data_are_skipped_with_a_line_and_keep_their_entries(train
     assert "encoder" in load_card(models_dir / "card.json")["models"]
 
 
-def test_a_rerun_reproduces_the_same_metrics(trained_dir, influencers, tmp_path):
-    first = load_card(trained_dir[0] / "card.json")["models"]["likes"]["metrics"]
+def test_a_rerun_reproduces_the_models_and_the_card_byte_for_byte(trained_dir, influencers, tmp_path):
+    models_dir, _ = trained_dir
+    # the same card to start from: the likes step rewrites its own entries, which must come out identical
+    (tmp_path / "card.json").write_bytes((models_dir / "card.json").read_bytes())
     run_pipeline(TrainingInputs(influencers=influencers), tmp_path, seed=7, log=lambda line: None)
-    assert load_card(tmp_path / "card.json")["models"]["likes"]["metrics"] == first
+    for name in ("likes.onnx", "likes_q10.onnx", "likes_q90.onnx", "tag_popularity.json", "card.json", "MODEL_CARD.md"):
+        assert (tmp_path / name).read_bytes() == (models_dir / name).read_bytes(), name
 
 
 def test_evaluate_likes_reports_model_and_baseline_as_json(trained_dir, influencers, capsys):
     models_dir, _ = trained_dir
-    code = main(["evaluate", "likes", "--influencers", str(influencers), "--json", "--models-dir", str(models_dir)])
+    old = influencers[0]
+    code = main(["evaluate", "likes", "--influencers", str(old), "--json", "--models-dir", str(models_dir)])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["rows"] == sum(len(a.posts) - 3 for a in read_influencers(influencers))
-    assert {"model_mae_log", "baseline_mae_log", "model_coverage_80", "baseline_within_30_likes"} <= set(result)
-    assert result == evaluate_committed_likes(list(read_influencers(influencers)), models_dir)
+    assert result["rows"] == sum(len(a.posts) - 3 for a in read_influencers(old))
+    assert {"model_mdape", "baseline_mdape", "model_coverage_80", "baseline_within_30_likes"} <= set(result)
+    assert result == evaluate_committed_likes(list(read_influencers(old)), models_dir)
+
+
+def test_evaluate_likes_on_the_2019_format_adds_the_pairwise_order_with_and_without_the_photo(
+    trained_dir, influencers, capsys
+):
+    models_dir, _ = trained_dir
+    code = main(["evaluate", "likes", "--data", str(influencers[1]), "--json", "--models-dir", str(models_dir)])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 0.5 < result["model_pairwise_within_account"] <= 1
+    assert result["photo_blind_pairwise_within_account"] < result["model_pairwise_within_account"]
+
+
+def test_evaluate_likes_takes_what_import_reads_and_judges_photos_by_their_detected_concepts(tmp_path, capsys):
+    from core.paths import DEMO_DATA
+
+    code = main(["evaluate", "likes", "--data", str(DEMO_DATA), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    accounts = list(read_any(DEMO_DATA))
+    assert result["photos_analysed"] == sum(p.image_path is not None for a in accounts for p in a.posts)
+    assert {"model_mdape", "baseline_mdape", "model_coverage_80"} <= set(result)
+    assert {"model_pairwise_within_account", "photo_blind_pairwise_within_account"} <= set(result)
 
 
 def test_train_refuses_a_missing_data_path(tmp_path, capsys):

@@ -13,7 +13,7 @@ import pytest
 from core.paths import DEMO_DATA, DEMO_HANDLE
 from core.records import Post
 from inference.card import MODELS_DIR
-from inference.likes_features import PHOTO_TRAITS
+from inference.likes_image_features import PHOTO_TRAITS
 from inference.onnx_model import ModelMismatchError
 from inference.predictor import Predictor
 from scraping.datasets import read_accounts_jsonl
@@ -144,3 +144,42 @@ def test_photo_effect_is_not_applied_on_an_appeal_scale_it_was_not_trained_with(
     )
     assert not prediction.photo_effect_modelled
     assert "appeal model changed" in prediction.note
+
+
+@dataclass(frozen=True)
+class WithConcepts:
+    """An analysed photo as the concept detectors describe it."""
+
+    appeal: float
+    concepts: frozenset[str]
+    width: int = 1080
+    height: int = 1350
+
+
+def test_the_photos_concepts_move_its_prediction_and_photo_blind_leaves_them_out(predictor):
+    account = _account_with_likes(5000, [100, 120, 90, 110, 130, 100, 95])
+    text, people = WithConcepts(50.0, frozenset({"text"})), WithConcepts(50.0, frozenset({"people", "closeup"}))
+    shows_text, shows_people = predictor.predict(account, [text, people], at=AT)
+    assert shows_text.photo_blind_likes == pytest.approx(shows_people.photo_blind_likes)
+    # the model weighs concepts together with everything else, so only the change is certain, not its sign
+    assert shows_text.likes != pytest.approx(shows_people.likes, rel=1e-4)
+    assert shows_text.photo_effect_modelled and shows_people.photo_effect_modelled
+
+
+def test_only_supported_effects_of_concepts_the_photo_shows_are_named(predictor):
+    account = _account_with_likes(5000, [100, 120, 90, 110, 130, 100, 95])
+    everything = frozenset(predictor.concept_effects)
+    [prediction] = predictor.predict(account, [WithConcepts(50.0, everything)], at=AT)
+    supported = {name for name, effect in predictor.concept_effects.items() if effect.supported}
+    assert {effect.concept for effect in prediction.photo_effects} == supported
+    for effect in prediction.photo_effects:
+        assert effect.low <= effect.change <= effect.high
+    [nothing] = predictor.predict(account, [WithConcepts(50.0, frozenset())], at=AT)
+    assert nothing.photo_effects == ()
+
+
+def test_a_photo_without_detected_concepts_is_predicted_photo_blind(predictor):
+    account = _account_with_likes(5000, [100, 120, 90, 110, 130])
+    [prediction] = predictor.predict(account, [Analysed(70.0)], at=AT, account_photos=[Analysed(50.0)] * 5)
+    assert prediction.photo_blind_likes == pytest.approx(prediction.likes)
+    assert prediction.photo_effects == ()

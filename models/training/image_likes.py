@@ -20,20 +20,18 @@ from sklearn.preprocessing import StandardScaler
 
 from core.records import Account
 from inference.card import load_card, model_entry
-from inference.likes_features import (
+from inference.likes_features import MIN_PREVIOUS_POSTS, PostFacts, TagPopularity, is_settled, likes_features
+from inference.likes_image_features import (
     IMAGE_LIKES_FEATURE_NAMES,
     IMAGE_LIKES_FEATURES_VERSION,
-    MIN_PREVIOUS_POSTS,
     MIN_REFERENCE_PHOTOS,
     AnalysedPhoto,
-    PostFacts,
-    TagPopularity,
-    is_settled,
-    likes_features,
     photo_vs_recent,
 )
 from inference.onnx_model import OnnxModel
-from models.training.likes import Log, clean_accounts, likes_metrics
+from models.training.likes import Log
+from models.training.likes_data import clean_account
+from models.training.likes_metrics import likes_metrics
 
 RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 REFERENCE_PHOTOS = 20
@@ -145,7 +143,7 @@ def train_image_likes(
     likes_model = OnnxModel("likes", models_dir, card=card)
     tag_entry = likes_model.entry["tag_popularity"]
     popularity = TagPopularity.load(models_dir / tag_entry["file"], tag_entry["sha256"])
-    accounts = clean_accounts(accounts)
+    accounts = [clean_account(a) for a in accounts]
     paths = sorted({p.image_path for a in accounts for p in a.posts if p.image_path and Path(p.image_path).is_file()})
     if not paths:
         log(f"image-aware likes: skipped, {data_name} has no photos")

@@ -29,9 +29,12 @@ STEP_NAMES = ("likes", "appeal", "similarity", "image-likes", "hashtags", "conce
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
-def default_influencers() -> Path | None:
-    path = SHARED_DATA / "influencers-2017.jsonl"
-    return path if path.is_file() else None
+INFLUENCERS_FILES = ("influencers-2017.jsonl", "influencers-2019.jsonl")
+
+
+def default_influencers() -> tuple[Path, ...]:
+    """Both years' shared files, those present."""
+    return tuple(path for name in INFLUENCERS_FILES if (path := SHARED_DATA / name).is_file())
 
 
 def default_photos() -> Path | None:
@@ -41,7 +44,7 @@ def default_photos() -> Path | None:
 
 @dataclass(frozen=True)
 class TrainingInputs:
-    influencers: Path | None = None
+    influencers: tuple[Path, ...] = ()  # influencers files of either year, trained on together
     photos: Path | None = None
     data: Path | None = None
 
@@ -57,8 +60,8 @@ def run_pipeline(
     models_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     card: dict[str, Any] = {}
-    steps: list[tuple[str, Path | None, Callable[[Path], Any]]] = [
-        ("likes", inputs.influencers, lambda path: likes_step(path, models_dir, seed, log)),
+    steps: list[tuple[str, Any, Callable[[Any], Any]]] = [
+        ("likes", inputs.influencers or None, lambda paths: likes_step(paths, models_dir, seed, log)),
         ("appeal", inputs.photos, lambda path: image_step("appeal", "train_appeal", path, models_dir, seed, log)),
         (
             "similarity",
@@ -75,7 +78,8 @@ def run_pipeline(
         if path is None:
             log(f"[{name}] skipped: no data given (its card entries are kept)")
             continue
-        log(f"[{name}] training on {path}")
+        shown = ", ".join(str(p) for p in path) if isinstance(path, tuple) else path
+        log(f"[{name}] training on {shown}")
         step_started, step_cpu = time.monotonic(), time.process_time()
         card = step(path) or card
         # CPU time too: on a shared machine the wall time says more about the neighbours than the step.
@@ -84,9 +88,9 @@ def run_pipeline(
     return card
 
 
-def likes_step(path: Path, models_dir: Path, seed: int, log: Log) -> dict[str, Any]:
-    accounts = list(read_influencers(path))
-    entries, report = train_likes(accounts, models_dir, seed, data_name=path.name, log=log)
+def likes_step(paths: Sequence[Path], models_dir: Path, seed: int, log: Log) -> dict[str, Any]:
+    years = [list(read_influencers(path)) for path in paths]
+    entries, report = train_likes(years, models_dir, seed, data_names=[p.name for p in paths], log=log)
     return update_card(entries, models_dir, report)
 
 

@@ -1,0 +1,89 @@
+"""When to post: within the next 7 days, on the hour; the account's habit unless the learned time effect held out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from core.records import Account, Post
+from inference.best_time import best_time, candidate_hours
+from inference.card import MODELS_DIR
+from inference.likes_features import LikesRow, PostFacts, TagPopularity, likes_features
+from inference.predictor import Predictor
+
+NOW = datetime(2019, 4, 10, 9, 30, tzinfo=UTC)
+
+
+def _evening_poster(hour: int = 19, time_known: bool = True) -> Account:
+    posts = tuple(
+        Post(
+            f"p{i}",
+            (NOW - timedelta(days=2 + 2 * i)).replace(hour=hour, minute=5),
+            likes=100 + i,
+            time_known=time_known,
+        )
+        for i in range(10)
+    )
+    return Account("evening", 5000, 300, 200, posts, fetched_at=NOW)
+
+
+@dataclass
+class PrefersHour:
+    """A stand-in rater whose model likes one hour of the day best."""
+
+    hour: int
+    supported: bool
+
+    @property
+    def time_effect(self) -> dict[str, object]:
+        return {"change": 0.04, "low": 0.01, "high": 0.08, "supported": self.supported}
+
+    def row(self, account: Account, at: datetime) -> LikesRow:
+        return likes_features(
+            account.posts,
+            account.followers,
+            account.following,
+            account.posts_count,
+            PostFacts(at),
+            TagPopularity.empty(),
+        )
+
+    def rate_times(self, row: LikesRow, times: Sequence[datetime]) -> np.ndarray:
+        return np.array([0.1 if t.hour == self.hour else 0.0 for t in times])
+
+
+def test_candidates_are_the_whole_hours_of_the_next_seven_days():
+    hours = candidate_hours(NOW)
+    assert hours[0] == datetime(2019, 4, 10, 10, tzinfo=UTC) and len(hours) == 168
+    assert all(t.minute == 0 and NOW < t <= NOW + timedelta(days=7) for t in hours)
+
+
+def test_without_a_supported_time_effect_the_best_time_is_the_accounts_habit():
+    best = best_time(_evening_poster(19), NOW, PrefersHour(hour=7, supported=False))
+    assert best is not None and best.basis == "habit"
+    assert abs(best.at.hour - 19) <= 1 and NOW < best.at <= NOW + timedelta(days=7)
+    assert best.change == 0.0 and best.low <= 0.0 <= best.high
+
+
+def test_with_a_supported_time_effect_the_model_picks_the_hour_it_rates_highest():
+    best = best_time(_evening_poster(19), NOW, PrefersHour(hour=7, supported=True))
+    assert best is not None and best.basis == "model" and best.at.hour == 7
+    assert best.change == pytest.approx(np.expm1(0.1 - 0.0))
+    assert (best.low, best.high) == (0.01, 0.08)
+
+
+def test_an_account_without_exact_posting_times_gets_no_best_time():
+    assert best_time(_evening_poster(time_known=False), NOW, PrefersHour(7, supported=True)) is None
+
+
+def test_the_committed_predictor_names_an_hour_with_an_interval_for_a_real_account():
+    predictor = Predictor(MODELS_DIR)
+    best = best_time(replace(_evening_poster(20), fetched_at=NOW), NOW, predictor)
+    assert best is not None
+    assert best.basis == ("model" if predictor.time_effect["supported"] else "habit")
+    assert best.low < best.high
+    assert best.at.tzinfo is UTC and NOW < best.at <= NOW + timedelta(days=7)
