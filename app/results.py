@@ -10,7 +10,7 @@ from app.timezones import ChatZone
 from core.account_stats import AccountStats
 from core.records import Account, CachedAccount, Draft, Prediction
 from inference.hashtags import HashtagAdvice
-from inference.predictor import LikesPrediction
+from inference.predictor import ConceptEffect, LikesPrediction
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class PhotoAdvice:
     hashtags: HashtagAdvice
     prediction_id: int
     when: PostingTime | None = None
+    # The photo's supported concept effects whose detection is reliable enough to name (inference.concepts).
+    effects: tuple[ConceptEffect, ...] = ()
 
 
 @dataclass(frozen=True)

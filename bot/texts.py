@@ -151,6 +151,7 @@ def photo_advice(advice: PhotoAdvice) -> str:
         lines.append(f"Photo appeal: {p.appeal:.0f}/100.")
     if p.note:
         lines.append(f"<i>{e(p.note)}</i>")
+    lines += [effect_sentence(f.concept, f.change, f.low, f.high) for f in advice.effects]
     if advice.when is not None:
         lines += posting_time_lines(advice.when)
     lines += ["", *hashtag_lines(advice.hashtags, SHOWN_TAGS_IN_ANSWER)]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from app.errors import BadTimezone
 from app.results import CarouselAdvice, PostingTime, RankedDraft
-from app.service import largest_album
+from app.service import Service, largest_album
 from app.services import open_services
 from app.timezones import ChatZone, chat_zone, parse_zone
 from bot import texts
@@ -117,6 +119,19 @@ def test_the_carousel_line_says_which_to_post():
     assert "About the same" in same
 
 
+@asynccontextmanager
+async def demo_service(tmp_path: Path) -> AsyncIterator[Service]:
+    """The real service over the demo data, with the chat's account set to the demo account."""
+    settings = Settings(db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo"))
+    warm_database(settings)
+    service = await open_services(settings)
+    try:
+        await service.set_handle(CHAT, DEMO_HANDLE)
+        yield service
+    finally:
+        await service.aclose()
+
+
 # ---- albums as one carousel post --------------------------------------------------------------------
 
 
@@ -129,18 +144,12 @@ def test_the_largest_album_of_two_or_more_is_the_carousel():
 
 
 async def test_best_on_an_album_also_predicts_it_as_one_carousel(tmp_path: Path) -> None:
-    settings = Settings(db_path=tmp_path / "db.sqlite3", data_dir=tmp_path / "data", source=SourceSetting("demo"))
-    warm_database(settings)
-    service = await open_services(settings)
-    try:
-        await service.set_handle(CHAT, DEMO_HANDLE)
+    async with demo_service(tmp_path) as service:
         await service.add_photo(CHAT, "alone", SAMPLES[0].read_bytes())
         assert (await service.rank_drafts(CHAT)).carousel is None
         for path in SAMPLES[1:]:
             await service.add_photo(CHAT, path.name, path.read_bytes(), media_group_id="album-1")
         ranking = await service.rank_drafts(CHAT)
-    finally:
-        await service.aclose()
     carousel = ranking.carousel
     assert carousel is not None and carousel.slides == len(SAMPLES) - 1
     album = [r for r in ranking.drafts if r.draft.media_group_id == "album-1"]
@@ -157,3 +166,20 @@ async def test_the_best_answer_to_an_album_says_carousel_or_single(tmp_path: Pat
         _, picture = await say(server, "/best", n=2)
     assert "As one carousel of 2" in picture.plain_text and "the best single photo (#" in picture.plain_text
     assert len(picture.plain_text) <= 1024  # a photo's caption
+
+
+async def test_a_photo_answer_names_the_best_time_and_only_reliable_supported_effects(tmp_path: Path) -> None:
+    async with demo_service(tmp_path) as service:
+        await service.set_timezone(CHAT, "Asia/Tokyo")
+        draft = await service.add_photo(CHAT, "p", SAMPLES[0].read_bytes())
+        started = datetime.now(UTC)
+        advice = await service.advise_draft(CHAT, draft.id)
+        named = service.analyzer.concepts.named
+    when = advice.when
+    assert when is not None and when.zone == ChatZone("Asia/Tokyo")
+    assert started < when.at <= started + timedelta(days=7) and when.at.minute == 0
+    assert all(f.supported and f.concept in named for f in advice.effects)
+    text = texts.plain(texts.photo_advice(advice))
+    assert "Best time to post in the next 7 days" in text and "Asia/Tokyo" in text
+    for effect in advice.effects:
+        assert texts.effect_sentence(effect.concept, effect.change, effect.low, effect.high) in text
