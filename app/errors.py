@@ -42,3 +42,11 @@ class BadLikes(LikepredictError):
     def __init__(self, text: str) -> None:
         super().__init__(f"not a number of likes ({len(text)} characters)")
         self.text = text
+
+
+class BadTimezone(LikepredictError):
+    """/timezone was given something that is not an IANA time zone name ("Europe/Berlin")."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"not a time zone ({len(text)} characters)")
+        self.text = text

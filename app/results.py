@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
+from app.timezones import ChatZone
 from core.account_stats import AccountStats
 from core.records import Account, CachedAccount, Draft, Prediction
 from inference.hashtags import HashtagAdvice
-from inference.predictor import LikesPrediction
+from inference.predictor import ConceptEffect, LikesPrediction
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,27 @@ class AccountSummary:
 
 
 @dataclass(frozen=True)
+class PostingTime:
+    """The best time to post in the next 7 days, and the zone to say it in besides UTC."""
+
+    at: datetime  # UTC, on the hour
+    change: float  # expected change in likes against the account's usual time (+0.05 = 5 % more)
+    low: float  # 90 % interval of that change
+    high: float
+    basis: str  # "model" (the learned time effect) or "habit" (the account's own pattern only)
+    zone: ChatZone | None = None
+
+
+@dataclass(frozen=True)
 class PhotoAdvice:
     handle: str
     draft_id: int
     prediction: LikesPrediction
     hashtags: HashtagAdvice
     prediction_id: int
+    when: PostingTime | None = None
+    # The photo's supported concept effects whose detection is reliable enough to name (inference.concepts).
+    effects: tuple[ConceptEffect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,11 +56,28 @@ class RankedDraft:
 
 
 @dataclass(frozen=True)
+class CarouselAdvice:
+    """An album predicted as one carousel post (best cover first), against its best photo posted alone."""
+
+    slides: int
+    cover: Draft
+    carousel: LikesPrediction
+    best_single: RankedDraft
+
+    @property
+    def change(self) -> float:
+        """The carousel's expected likes against the best single photo's (+0.1 = the carousel 10 % more)."""
+        return self.carousel.likes / max(self.best_single.prediction.likes, 1e-9) - 1.0
+
+
+@dataclass(frozen=True)
 class Ranking:
     handle: str
     drafts: list[RankedDraft]  # best first
     winner_hashtags: HashtagAdvice
     prediction_id: int  # the saved prediction for the winner
+    carousel: CarouselAdvice | None = None  # when the drafts include an album
+    when: PostingTime | None = None
 
     @property
     def winner(self) -> RankedDraft:

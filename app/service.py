@@ -13,6 +13,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,16 +25,20 @@ from app.results import (
     ActualResult,
     AlbumStatus,
     BestRequest,
+    CarouselAdvice,
     ChatStats,
     PhotoAdvice,
     PhotoReceived,
+    PostingTime,
     RankedDraft,
     Ranking,
 )
+from app.timezones import ChatZone, chat_zone, parse_zone
 from core.account_stats import account_stats
 from core.records import Account, Draft, Prediction
 from core.settings import Settings
 from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
+from inference.best_time import best_time
 from inference.hashtags import HashtagAdvice, HashtagEngine
 from inference.predictor import LikesPrediction, Predictor
 from scraping.service import AccountService
@@ -43,6 +48,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ANALYSIS_CACHE_SIZE = 256
 LIKES_PATTERN = re.compile(r"^\s*(\d[\d,. ]*)\s*([kKmM]?)\s*$")
+
+
+def largest_album(drafts: list[Draft]) -> list[int] | None:
+    """Positions of the drafts of the largest album (ties: the latest), None without an album of two or more."""
+    albums: dict[str, list[int]] = {}
+    for i, draft in enumerate(drafts):
+        if draft.media_group_id is not None:
+            albums.setdefault(draft.media_group_id, []).append(i)
+    if not albums:
+        return None
+    album = max(albums.values(), key=lambda rows: (len(rows), max(drafts[i].id for i in rows)))
+    return album if len(album) >= 2 else None
 
 
 def parse_likes(text: str) -> int:
@@ -130,15 +147,21 @@ class Service:
 
     # ---- the use cases the bot's handlers call, one per update ---------------------------------------
 
-    async def use_account(self, chat_id: int, text: str) -> AccountChosen:
+    async def use_account(self, chat_id: int, text: str, language: str | None = None) -> AccountChosen:
         """Make `text` this chat's account, and advise on the single photos it sent before naming one."""
         summary = await self.set_handle(chat_id, text)
         waiting = await self.unanswered_drafts(chat_id)
-        advice = [await self.advise_draft(chat_id, d.id) for d in waiting if d.media_group_id is None]
+        advice = [await self.advise_draft(chat_id, d.id, language) for d in waiting if d.media_group_id is None]
         return AccountChosen(summary, advice, sum(1 for d in waiting if d.media_group_id is not None))
 
     async def receive_photo(
-        self, chat_id: int, file_unique_id: str, data: bytes, media_group_id: str | None = None, suffix: str = ".jpg"
+        self,
+        chat_id: int,
+        file_unique_id: str,
+        data: bytes,
+        media_group_id: str | None = None,
+        suffix: str = ".jpg",
+        language: str | None = None,
     ) -> PhotoReceived:
         """Keep the photo as a draft; advise on it at once unless it is part of an album or the chat has no
         account yet (then it waits for one)."""
@@ -147,7 +170,7 @@ class Service:
             return PhotoReceived(draft, None)
         if await self.handle(chat_id) is None:
             return PhotoReceived(draft, None, len(await self.unanswered_drafts(chat_id)))
-        return PhotoReceived(draft, await self.advise_draft(chat_id, draft.id))
+        return PhotoReceived(draft, await self.advise_draft(chat_id, draft.id, language))
 
     async def album_status(self, chat_id: int) -> AlbumStatus:
         return AlbumStatus(await self.count_drafts(chat_id), await self.handle(chat_id) is not None)
@@ -185,6 +208,16 @@ class Service:
             a.handle, a.followers, stats.likes_median, stats.n_posts, cached.fetched_at, cached, stats.hidden_likes
         )
 
+    async def set_timezone(self, chat_id: int, text: str) -> ChatZone | None:
+        """Set the chat's time zone from an IANA name ("Europe/Berlin"; BadTimezone otherwise); "off" clears it."""
+        zone = None if text.strip().lower() in ("off", "none", "clear") else parse_zone(text)
+        await asyncio.to_thread(self.store.chats.set_timezone, chat_id, zone)
+        return None if zone is None else ChatZone(zone)
+
+    async def chat_zone(self, chat_id: int, language_code: str | None = None) -> ChatZone | None:
+        """The zone posting times are said in: the chat's own, else one guessed from its Telegram language."""
+        return chat_zone(await asyncio.to_thread(self.store.chats.timezone, chat_id), language_code)
+
     async def _account(self, chat_id: int) -> Account:
         handle = await self.handle(chat_id)
         if handle is None:
@@ -214,17 +247,27 @@ class Service:
         answered = {p.draft_id for p in await asyncio.to_thread(self.store.predictions.of_chat, chat_id)}
         return [d for d in drafts if d.id not in answered]
 
-    async def advise_draft(self, chat_id: int, draft_id: int) -> PhotoAdvice:
-        """Predicted likes and hashtags for one draft; the prediction is saved for /actual."""
+    async def advise_draft(self, chat_id: int, draft_id: int, language: str | None = None) -> PhotoAdvice:
+        """Predicted likes, hashtags and the best time to post for one draft; the prediction is saved for /actual.
+        `language`: the sender's Telegram language, for guessing a zone when the chat set none."""
         account = await self._account(chat_id)
         draft = await self._draft(chat_id, draft_id)
         [analysis] = await self._analyses_for([draft])
         [prediction] = await self._on_cpu(self.predictor.predict, account, [analysis])
         advice = await self._on_cpu(self.hashtags.suggest, account, analysis, self.settings.hashtag_count, prediction)
         saved = await self._save_prediction(chat_id, account.handle, draft.id, prediction)
-        return PhotoAdvice(account.handle, draft.id, prediction, advice, saved.id)
+        when = await self._posting_time(account, await self.chat_zone(chat_id, language))
+        named = self.analyzer.concepts.named
+        effects = tuple(f for f in prediction.photo_effects if f.supported and f.concept in named)
+        return PhotoAdvice(account.handle, draft.id, prediction, advice, saved.id, when, effects)
 
-    async def rank_drafts(self, chat_id: int, on_progress: ProgressCallback | None = None) -> Ranking:
+    async def _posting_time(self, account: Account, zone: ChatZone | None) -> PostingTime | None:
+        best = await self._on_cpu(best_time, account, datetime.now(UTC), self.predictor)
+        return None if best is None else PostingTime(best.at, best.change, best.low, best.high, best.basis, zone)
+
+    async def rank_drafts(
+        self, chat_id: int, on_progress: ProgressCallback | None = None, language: str | None = None
+    ) -> Ranking:
         """Every draft of this chat scored and ranked by predicted likes (then photo appeal), best first."""
         account = await self._account(chat_id)
         drafts = await asyncio.to_thread(self.store.drafts.of_chat, chat_id)
@@ -245,7 +288,24 @@ class Service:
             self.hashtags.suggest, account, analyses[winner], self.settings.hashtag_count, predictions[winner]
         )
         saved = await self._save_prediction(chat_id, account.handle, drafts[winner].id, predictions[winner])
-        return Ranking(account.handle, ranked, advice, saved.id)
+        carousel = await self._as_carousel(account, drafts, analyses, ranked)
+        when = await self._posting_time(account, await self.chat_zone(chat_id, language))
+        return Ranking(account.handle, ranked, advice, saved.id, carousel, when)
+
+    async def _as_carousel(
+        self, account: Account, drafts: list[Draft], analyses: list[PhotoAnalysis], ranked: list[RankedDraft]
+    ) -> CarouselAdvice | None:
+        """The chat's album (its largest, of two photos or more) predicted as one carousel post, each photo tried
+        as the cover, against the album's best photo posted alone."""
+        album = largest_album(drafts)
+        if album is None:
+            return None
+        photos = [analyses[i] for i in album]
+        as_covers = await self._on_cpu(self.predictor.predict, account, photos, is_multi_image=True, slides=len(photos))
+        cover = max(range(len(album)), key=lambda k: (as_covers[k].likes, -drafts[album[k]].id))
+        ids = {drafts[i].id for i in album}
+        best_single = next(r for r in ranked if r.draft.id in ids)
+        return CarouselAdvice(len(album), drafts[album[cover]], as_covers[cover], best_single)
 
     async def draft_hashtags(self, chat_id: int, draft_id: int) -> tuple[str, HashtagAdvice]:
         """The full hashtag list for one of this chat's drafts (UnknownDraft for any other chat's)."""

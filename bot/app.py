@@ -91,6 +91,7 @@ def register_handlers(application: BotApplication) -> None:
         ("handle", handlers.handle_command),
         ("best", handlers.best),
         ("stats", handlers.stats),
+        ("timezone", handlers.timezone),
         ("actual", handlers.actual),
         ("clear", handlers.clear),
         ("forget", handlers.forget),

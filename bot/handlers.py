@@ -66,7 +66,7 @@ async def handle_command(update: Update, context: BotContext) -> None:
 async def _use_account(update: Update, context: BotContext, text: str) -> None:
     message = _message(update)
     await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-    chosen = await context.service.use_account(message.chat_id, text)
+    chosen = await context.service.use_account(message.chat_id, text, _language(update))
     await message.reply_text(texts.account_summary(chosen.summary))
     for advice in chosen.advice:
         await _send_advice(context, message.chat_id, advice)
@@ -105,7 +105,16 @@ async def _receive_image(
             chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix
         )
         await _answer_photo(
-            AnswerPhoto(chat_id, request_id, message.message_id, file.file_id, file.file_unique_id, suffix), context
+            AnswerPhoto(
+                chat_id,
+                request_id,
+                message.message_id,
+                file.file_id,
+                file.file_unique_id,
+                suffix,
+                language=message.from_user.language_code if message.from_user else None,
+            ),
+            context,
         )
         return
     try:
@@ -138,7 +147,9 @@ async def _answer_photo(job: AnswerPhoto, context: BotContext) -> None:
     try:
         await context.bot.send_chat_action(job.chat_id, ChatAction.TYPING)
         data = await fetch_file(context.bot, job.file_id, context.settings.max_file_bytes)
-        received = await context.service.receive_photo(job.chat_id, job.file_unique_id, data, None, job.suffix)
+        received = await context.service.receive_photo(
+            job.chat_id, job.file_unique_id, data, None, job.suffix, language=job.language
+        )
         if received.advice is None:
             await context.bot.send_message(
                 job.chat_id, texts.photo_kept_ask_handle(received.waiting_for_handle), reply_parameters=_reply(job)
@@ -176,7 +187,7 @@ async def album_complete(job: AlbumComplete, context: BotContext) -> None:
 
 
 async def best(update: Update, context: BotContext) -> None:
-    await _answer_best(context, _message(update).chat_id)
+    await _answer_best(context, _message(update).chat_id, language=_language(update))
 
 
 async def resume_best(job: ResumeBest, context: BotContext) -> None:
@@ -186,7 +197,9 @@ async def resume_best(job: ResumeBest, context: BotContext) -> None:
     await _answer_best(context, job.chat_id, job.request_id)
 
 
-async def _answer_best(context: BotContext, chat_id: int, resumed_request: int | None = None) -> None:
+async def _answer_best(
+    context: BotContext, chat_id: int, resumed_request: int | None = None, language: str | None = None
+) -> None:
     """Rank the chat's drafts and send the picture. The request is kept open until answered, so a
     restart in the middle answers it after."""
     service, bot = context.service, context.bot
@@ -201,7 +214,7 @@ async def _answer_best(context: BotContext, chat_id: int, resumed_request: int |
             if progress is not None:
                 await progress.edit_text(texts.best_progress(done, total))
 
-        ranking = await service.rank_drafts(chat_id, report)
+        ranking = await service.rank_drafts(chat_id, report, language)
         labels = [texts.ranking_label(r.rank, r.prediction.likes) for r in ranking.drafts]
         picture = await asyncio.to_thread(
             pictures.ranking_picture, [r.draft.image_path for r in ranking.drafts], labels
@@ -238,6 +251,23 @@ async def hashtags_button(update: Update, context: BotContext) -> None:
 async def unknown_button(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     await update.callback_query.answer(texts.DRAFT_GONE)
+
+
+# ---- /timezone --------------------------------------------------------------------------------------
+
+
+def _language(update: Update) -> str | None:
+    return update.effective_user.language_code if update.effective_user else None
+
+
+async def timezone(update: Update, context: BotContext) -> None:
+    message = _message(update)
+    text = " ".join(context.args or [])
+    if not text:
+        current = await context.service.chat_zone(message.chat_id, _language(update))
+        await message.reply_text(texts.timezone_usage(current))
+        return
+    await message.reply_text(texts.timezone_set(await context.service.set_timezone(message.chat_id, text)))
 
 
 # ---- /actual, /stats, /clear, /forget --------------------------------------------------------------

@@ -46,6 +46,7 @@ class AnswerPhoto(ChatJob):
     file_unique_id: str
     suffix: str
     resumed: bool = False
+    language: str | None = None  # the sender's Telegram language (a resumed request has none: times in UTC)
 
 
 def chat_of(update: object) -> int | None:

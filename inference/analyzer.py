@@ -15,6 +15,7 @@ import numpy as np
 
 from core.paths import MODELS_DIR
 from inference.appeal import AppealModel
+from inference.concepts import ConceptDetector, find_faces
 from inference.encoder import ImageEncoder
 from inference.likes_image_features import PHOTO_TRAITS
 from inference.onnx_model import ModelMismatchError
@@ -37,6 +38,7 @@ class PhotoAnalysis:
     appeal: float  # 0..100
     # float32 (1000,), ImageNet classes of the same pass (empty where an analysis was made without one)
     logits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    concepts: frozenset[str] = frozenset()  # core.concepts names the photo shows (inference.concepts.DETECTED)
 
 
 class PhotoAnalyzer:
@@ -49,6 +51,7 @@ class PhotoAnalyzer:
         self.encoder = ImageEncoder(models_dir, threads)
         self.appeal = AppealModel(models_dir, threads)
         self.similarity = SimilarityModel(models_dir, threads)
+        self.concepts = ConceptDetector(models_dir)
         if self.similarity.input_size != self.appeal.input_size:
             raise ModelMismatchError(
                 f"the similarity model reads a {self.similarity.input_size} px pass, the appeal model a "
@@ -76,6 +79,8 @@ class PhotoAnalyzer:
         outputs = self.encoder.encode(photos)
         appeal = self.appeal.score(hand, outputs)
         vectors = self.similarity.project(outputs.embedding)
+        faces = [find_faces(photo) for photo in photos]
+        concepts = self.concepts.detect(photos, outputs.logits, faces)
         return [
             PhotoAnalysis(
                 sha256=photo.sha256,
@@ -87,6 +92,7 @@ class PhotoAnalyzer:
                 similarity_vector=vectors[i],
                 appeal=float(appeal[i]),
                 logits=outputs.logits[i],
+                concepts=concepts[i].present,
             )
             for i, photo in enumerate(photos)
         ]

@@ -68,6 +68,15 @@ async def _conversation(settings: Settings, out: TextIO) -> None:
             draft = await service.add_photo(DEMO_CHAT, path.name, path.read_bytes())
             bot(texts.photo_advice(await service.advise_draft(DEMO_CHAT, draft.id)))
 
+        # The same photos again as one album: /best then also weighs them as a single carousel post.
+        user("/clear")
+        bot(texts.cleared(await service.clear(DEMO_CHAT)))
+        user(f"[sends the {len(samples)} photos again, as one album]")
+        for path in samples:
+            await service.add_photo(DEMO_CHAT, path.name, path.read_bytes(), media_group_id="demo-album")
+        status = await service.album_status(DEMO_CHAT)
+        bot(texts.album_saved(len(samples), status.total_drafts, [], status.has_handle))
+
         user("/best")
         ranking = await service.rank_drafts(DEMO_CHAT)
         names = {d.id: Path(d.file_unique_id).name for d in (r.draft for r in ranking.drafts)}

@@ -1,4 +1,4 @@
-"""A chat's own state: its Instagram handle, its open /best requests, and forgetting all of it."""
+"""A chat's own state: its Instagram handle, its time zone, its open /best requests, and forgetting all of it."""
 
 from __future__ import annotations
 
@@ -24,6 +24,18 @@ class Chats:
             self.database.ensure_chat(chat_id)
             self.database.execute(
                 "UPDATE chats SET handle = ?, updated_at = ? WHERE chat_id = ?", [handle, to_iso(utcnow()), chat_id]
+            )
+
+    def timezone(self, chat_id: int) -> str | None:
+        """The IANA time zone this chat set with /timezone, if any."""
+        rows = self.database.rows("SELECT timezone FROM chats WHERE chat_id = ?", [chat_id])
+        return rows[0]["timezone"] if rows else None
+
+    def set_timezone(self, chat_id: int, zone: str | None) -> None:
+        with self.database.transaction():
+            self.database.ensure_chat(chat_id)
+            self.database.execute(
+                "UPDATE chats SET timezone = ?, updated_at = ? WHERE chat_id = ?", [zone, to_iso(utcnow()), chat_id]
             )
 
     def forget(self, chat_id: int) -> None:

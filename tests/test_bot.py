@@ -75,7 +75,16 @@ async def test_start_explains_the_bot_and_sets_the_command_menu(server: LocalBot
     [welcome] = await say(server, "/start")
     assert "predict how many likes" in welcome.plain_text
     assert "/handle" in welcome.plain_text
-    assert [c["command"] for c in server.commands] == ["handle", "best", "stats", "actual", "clear", "forget", "help"]
+    assert [c["command"] for c in server.commands] == [
+        "handle",
+        "best",
+        "stats",
+        "actual",
+        "timezone",
+        "clear",
+        "forget",
+        "help",
+    ]
     [help_reply] = await say(server, "/help")
     assert "/best" in help_reply.plain_text and "/forget" in help_reply.plain_text
 

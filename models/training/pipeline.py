@@ -17,13 +17,14 @@ from core.paths import DEMO_DATA, MODELS_DIR
 from inference.analyzer import PhotoAnalyzer
 from inference.card import update_card
 from inference.onnx_model import ModelMismatchError
+from models.training.concept_eval import concept_step, encoder_detect
 from models.training.hashtag_ranker import train_hashtag_ranker
 from models.training.image_likes import train_image_likes
 from models.training.likes import Log, train_likes
 from scraping.datasets import read_any, read_influencers
 
 DEFAULT_SEED = 7
-STEP_NAMES = ("likes", "appeal", "similarity", "image-likes", "hashtags")
+STEP_NAMES = ("likes", "appeal", "similarity", "image-likes", "hashtags", "concepts")
 # Beside a checkout (../shared/data); an installed package has no default and takes paths on the command line.
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -69,6 +70,7 @@ def run_pipeline(
         ),
         ("image-likes", inputs.data, lambda path: image_likes_step(path, models_dir, log)),
         ("hashtags", inputs.influencers or None, lambda paths: hashtags_step(paths, models_dir, seed, log)),
+        ("concepts", inputs.photos, lambda path: concepts_step(path, models_dir, log)),
     ]
     for name, path, step in steps:
         if only and name not in only:
@@ -128,3 +130,12 @@ def hashtags_step(paths: Sequence[Path], models_dir: Path, seed: int, log: Log) 
     years = {path.stem: list(read_influencers(path)) for path in dict.fromkeys(paths)}
     entries = train_hashtag_ranker(years, models_dir, seed, {year: year + ".jsonl" for year in years}, log)
     return update_card(entries, models_dir)
+
+
+def concepts_step(path: Path, models_dir: Path, log: Log) -> dict[str, Any] | None:
+    try:
+        detect = encoder_detect(models_dir)
+    except (ImportError, ModelMismatchError) as error:
+        log(f"[concepts] skipped: the encoder or its classifier head is not available ({error})")
+        return None
+    return concept_step(path, detect, models_dir, log)
