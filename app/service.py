@@ -254,7 +254,9 @@ class Service:
         draft = await self._draft(chat_id, draft_id)
         [analysis] = await self._analyses_for([draft])
         [prediction] = await self._on_cpu(self.predictor.predict, account, [analysis])
-        advice = await self._on_cpu(self.hashtags.suggest, account, analysis, self.settings.hashtag_count, prediction)
+        advice = await self._on_cpu(
+            self.hashtags.suggest, account, analysis, self.settings.hashtag_count, prediction, analysis.concepts
+        )
         saved = await self._save_prediction(chat_id, account.handle, draft.id, prediction)
         when = await self._posting_time(account, await self.chat_zone(chat_id, language))
         named = self.analyzer.concepts.named
@@ -285,7 +287,12 @@ class Service:
         ranked = [RankedDraft(rank, drafts[i], predictions[i]) for rank, i in enumerate(order, start=1)]
         winner = order[0]
         advice = await self._on_cpu(
-            self.hashtags.suggest, account, analyses[winner], self.settings.hashtag_count, predictions[winner]
+            self.hashtags.suggest,
+            account,
+            analyses[winner],
+            self.settings.hashtag_count,
+            predictions[winner],
+            analyses[winner].concepts,
         )
         saved = await self._save_prediction(chat_id, account.handle, drafts[winner].id, predictions[winner])
         carousel = await self._as_carousel(account, drafts, analyses, ranked)
@@ -313,7 +320,9 @@ class Service:
         draft = await self._draft(chat_id, draft_id)
         [analysis] = await self._analyses_for([draft])
         [prediction] = await self._on_cpu(self.predictor.predict, account, [analysis])
-        advice = await self._on_cpu(self.hashtags.suggest, account, analysis, self.settings.hashtag_count, prediction)
+        advice = await self._on_cpu(
+            self.hashtags.suggest, account, analysis, self.settings.hashtag_count, prediction, analysis.concepts
+        )
         return account.handle, advice
 
     async def predict_photos(
@@ -334,7 +343,7 @@ class Service:
         [analysis] = await self._on_cpu(self.analyzer.analyse, [photo])
         account = (await self.accounts.get_account(handle_text)).account
         [prediction] = await self._on_cpu(self.predictor.predict, account, [analysis])
-        advice = await self._on_cpu(self.hashtags.suggest, account, analysis, count, prediction)
+        advice = await self._on_cpu(self.hashtags.suggest, account, analysis, count, prediction, analysis.concepts)
         return account, advice
 
     async def set_prediction_message(self, chat_id: int, prediction_id: int, message_id: int) -> None:

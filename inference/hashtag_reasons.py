@@ -68,7 +68,7 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
                 else (
                     ", all on photos like this one"
                     if compared == candidate.own_uses
-                    else f", {alike} {of_them} on photos like this one"
+                    else f", all {compared} compared so far on photos like this one"
                 )
             )
     elif candidate.similar_posts:
