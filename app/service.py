@@ -3,6 +3,9 @@ the likes predictor and the hashtag engine. Used by the bot's handlers, the offl
 
 Everything slow is kept off the event loop: store verbs through `asyncio.to_thread`, decoding and ONNX
 work in a small thread pool of its own (onnxruntime releases the GIL, so threads are enough).
+
+Longer than the other modules (~430 lines) on purpose: it is the one list of use cases, one short method
+each, so a newcomer reads what the bot can do in one file; the work itself lives in the layers below.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Functions take plain records and return text, so wording can change without touching logic, and the
 offline demo prints exactly what the bot would send (through `plain`).
+
+Long (~680 lines) on purpose: every sentence a user can read is here, so wording is changed, reviewed and
+translated in one file; each function is a few lines of text and none holds logic.
 """
 
 from __future__ import annotations

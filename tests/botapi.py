@@ -2,6 +2,8 @@
 
 It queues scripted updates (built in the shape Telegram sends them), serves `getUpdates` with long
 polling and offset semantics, serves uploaded and scripted files, and records everything the bot sends.
+Long (~670 lines) because it is a small Bot API server in its own right (updates, files, groups, inline
+buttons, webhooks, Telegram's own refusals); the tests stay short because it is complete.
 The bot under test is pointed at it with
 
     TELEGRAM_API_BASE_URL=server.base_url   TELEGRAM_FILE_BASE_URL=server.file_base_url

@@ -2,6 +2,7 @@
 
 The shapes follow what instaloader 4.16 and instagrapi read: the legacy user node of web_profile_info,
 v1 media items of the user feed and hashtag sections, and the JSON a logged-out profile page embeds.
+Long (~430 lines): one short test per answer Instagram can give (walls, limits, hidden likes, languages).
 """
 
 import json
