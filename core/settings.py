@@ -17,6 +17,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import LikepredictError
+from core.tags import normalize_tag
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
@@ -156,7 +157,7 @@ class Settings(BaseSettings):
     def _tags(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        return tuple(t.strip().lstrip("#").lower() for t in value.replace(";", ",").split(",") if t.strip().lstrip("#"))
+        return tuple(tag for tag in map(normalize_tag, value.replace(";", ",").split(",")) if tag)
 
     @model_validator(mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from core.account_stats import previous_posts
 from core.records import Account, Post
+from core.tags import normalize_tag
 from inference.hashtag_concepts import ConceptTags
 from inference.hashtag_neighbours import PhotoContext
 from inference.hashtag_scoring import (
@@ -19,7 +20,6 @@ from inference.hashtag_scoring import (
     PRIOR_POSTS,
     combine_priors,
     cooccurrence_prior,
-    normalize_tag,
     tag_fit,
 )
 from store import Store

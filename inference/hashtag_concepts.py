@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.concepts import concepts_from_instagram
 from core.records import Account, Post
-from inference.hashtag_scoring import normalize_tag
+from core.tags import normalize_tag
 
 # A tag seen with a concept on fewer posts than this is a coincidence, not an association.
 MIN_PAIR_POSTS = 3

@@ -47,6 +47,7 @@ import numpy as np
 
 from core.account_stats import account_stats
 from core.records import Account, Post
+from core.tags import normalize_tag
 from inference.hashtag_concepts import ConceptTags, concept_tags_from, post_concepts
 from inference.hashtag_ranker import HashtagRanker
 from inference.hashtag_scoring import (
@@ -54,7 +55,6 @@ from inference.hashtag_scoring import (
     RANKINGS,
     engagement_rate,
     estimate_shrinkage,
-    normalize_tag,
     post_lift,
 )
 from inference.hashtags import DEFAULT_COUNT, HashtagEngine

@@ -15,7 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from core.errors import LikepredictError
-from inference.hashtag_scoring import MIN_SIMILARITY, normalize_tag, similarity_weights
+from core.tags import normalize_tag
+from inference.hashtag_scoring import MIN_SIMILARITY, similarity_weights
 from store import Store
 
 SIMILAR_POSTS = 20

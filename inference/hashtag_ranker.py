@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from core.records import Post
+from core.tags import normalize_tag
 from inference.card import CARD_JSON, MODELS_DIR, load_card, sha256_of
 from inference.hashtag_candidates import Candidate
 from inference.hashtag_concepts import ConceptTags, concept_weights
-from inference.hashtag_scoring import TagScore, normalize_tag
+from inference.hashtag_scoring import TagScore
 from inference.onnx_model import ModelMismatchError, OnnxModel
 
 RANKER_NAME = "hashtag_ranker"

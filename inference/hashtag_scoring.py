@@ -19,6 +19,8 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
+from core.tags import normalize_tag
+
 BANNED_TAGS_FILE = Path(__file__).with_name("banned_tags.txt")
 
 # k in n/(n+k). Empirical Bayes for a normal mean: the best shrinkage factor is tau2/(tau2 + sigma2/n)
@@ -114,11 +116,6 @@ def estimate_shrinkage(lifts_by_tag: Mapping[str, Sequence[float]], min_posts: i
     counts = np.array([len(g) for g in groups], dtype=float)
     tau2 = float(means.var() - np.mean(sigma2 / counts))
     return sigma2 / tau2 if tau2 > 0 else None
-
-
-def normalize_tag(text: str) -> str:
-    """'#Beach ' -> 'beach'; Instagram treats tags case-insensitively (lower() as the store does)."""
-    return text.strip().lstrip("#").strip().lower()
 
 
 def load_banned_tags(path: Path = BANNED_TAGS_FILE, extra: Iterable[str] = ()) -> frozenset[str]:

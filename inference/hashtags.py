@@ -27,6 +27,7 @@ import numpy as np
 from core.account_stats import account_stats, previous_posts
 from core.records import Account
 from core.settings import DEFAULT_HASHTAG_COUNT, Settings
+from core.tags import normalize_tag
 from inference.card import MODELS_DIR
 from inference.hashtag_candidates import Candidate, gather_candidates, photo_supported
 from inference.hashtag_concepts import ConceptTags
@@ -51,7 +52,6 @@ from inference.hashtag_scoring import (
     engagement_rate,
     expected_engagement,
     load_banned_tags,
-    normalize_tag,
     rank_tags,
     score_tag,
 )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from core.records import Account
+from core.tags import normalize_tag
 from inference.analyzer import PhotoAnalyzer
 from inference.card import MODELS_DIR, load_card
 from inference.likes_features import (
@@ -138,7 +139,7 @@ class Predictor:
         """The likes model's feature row for a post of `photo` (None: photo-blind) at `at`."""
         facts = PostFacts(
             at,
-            tuple(t.lower().lstrip("#") for t in hashtags),
+            tuple(normalize_tag(t) for t in hashtags),
             mentions,
             caption_length,
             is_multi_image,

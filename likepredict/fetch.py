@@ -11,6 +11,7 @@ from bot.texts import freshness
 from core.account_stats import AccountStats
 from core.records import CachedAccount
 from core.settings import Settings
+from core.tags import normalize_tag
 from scraping.service import TagTopPostWithOwner, utcnow
 
 
@@ -44,7 +45,7 @@ def fetch_tag_command(args: argparse.Namespace, settings: Settings) -> int:
         service = await open_services(settings)
         try:
             top = await service.accounts.fetch_tag_top_posts(args.tag, args.n)
-            return format_tag_posts(args.tag.lstrip("#").lower(), top)
+            return format_tag_posts(normalize_tag(args.tag), top)
         finally:
             await service.aclose()
 

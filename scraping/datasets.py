@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from core.records import Account, Post
+from core.tags import normalize_tag
 
 # Re-exported: callers import the data set error, the caption helpers and every reader from here.
 from scraping.captions import HASHTAG_PATTERN as HASHTAG_PATTERN
@@ -104,7 +105,7 @@ def read_accounts_jsonl(path: Path | str) -> Iterator[Account]:
                     # An explicit null: the owner hides the count (as `write_accounts_jsonl` writes it).
                     likes=None if "likes" in post and post["likes"] is None else _int(post, "likes", pwhere),
                     comments=None if post.get("comments") is None else _int(post, "comments", pwhere),
-                    hashtags=tuple(str(t).lower().lstrip("#") for t in hashtags),
+                    hashtags=tuple(normalize_tag(str(t)) for t in hashtags),
                     mentions=_int(post, "mentions", pwhere, 0),
                     caption_length=_int(post, "caption_length", pwhere, 0),
                     is_multi_image=bool(post.get("is_multi_image", False)),

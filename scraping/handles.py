@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+from core.tags import normalize_tag
 from scraping.errors import InvalidHandle, InvalidTag
 
 HANDLE_PATTERN = re.compile(r"[a-z0-9._]{1,30}")
@@ -50,9 +51,9 @@ def _handle_from_url(raw: str) -> str:
     return segments[0]
 
 
-def normalize_tag(text: str) -> str:
-    """'#Sunset' or 'sunset' -> 'sunset'."""
-    tag = (text or "").strip().removeprefix("#").lower()
+def parse_tag(text: str) -> str:
+    """A hashtag a user typed: '#Sunset' or 'sunset' -> 'sunset'; InvalidTag when it cannot be one."""
+    tag = normalize_tag(text)
     if not TAG_PATTERN.fullmatch(tag):
         raise InvalidTag(text or "")
     return tag

@@ -33,7 +33,7 @@ from scraping.errors import (
     RateLimited,
     SourceUnavailable,
 )
-from scraping.handles import normalize_handle, normalize_tag
+from scraping.handles import normalize_handle, parse_tag
 from scraping.http import HttpClient
 from scraping.instagram import InstagramWebSource
 from scraping.instaloader_source import InstaloaderSource
@@ -227,7 +227,7 @@ class AccountService:
         self, tag: str, n: int = TAG_TOP_POSTS, with_owners: bool = True
     ) -> list[TagTopPostWithOwner]:
         """A hashtag's top posts; with `with_owners`, each owner's usual engagement (owners are cached too)."""
-        tag = normalize_tag(tag)
+        tag = parse_tag(tag)
         top_posts = await self.source.fetch_tag_top_posts(tag, n)
         owner_stats: dict[str, AccountStats | None] = {}
         if with_owners:

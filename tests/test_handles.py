@@ -5,7 +5,7 @@ import pytest
 from bot.texts import explain
 from core.errors import LikepredictError
 from scraping.errors import InvalidHandle, InvalidTag
-from scraping.handles import normalize_handle, normalize_tag
+from scraping.handles import normalize_handle, parse_tag
 
 
 @pytest.mark.parametrize(
@@ -72,10 +72,10 @@ def test_a_post_link_says_it_is_not_a_profile():
 
 @pytest.mark.parametrize("text, tag", [("#Sunset", "sunset"), ("sunset", "sunset"), (" #été ", "été"), ("a_1", "a_1")])
 def test_hashtags_lose_the_hash_and_case(text, tag):
-    assert normalize_tag(text) == tag
+    assert parse_tag(text) == tag
 
 
 @pytest.mark.parametrize("text", ["", "#", "two words", "#semi;colon", "a-b"])
 def test_impossible_hashtags_are_refused(text):
     with pytest.raises(InvalidTag):
-        normalize_tag(text)
+        parse_tag(text)
