@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from core.account_stats import account_stats
-from core.records import Post
+from core.records import Account, Post
 from inference.likes_content import (
     CONCEPT_FEATURE_NAMES,
     CONTENT_FEATURE_NAMES,
@@ -283,6 +283,19 @@ def likes_features(
 
 TIME_COLUMNS = [LIKES_FEATURE_NAMES.index(name) for name in TIME_FEATURE_NAMES]
 CONCEPT_COLUMNS = [LIKES_FEATURE_NAMES.index(name) for name in ("concepts_known", *CONCEPT_FEATURE_NAMES)]
+
+
+def account_likes_features(account: Account, post: PostFacts, tag_popularity: TagPopularity) -> LikesRow:
+    """`likes_features` for a post of `account`: from its posts, counts and the time they were fetched."""
+    return likes_features(
+        account.posts,
+        account.followers,
+        account.following,
+        account.posts_count,
+        post,
+        tag_popularity,
+        account.fetched_at,
+    )
 
 
 def at_times(row: LikesRow, times: Sequence[datetime]) -> np.ndarray:

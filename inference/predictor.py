@@ -26,8 +26,8 @@ from inference.likes_features import (
     LikesRow,
     PostFacts,
     TagPopularity,
+    account_likes_features,
     at_times,
-    likes_features,
     photo_blind,
 )
 from inference.likes_image_features import (
@@ -147,15 +147,7 @@ class Predictor:
             width=getattr(photo, "width", None),
             height=getattr(photo, "height", None),
         )
-        return likes_features(
-            account.posts,
-            account.followers,
-            account.following,
-            account.posts_count,
-            facts,
-            self.tag_popularity,
-            account.fetched_at,
-        )
+        return account_likes_features(account, facts, self.tag_popularity)
 
     def rate_times(self, row: LikesRow, times: Sequence[datetime]) -> np.ndarray:
         """The centre's log-likes (relative to the account median) of the post moved to each of `times`."""

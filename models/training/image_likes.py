@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from core.records import Account
 from inference.card import load_card, model_entry
-from inference.likes_features import MIN_PREVIOUS_POSTS, PostFacts, TagPopularity, is_settled, likes_features
+from inference.likes_features import MIN_PREVIOUS_POSTS, PostFacts, TagPopularity, account_likes_features, is_settled
 from inference.likes_image_features import (
     IMAGE_LIKES_FEATURE_NAMES,
     IMAGE_LIKES_FEATURES_VERSION,
@@ -69,15 +69,7 @@ def image_likes_dataset(
             )[:REFERENCE_PHOTOS]
             if len(earlier) < MIN_REFERENCE_PHOTOS:
                 continue
-            row = likes_features(
-                account.posts,
-                account.followers,
-                account.following,
-                account.posts_count,
-                PostFacts.of(post),
-                popularity,
-                account.fetched_at,
-            )
+            row = account_likes_features(account, PostFacts.of(post), popularity)
             if row.n_previous < MIN_PREVIOUS_POSTS:
                 continue
             output = float(likes_model(row.features[None, :])[0])

@@ -20,9 +20,9 @@ from inference.likes_features import (
     LikesRow,
     PostFacts,
     TagPopularity,
+    account_likes_features,
     fit_tag_popularity,
     is_settled,
-    likes_features,
     settled_history,
 )
 
@@ -119,15 +119,7 @@ def build_dataset(
             if post.likes is None or not is_settled(post, account.fetched_at):
                 dropped += 1
                 continue
-            row = likes_features(
-                account.posts,
-                account.followers,
-                account.following,
-                account.posts_count,
-                facts(post, account),
-                table,
-                account.fetched_at,
-            )
+            row = account_likes_features(account, facts(post, account), table)
             if row.n_previous < MIN_PREVIOUS_POSTS:
                 continue
             columns["features"].append(row.features)
