@@ -42,12 +42,6 @@ def bot_settings(server: LocalBotApi, tmp_path: Path, **overrides: object) -> Se
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as local:
-        yield local
-
-
-@pytest.fixture
 def settings(server: LocalBotApi, tmp_path: Path) -> Settings:
     return bot_settings(server, tmp_path)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import build_application
@@ -32,12 +31,6 @@ PUBLIC_URL = "https://bot.example.com/hook"
 SAMPLE = sorted(DEMO_SAMPLES.glob("*.jpg"))[0]
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as local:
-        yield local
 
 
 @asynccontextmanager

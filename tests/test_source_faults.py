@@ -74,12 +74,6 @@ async def fake() -> AsyncIterator[FakeInstagram]:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as local:
-        yield local
-
-
-@pytest.fixture
 async def bot(server: LocalBotApi, fake: FakeInstagram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # Every /handle asks the source (cache lifetime 0), so each fault is met; sleeps between retries are skipped.
     monkeypatch.setattr(

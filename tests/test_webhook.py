@@ -35,12 +35,6 @@ DRAFT_IMAGES = [DEMO_DIR / "images" / f"brunch_club_0{i}.jpg" for i in range(2)]
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalBotApi]:
-    async with LocalBotApi() as local:
-        yield local
-
-
-@pytest.fixture
 def settings(server: LocalBotApi, tmp_path: Path) -> Settings:
     return bot_settings(server, tmp_path, webhook_url=PUBLIC_URL, webhook_port=0, webhook_secret=SECRET)
 
