@@ -10,10 +10,8 @@ absence from `present` means "unknown", never "not in the photo".
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from core.concepts import (
 from inference.card import MODELS_DIR, load_card
 from inference.imagenet_concepts import IMAGENET_CONCEPTS
 from inference.photo import DecodedPhoto
+from inference.photo_features import CASCADE_LOCK, haar_cascade
 
 IMAGENET_CLASSES = 1000
 # Faces are looked for at these long sides: a face of 6 % of it (~19 px) is still found; ~60 + 50 ms a photo.
@@ -76,8 +75,6 @@ DETECTED: tuple[str, ...] = tuple(c for c in CONCEPTS if c != INDOOR)
 
 _FRONTAL_FILE = "haarcascade_frontalface_default.xml"
 _PROFILE_FILE = "haarcascade_profileface.xml"
-# CascadeClassifier.detectMultiScale is not documented as thread-safe; photos are analysed in threads.
-_cascade_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -106,14 +103,6 @@ class DetectedConcepts:
     scores: dict[str, float]  # concept -> 0..1, for the concepts in DETECTED
 
 
-@lru_cache(maxsize=2)
-def _cascade(name: str) -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)  # type: ignore[attr-defined]
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV's {name} could not be loaded from {cv2.data.haarcascades}")  # type: ignore[attr-defined]
-    return cascade
-
-
 def _shrunk(gray: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     scale = min(1.0, long_side / max(gray.shape))
     if scale < 1.0:
@@ -128,9 +117,11 @@ def _run_cascade(name: str, gray: np.ndarray, long_side: int, neighbours: int, m
     images = [small, cv2.flip(small, 1)] if mirrored else [small]
     found = []
     for flipped, image in enumerate(images):
-        with _cascade_lock:
+        with CASCADE_LOCK:
             boxes = np.asarray(
-                _cascade(name).detectMultiScale(image, scaleFactor=1.1, minNeighbors=neighbours, minSize=(side, side)),
+                haar_cascade(name).detectMultiScale(
+                    image, scaleFactor=1.1, minNeighbors=neighbours, minSize=(side, side)
+                ),
                 dtype=np.float64,
             ).reshape(-1, 4)
         if flipped:

@@ -50,15 +50,17 @@ HAND_FEATURE_NAMES: list[str] = [
 # Immerkær (1996): this kernel cancels image structure up to second order, leaving mostly noise.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 _CASCADE_FILE = "haarcascade_frontalface_default.xml"
-# CascadeClassifier.detectMultiScale is not documented as thread-safe; callers analyse in threads.
-_cascade_lock = threading.Lock()
+# CascadeClassifier.detectMultiScale is not documented as thread-safe; callers analyse in threads. One lock
+# for every cascade `haar_cascade` hands out, since a cascade object is shared by all its callers.
+CASCADE_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _face_cascade() -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + _CASCADE_FILE)  # type: ignore[attr-defined]
+@lru_cache(maxsize=4)
+def haar_cascade(name: str) -> cv2.CascadeClassifier:
+    """One of the Haar cascades OpenCV ships in its wheel, loaded once."""
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)  # type: ignore[attr-defined]
     if cascade.empty():
-        raise RuntimeError(f"OpenCV's {_CASCADE_FILE} could not be loaded from {cv2.data.haarcascades}")  # type: ignore[attr-defined]
+        raise RuntimeError(f"OpenCV's {name} could not be loaded from {cv2.data.haarcascades}")  # type: ignore[attr-defined]
     return cascade
 
 
@@ -69,8 +71,8 @@ def detect_faces(gray: np.ndarray) -> tuple[np.ndarray, float]:
         gray = cv2.resize(
             gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)), interpolation=cv2.INTER_AREA
         )
-    with _cascade_lock:
-        found = _face_cascade().detectMultiScale(
+    with CASCADE_LOCK:
+        found = haar_cascade(_CASCADE_FILE).detectMultiScale(
             gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=5, minSize=(FACE_MIN_SIDE, FACE_MIN_SIDE)
         )
     boxes = np.asarray(found, dtype=np.int64).reshape(-1, 4)
