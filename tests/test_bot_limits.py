@@ -15,7 +15,7 @@ from tests.botapi import LocalBotApi
 from tests.test_bot import CHAT, SAMPLES, say
 
 GROUP = -5001  # a group chat, as Telegram numbers them
-server, settings, bot = test_bot.server, test_bot.settings, test_bot.bot  # the fixtures: a running bot
+settings, bot = test_bot.settings, test_bot.bot  # the fixtures: a running bot (`server` comes from conftest.py)
 
 
 def utf16_length(text: str) -> int:
