@@ -373,15 +373,27 @@ class Service:
         return await asyncio.to_thread(self.store.best_requests.unfinished)
 
     async def open_photo_request(
-        self, chat_id: int, message_id: int, file_id: str, file_unique_id: str, kind: str, suffix: str
+        self,
+        chat_id: int,
+        message_id: int,
+        file_id: str,
+        file_unique_id: str,
+        kind: str,
+        suffix: str,
+        media_group_id: str | None = None,
     ) -> int:
-        """Record a photo before working on it, so a restart before the answer still answers it."""
+        """Record a photo (an album's too) before working on it, so a restart before the answer still answers it."""
         return await asyncio.to_thread(
-            self.store.photo_requests.open, chat_id, message_id, file_id, file_unique_id, kind, suffix
+            self.store.photo_requests.open, chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id
         )
 
     async def finish_photo_request(self, request_id: int) -> None:
         await asyncio.to_thread(self.store.photo_requests.finish, request_id)
+
+    async def finish_photo_requests(self, request_ids: tuple[int, ...]) -> None:
+        """An album's photo requests, once the album is answered."""
+        if request_ids:
+            await asyncio.to_thread(self.store.photo_requests.finish, *request_ids)
 
     async def unfinished_photo_requests(self) -> list[PhotoRequest]:
         return await asyncio.to_thread(self.store.photo_requests.unfinished)

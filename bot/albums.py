@@ -20,6 +20,7 @@ class PendingAlbum:
     media_group_id: str
     saved: int = 0
     refused: list[LikepredictError] = field(default_factory=list)
+    request_ids: list[int] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
 
 
@@ -31,10 +32,14 @@ class AlbumCollector:
         self.wait = wait
         self._pending: dict[tuple[int, str], PendingAlbum] = {}
 
-    def add(self, chat_id: int, media_group_id: str, refused: LikepredictError | None = None) -> None:
-        """One photo of the album: kept as a draft, or `refused` with that error."""
+    def add(
+        self, chat_id: int, media_group_id: str, request_id: int | None = None, refused: LikepredictError | None = None
+    ) -> None:
+        """One photo of the album (its photo request `request_id`): kept as a draft, or `refused` with that error."""
         key = (chat_id, media_group_id)
         album = self._pending.setdefault(key, PendingAlbum(chat_id, media_group_id))
+        if request_id is not None:
+            album.request_ids.append(request_id)
         if refused is None:
             album.saved += 1
         else:
@@ -46,7 +51,10 @@ class AlbumCollector:
     def _finish(self, key: tuple[int, str]) -> None:
         album = self._pending.pop(key, None)
         if album is not None:
-            self.on_done(AlbumComplete(album.chat_id, album.media_group_id, album.saved, tuple(album.refused)))
+            done = AlbumComplete(
+                album.chat_id, album.media_group_id, album.saved, tuple(album.refused), tuple(album.request_ids)
+            )
+            self.on_done(done)
 
     def forget_chat(self, chat_id: int) -> None:
         for key in [k for k in self._pending if k[0] == chat_id]:

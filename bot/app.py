@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from app.services import open_services
-from bot import handlers, texts
+from bot import handlers, photos, texts
 from bot.addressing import to_this_bot
 from bot.albums import AlbumCollector
 from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
@@ -52,8 +52,10 @@ def build_application(settings: Settings) -> BotApplication:
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
         for request_id, chat_id in await service.unfinished_best_requests():
             application.update_queue.put_nowait(ResumeBest(chat_id, request_id))
-        for r in await service.unfinished_photo_requests():
-            job = AnswerPhoto(r.chat_id, r.id, r.message_id, r.file_id, r.file_unique_id, r.suffix, resumed=True)
+        for r in await service.unfinished_photo_requests():  # album photos too: each album is answered again
+            job = AnswerPhoto(
+                r.chat_id, r.id, r.message_id, r.file_id, r.file_unique_id, r.suffix, True, None, r.media_group_id
+            )
             application.update_queue.put_nowait(job)
 
     metrics = Metrics()
@@ -80,9 +82,9 @@ async def post_shutdown(application: BotApplication) -> None:
 
 def register_handlers(application: BotApplication) -> None:
     """Handlers in the order they are tried; the first that matches an update handles it."""
-    application.add_handler(TypeHandler(AlbumComplete, handlers.album_complete))
+    application.add_handler(TypeHandler(AlbumComplete, photos.album_complete))
     application.add_handler(TypeHandler(ResumeBest, handlers.resume_best))
-    application.add_handler(TypeHandler(AnswerPhoto, handlers.resume_photo))
+    application.add_handler(TypeHandler(AnswerPhoto, photos.resume_photo))
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
     for_us = new & to_this_bot(name for name, _ in texts.COMMANDS)  # in groups: only what is addressed to the bot
     commands: list[tuple[str, Any]] = [
@@ -100,11 +102,11 @@ def register_handlers(application: BotApplication) -> None:
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(handlers.hashtags_button, pattern=handlers.HASHTAGS_CALLBACK))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))
-    application.add_handler(MessageHandler(for_us & filters.PHOTO, handlers.photo))
+    application.add_handler(MessageHandler(for_us & filters.PHOTO, photos.photo))
     application.add_handler(
         MessageHandler(for_us & filters.ANIMATION, handlers.animation)
     )  # before documents: a GIF is both
-    application.add_handler(MessageHandler(for_us & filters.Document.ALL, handlers.document))
+    application.add_handler(MessageHandler(for_us & filters.Document.ALL, photos.document))
     application.add_handler(MessageHandler(for_us & (filters.VIDEO | filters.VIDEO_NOTE), handlers.video))
     application.add_handler(MessageHandler(for_us & filters.Sticker.ALL, handlers.sticker))
     application.add_handler(MessageHandler(for_us & (filters.VOICE | filters.AUDIO), handlers.voice))

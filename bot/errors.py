@@ -36,3 +36,13 @@ class TelegramFileError(LikepredictError):
         super().__init__(f"Telegram file {problem}: {detail}")
         self.problem = problem
         self.detail = detail
+
+
+class AnswerTimedOut(LikepredictError):
+    """A photo's answer was not done within the bound (`seconds`). `while_sending`: the answer was on its way to
+    Telegram when time ran out, so it may have arrived after all."""
+
+    def __init__(self, seconds: float, while_sending: bool = False) -> None:
+        super().__init__(f"photo answer not done in {seconds:.0f} s{' (while sending it)' if while_sending else ''}")
+        self.seconds = seconds
+        self.while_sending = while_sending

@@ -1,7 +1,7 @@
 """Handlers: read the update, call one service coroutine, send what `texts` and `pictures` make of it.
 
 Errors a user can cause (`LikepredictError`) are not caught here: the one error handler, `on_error`,
-shows `texts.explain(error)`. Only album photos catch them, to report them once for the whole album.
+shows `texts.explain(error)`. Photos and albums are in `bot.photos`.
 """
 
 from __future__ import annotations
@@ -10,25 +10,15 @@ import asyncio
 import logging
 import re
 
-from telegram import (
-    Document,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    PhotoSize,
-    ReplyParameters,
-    Update,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, TelegramError
 
-from app.results import PhotoAdvice
 from bot import pictures, texts
 from bot.context import BotContext
-from bot.downloads import fetch_file
-from bot.errors import FileTooLarge, PhotoRateLimited, TelegramFileError
-from bot.jobs import AlbumComplete, AnswerPhoto, ChatJob, ResumeBest, chat_of
-from bot.media import image_suffix, is_image_document, pick_photo_size
+from bot.errors import AnswerTimedOut, TelegramFileError
+from bot.jobs import ChatJob, ResumeBest, chat_of
+from bot.photos import send_advice
 from core.errors import LikepredictError
 
 log = logging.getLogger(__name__)
@@ -69,118 +59,9 @@ async def _use_account(update: Update, context: BotContext, text: str) -> None:
     chosen = await context.service.use_account(message.chat_id, text, _language(update))
     await message.reply_text(texts.account_summary(chosen.summary))
     for advice in chosen.advice:
-        await _send_advice(context, message.chat_id, advice)
+        await send_advice(context, message.chat_id, advice)
     if chosen.album_drafts_waiting:
         await context.bot.send_message(message.chat_id, texts.drafts_waiting(chosen.album_drafts_waiting))
-
-
-# ---- photos ------------------------------------------------------------------------------------
-
-
-async def photo(update: Update, context: BotContext) -> None:
-    message = _message(update)
-    await _receive_image(message, context, pick_photo_size(message.photo), "photo", ".jpg")
-
-
-async def document(update: Update, context: BotContext) -> None:
-    message = _message(update)
-    assert message.document is not None
-    doc = message.document
-    if not is_image_document(doc.mime_type, doc.file_name):
-        await message.reply_text(texts.not_an_image(doc.mime_type))
-        return
-    await _receive_image(message, context, doc, "document", image_suffix(doc.mime_type))
-
-
-async def _receive_image(
-    message: Message, context: BotContext, file: PhotoSize | Document, kind: str, suffix: str
-) -> None:
-    """Limits first, then the download, then the draft; an album photo is answered with its album."""
-    chat_id, album = message.chat_id, message.media_group_id
-    _check_limits(context, chat_id, file.file_size)
-    if album is None:
-        # Recorded before the work: Telegram already counts the update as delivered, so a restart from here
-        # on must still answer it (resume_photo).
-        request_id = await context.service.open_photo_request(
-            chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix
-        )
-        await _answer_photo(
-            AnswerPhoto(
-                chat_id,
-                request_id,
-                message.message_id,
-                file.file_id,
-                file.file_unique_id,
-                suffix,
-                language=message.from_user.language_code if message.from_user else None,
-            ),
-            context,
-        )
-        return
-    try:
-        data = await fetch_file(context.bot, file.file_id, context.settings.max_file_bytes)
-        await context.service.receive_photo(chat_id, file.file_unique_id, data, album, suffix)
-    except LikepredictError as error:
-        context.albums.add(chat_id, album, refused=error)
-        return
-    context.albums.add(chat_id, album)
-
-
-def _check_limits(context: BotContext, chat_id: int, declared_size: int | None) -> None:
-    wait = context.photo_limit.try_acquire(chat_id)
-    if wait is not None:
-        raise PhotoRateLimited(context.settings.photos_per_minute, wait)
-    limit = context.settings.max_file_bytes
-    if declared_size is not None and declared_size > limit:
-        raise FileTooLarge(declared_size, limit)
-
-
-async def resume_photo(job: AnswerPhoto, context: BotContext) -> None:
-    """A photo whose answer a restart interrupted (put on the update queue at start-up)."""
-    log.info("answering photo request %s interrupted by a restart", job.request_id)
-    await _answer_photo(job, context)
-
-
-async def _answer_photo(job: AnswerPhoto, context: BotContext) -> None:
-    """Download, keep and advise on one photo; its request is finished however that ends, unless cancelled
-    (shutting down: it is answered after the restart)."""
-    try:
-        await context.bot.send_chat_action(job.chat_id, ChatAction.TYPING)
-        data = await fetch_file(context.bot, job.file_id, context.settings.max_file_bytes)
-        received = await context.service.receive_photo(
-            job.chat_id, job.file_unique_id, data, None, job.suffix, language=job.language
-        )
-        if received.advice is None:
-            await context.bot.send_message(
-                job.chat_id, texts.photo_kept_ask_handle(received.waiting_for_handle), reply_parameters=_reply(job)
-            )
-        else:
-            await _send_advice(context, job.chat_id, received.advice, reply_to=job.message_id)
-    finally:
-        task = asyncio.current_task()
-        if task is None or not task.cancelling():
-            await context.service.finish_photo_request(job.request_id)
-
-
-def _reply(job: AnswerPhoto) -> ReplyParameters | None:
-    # Quoted when resumed, where the answer comes late; the original may be gone by then.
-    return ReplyParameters(job.message_id, allow_sending_without_reply=True) if job.resumed else None
-
-
-async def _send_advice(context: BotContext, chat_id: int, advice: PhotoAdvice, reply_to: int | None = None) -> None:
-    text = texts.photo_advice(advice)
-    quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
-    sent = await context.bot.send_message(chat_id, text, reply_parameters=quote)
-    await context.service.set_prediction_message(chat_id, advice.prediction_id, sent.message_id)
-
-
-async def album_complete(job: AlbumComplete, context: BotContext) -> None:
-    """The album collector's job: the last photo of an album has arrived."""
-    status = await context.service.album_status(job.chat_id)
-    reasons = [texts.explain(error) for error in job.refused]
-    await context.bot.send_message(
-        job.chat_id, texts.album_saved(job.saved, status.total_drafts, reasons, status.has_handle)
-    )
 
 
 # ---- /best and its button --------------------------------------------------------------------------
@@ -353,7 +234,7 @@ async def on_error(update: object, context: BotContext) -> None:
         # PTB tries again on its own. One line, no traceback; nobody to answer.
         log.warning("polling Telegram failed, PTB retries: %s", error)
         return
-    if isinstance(error, TelegramFileError):  # Telegram's side, not the user's nor a bug: one line, no traceback
+    if isinstance(error, (TelegramFileError, AnswerTimedOut)):  # not the user's doing nor a bug: one line
         log.warning("%s: %s", _describe(update), error)
         answer = texts.e(texts.explain(error))
     elif isinstance(error, NetworkError) and not isinstance(error, BadRequest):

@@ -26,6 +26,7 @@ class AlbumComplete(ChatJob):
     media_group_id: str
     saved: int
     refused: tuple[LikepredictError, ...]  # why each photo not kept was refused
+    request_ids: tuple[int, ...] = ()  # the album's photo requests, finished once the album is answered
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ class ResumeBest(ChatJob):
 
 @dataclass(frozen=True)
 class AnswerPhoto(ChatJob):
-    """A photo to answer (not part of an album), recorded in the store as request `request_id` until answered:
-    made from a photo as it arrives, or at start-up from one a restart interrupted."""
+    """A photo to answer, recorded in the store as request `request_id` until answered: made from a photo as it
+    arrives, or at start-up from one a restart interrupted. An album's photo (`media_group_id`) is kept as a
+    draft and answered with its album."""
 
     request_id: int
     message_id: int
@@ -47,6 +49,7 @@ class AnswerPhoto(ChatJob):
     suffix: str
     resumed: bool = False
     language: str | None = None  # the sender's Telegram language (a resumed request has none: times in UTC)
+    media_group_id: str | None = None
 
 
 def chat_of(update: object) -> int | None:

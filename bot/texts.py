@@ -17,7 +17,7 @@ from functools import singledispatch
 from typing import TYPE_CHECKING
 
 from app.errors import BadLikes, BadTimezone, NoDrafts, NoHandle, NoPrediction, TooManyDrafts, UnknownDraft
-from bot.errors import FileProblem, FileTooLarge, PhotoRateLimited, TelegramFileError
+from bot.errors import AnswerTimedOut, FileProblem, FileTooLarge, PhotoRateLimited, TelegramFileError
 from core.errors import LikepredictError
 from core.records import CachedAccount
 from inference.photo import PhotoError, PhotoProblem
@@ -505,6 +505,13 @@ _FILE_PROBLEMS: dict[FileProblem, str] = {
 @explain.register
 def _(error: TelegramFileError) -> str:
     return _FILE_PROBLEMS[error.problem]
+
+
+@explain.register
+def _(error: AnswerTimedOut) -> str:
+    if error.while_sending:
+        return "Telegram was slow to take my answer. If you don't see it above, please send the photo again."
+    return f"That photo took me too long (over {error.seconds:.0f} s) — please send it again in a moment."
 
 
 # ---- photo errors ----

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     )
     # Telegram's Bot API serves bots files up to 20 MB.
     max_file_bytes: int = 20 * 1024 * 1024
+    # The whole answer to one photo (download, analysis, prediction, sending); past it the user is told so.
+    photo_answer_seconds: float = Field(15.0, ge=0.1, le=300, validation_alias=_env("LIKEPREDICT_PHOTO_ANSWER_SECONDS"))
     album_wait_seconds: float = Field(1.0, ge=0.1, le=30, validation_alias=_env("LIKEPREDICT_ALBUM_WAIT_SECONDS"))
     # Webhook mode when set (Telegram only calls https:// URLs); long polling otherwise.
     webhook_url: str | None = Field(None, validation_alias=_env("LIKEPREDICT_WEBHOOK_URL"))

@@ -21,6 +21,7 @@ class PhotoRequest:
     file_unique_id: str
     kind: str  # "photo" (compressed by Telegram) or "document" (an image sent as a file)
     suffix: str
+    media_group_id: str | None = None  # an album's photo: answered with its album
 
 
 class PhotoRequests:
@@ -29,25 +30,37 @@ class PhotoRequests:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def open(self, chat_id: int, message_id: int, file_id: str, file_unique_id: str, kind: str, suffix: str) -> int:
+    def open(
+        self,
+        chat_id: int,
+        message_id: int,
+        file_id: str,
+        file_unique_id: str,
+        kind: str,
+        suffix: str,
+        media_group_id: str | None = None,
+    ) -> int:
         """Record a photo to answer; returns the request's id."""
         with storage_faults("recording a photo request", self.database.path), self.database.transaction():
             self.database.ensure_chat(chat_id)
             cursor = self.database.execute(
-                """INSERT INTO photo_requests (chat_id, message_id, file_id, file_unique_id, kind, suffix, requested_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                [chat_id, message_id, file_id, file_unique_id, kind, suffix, to_iso(utcnow())],
+                """INSERT INTO photo_requests
+                   (chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id, requested_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id, to_iso(utcnow())],
             )
             return int(cursor.lastrowid or 0)
 
-    def finish(self, request_id: int) -> None:
+    def finish(self, *request_ids: int) -> None:
+        """The requests are answered (an album's all at once)."""
         with storage_faults("finishing a photo request", self.database.path), self.database.transaction():
-            self.database.execute("DELETE FROM photo_requests WHERE id = ?", [request_id])
+            for request_id in request_ids:
+                self.database.execute("DELETE FROM photo_requests WHERE id = ?", [request_id])
 
     def unfinished(self) -> list[PhotoRequest]:
         """Every photo a restart interrupted, oldest first."""
         rows = self.database.rows(
-            """SELECT id, chat_id, message_id, file_id, file_unique_id, kind, suffix
+            """SELECT id, chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id
                FROM photo_requests ORDER BY id"""
         )
         return [PhotoRequest(**row) for row in rows]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.errors import FileProblem, TelegramFileError
+from bot.errors import AnswerTimedOut, FileProblem, TelegramFileError
 from bot.texts import explain
 from core.paths import DEMO_HANDLE, DEMO_SAMPLES
 from store import Store
@@ -38,6 +38,7 @@ class FileFaultsBotApi(FaultyBotApi):
         self.sizes_declared = True  # file_size in the update's photo sizes and in getFile's answer
         self.download_status: int | None = None  # the download answers this HTTP status
         self.download_hangs = False
+        self.download_trickle_seconds: float | None = None  # the download comes in ten pieces over this long
         self.downloads = 0
 
     async def _api_getfile(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +63,24 @@ class FileFaultsBotApi(FaultyBotApi):
             await asyncio.Event().wait()  # until the bot gives up (or the server stops)
         if self.download_status is not None:
             return web.Response(status=self.download_status)
+        if self.download_trickle_seconds is not None:
+            return await self._trickle(request, self.download_trickle_seconds)
         return await super()._handle_file(request)
+
+    async def _trickle(self, request: web.Request, seconds: float) -> web.StreamResponse:
+        [data] = [f.data for f in self._files.values() if f.file_path == request.match_info["path"]]
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = len(data)
+        await response.prepare(request)
+        piece = len(data) // 10 + 1
+        try:
+            for start in range(0, len(data), piece):
+                await asyncio.sleep(seconds / 10)
+                await response.write(data[start : start + piece])
+        except ConnectionError:  # the bot gave up and hung up
+            return response
+        await response.write_eof()
+        return response
 
 
 @pytest.fixture
@@ -136,3 +154,29 @@ async def test_a_25_mb_photo_whose_size_nobody_declared_is_refused_and_not_store
     finally:
         store.close()
     assert [p for p in settings.images_dir.rglob("*") if p.is_file()] == []
+
+
+async def test_a_photo_answer_is_bounded_as_a_whole_and_the_bot_keeps_answering(server, tmp_path, caplog) -> None:
+    """Issue #15: only the Telegram file part was bounded (10 s); a download trickling in under that bound, with
+    the analysis and the answer after it, had no bound at all."""
+    settings = bot_settings(server, tmp_path, photo_answer_seconds=1.0)
+    server.download_trickle_seconds = 4.0  # well under the file part's 10 s: only the whole answer's bound stops it
+    with caplog.at_level(logging.INFO):
+        async with running_bot(settings):
+            await say(server, f"/handle {DEMO_HANDLE}", CHAT)
+            server.send_photo(CHAT, PHOTO)
+            [answer] = await server.next_messages(CHAT, timeout=60)
+            assert answer.plain_text == explain(AnswerTimedOut(1.0))
+            assert "took me too long" in answer.plain_text and "send it again" in answer.plain_text
+            server.download_trickle_seconds = None
+            server.send_photo(CHAT, PHOTO)
+            [later] = await server.next_messages(CHAT, timeout=60)
+            assert "this photo should get about" in later.plain_text
+            assert await server.no_more_messages(CHAT, wait=0.5) == []
+    [warning] = bot_log_lines(caplog, logging.WARNING)
+    assert warning.exc_info is None and "not done in 1 s" in warning.getMessage()
+    store = Store.open(settings.db_path, settings.images_dir)
+    try:
+        assert store.photo_requests.unfinished() == []  # told to send it again: not answered again after a restart
+    finally:
+        store.close()
