@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -23,6 +24,7 @@ from bot.context import CONTEXT_TYPES, STATE_KEY, BotApplication, BotState
 from bot.jobs import AlbumComplete, AnswerPhoto, ResumeBest
 from bot.limits import SlidingWindowLimit
 from bot.metrics import MeteredUpdateProcessor, Metrics, count_failure
+from bot.ordering import PerChatUpdateProcessor
 from bot.telegram_bot import build_bot
 from bot.webhook import run_webhook, serve_metrics_while_polling
 from core.settings import Settings, SettingsError
@@ -30,6 +32,7 @@ from core.settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 32
+NEW = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
 
 
 def build_application(settings: Settings) -> BotApplication:
@@ -41,6 +44,7 @@ def build_application(settings: Settings) -> BotApplication:
     if settings.webhook_url:  # PTB logs setWebhook's parameters, the secret token too, at DEBUG
         redact_token_in_logs(settings.webhook_secret.get_secret_value())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, which carry the token
+    for_us = NEW & to_this_bot(name for name, _ in texts.COMMANDS)  # in groups: only what is addressed to the bot
 
     async def post_init(application: BotApplication) -> None:
         service = await open_services(settings)
@@ -49,6 +53,9 @@ def build_application(settings: Settings) -> BotApplication:
         application.bot_data[STATE_KEY] = BotState(
             settings, service, SlidingWindowLimit(settings.photos_per_minute), albums
         )
+        processor = application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            processor.on_arrival = partial(photos.record_arrival, application, for_us)
         await application.bot.set_my_commands([BotCommand(name, about) for name, about in texts.COMMANDS])
         for request_id, chat_id in await service.unfinished_best_requests():
             application.update_queue.put_nowait(ResumeBest(chat_id, request_id))
@@ -69,7 +76,7 @@ def build_application(settings: Settings) -> BotApplication:
         .build()
     )
     metrics.watch(application)
-    register_handlers(application)
+    register_handlers(application, for_us)
     return application
 
 
@@ -80,13 +87,13 @@ async def post_shutdown(application: BotApplication) -> None:
         await state.service.aclose()
 
 
-def register_handlers(application: BotApplication) -> None:
-    """Handlers in the order they are tried; the first that matches an update handles it."""
+def register_handlers(application: BotApplication, for_us: filters.BaseFilter) -> None:
+    """Handlers in the order they are tried; the first that matches an update handles it. `for_us`: the
+    messages addressed to the bot (its own filter: it remembers albums addressed to it)."""
     application.add_handler(TypeHandler(AlbumComplete, photos.album_complete))
     application.add_handler(TypeHandler(ResumeBest, handlers.resume_best))
     application.add_handler(TypeHandler(AnswerPhoto, photos.resume_photo))
-    new = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
-    for_us = new & to_this_bot(name for name, _ in texts.COMMANDS)  # in groups: only what is addressed to the bot
+    new = NEW
     commands: list[tuple[str, Any]] = [
         ("start", handlers.start),
         ("help", handlers.help_command),

@@ -114,8 +114,9 @@ async def _answer_best(
 
 async def hashtags_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    match = HASHTAGS_CALLBACK.match(query.data)
+    assert query is not None  # registered for callback queries
+    # PTB hands a query with neither `data` nor `game_short_name` (both optional) to this pattern's handler too.
+    match = HASHTAGS_CALLBACK.match(query.data) if query.data is not None else None
     if match is None or update.effective_chat is None:
         await query.answer(texts.DRAFT_GONE)
         return

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram.ext import BaseUpdateProcessor
 
 from bot.jobs import chat_of
+
+log = logging.getLogger(__name__)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -27,6 +30,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.slots = max_concurrent_updates
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        # Run for each update as it arrives, before it waits for its chat (bot.photos.record_arrival).
+        self.on_arrival: Callable[[object], Awaitable[None]] | None = None
 
     @property
     def waiting(self) -> int:
@@ -51,8 +56,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 self._locks[chat_id] = (lock, users - 1)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        async with self._turn(chat_of(update)), self._slots:
-            await coroutine
+        # Started before the chat's lock is asked for, and that with no await in between: the chat's order is
+        # the order updates arrive in, however long each one's arrival work takes.
+        arrived = asyncio.ensure_future(self.on_arrival(update)) if self.on_arrival is not None else None
+        async with self._turn(chat_of(update)):
+            if arrived is not None:
+                try:
+                    await arrived
+                except Exception:  # a bug in the arrival work must not cost the update its answer
+                    log.exception("arrival work for an update failed")
+            async with self._slots:
+                await coroutine
 
     async def initialize(self) -> None:
         pass

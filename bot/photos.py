@@ -1,8 +1,8 @@
 """Photos and images sent as files: one photo is answered at once (within `photo_answer_seconds`), an album's
 photos are kept as drafts and the album answered once (`album_complete`).
 
-Every photo is recorded in the store before the work, since Telegram already counts its update as delivered:
-a restart (even kill -9) before the answer answers it after (`resume_photo`).
+Every photo is recorded in the store as it arrives (`record_arrival`), since Telegram already counts its update
+as delivered: a restart (even kill -9) before the answer answers it after (`resume_photo`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import logging
 
 from telegram import Document, Message, PhotoSize, ReplyParameters, Update
 from telegram.constants import ChatAction
+from telegram.ext.filters import BaseFilter
 
 from app.results import PhotoAdvice
 from bot import texts
-from bot.context import BotContext
+from bot.context import BotApplication, BotContext, state_of
 from bot.downloads import fetch_file
 from bot.errors import AnswerTimedOut, FileTooLarge, PhotoRateLimited
 from bot.jobs import AlbumComplete, AnswerPhoto
@@ -25,10 +26,39 @@ from core.errors import LikepredictError
 log = logging.getLogger(__name__)
 
 
+def _image_of(message: Message) -> tuple[PhotoSize | Document, str, str] | None:
+    """The file to answer in a message (its size for a photo), its kind and suffix; None if it has no image."""
+    if message.photo:
+        return pick_photo_size(message.photo), "photo", ".jpg"
+    doc = message.document
+    if doc is not None and message.animation is None and is_image_document(doc.mime_type, doc.file_name):
+        return doc, "document", image_suffix(doc.mime_type)
+    return None
+
+
+async def record_arrival(application: BotApplication, for_us: BaseFilter, update: object) -> None:
+    """Record a photo for us as its update arrives, before it waits for its chat's turn: an album's later photos
+    (or a chat's next photo) wait behind the one being answered, and a kill -9 then would lose them, Telegram
+    having counted them delivered. The handler opens the same request again (one row per message)."""
+    if not isinstance(update, Update) or update.message is None or not for_us.check_update(update):
+        return
+    message = update.message
+    image = _image_of(message)
+    if image is None:
+        return
+    file, kind, suffix = image
+    try:
+        await state_of(application.bot_data).service.open_photo_request(
+            message.chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, message.media_group_id
+        )
+    except LikepredictError as error:  # a storage fault: the handler meets it again and says so
+        log.warning("could not record a photo of chat %s on arrival: %s", message.chat_id, error)
+
+
 async def photo(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None  # registered for messages with a photo
-    await _receive_image(message, context, pick_photo_size(message.photo), "photo", ".jpg")
+    await _receive_image(message, context)
 
 
 async def document(update: Update, context: BotContext) -> None:
@@ -38,19 +68,24 @@ async def document(update: Update, context: BotContext) -> None:
     if not is_image_document(doc.mime_type, doc.file_name):
         await message.reply_text(texts.not_an_image(doc.mime_type))
         return
-    await _receive_image(message, context, doc, "document", image_suffix(doc.mime_type))
+    await _receive_image(message, context)
 
 
-async def _receive_image(
-    message: Message, context: BotContext, file: PhotoSize | Document, kind: str, suffix: str
-) -> None:
-    """Limits first, then the request recorded, then the work; an album photo is answered with its album."""
+async def _receive_image(message: Message, context: BotContext) -> None:
+    """The request recorded (if it was not on arrival), the limits, then the work; an album photo is answered
+    with its album."""
+    image = _image_of(message)
+    assert image is not None  # the handlers above are for images
+    file, kind, suffix = image
     chat_id, album = message.chat_id, message.media_group_id
-    _check_limits(context, chat_id, file.file_size)
-    # Recorded before the work: a restart from here on must still answer it (resume_photo).
     request_id = await context.service.open_photo_request(
         chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, album
     )
+    try:
+        _check_limits(context, chat_id, file.file_size)
+    except LikepredictError:
+        await context.service.finish_photo_request(request_id)  # refused now: nothing to answer after a restart
+        raise
     language = message.from_user.language_code if message.from_user else None
     job = AnswerPhoto(
         chat_id, request_id, message.message_id, file.file_id, file.file_unique_id, suffix, False, language, album

@@ -40,16 +40,19 @@ class PhotoRequests:
         suffix: str,
         media_group_id: str | None = None,
     ) -> int:
-        """Record a photo to answer; returns the request's id."""
+        """Record a photo to answer; returns the request's id (the same one for the same message again)."""
         with storage_faults("recording a photo request", self.database.path), self.database.transaction():
             self.database.ensure_chat(chat_id)
-            cursor = self.database.execute(
+            self.database.execute(
                 """INSERT INTO photo_requests
                    (chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id, requested_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING""",
                 [chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id, to_iso(utcnow())],
             )
-            return int(cursor.lastrowid or 0)
+            rows = self.database.rows(
+                "SELECT id FROM photo_requests WHERE chat_id = ? AND message_id = ?", [chat_id, message_id]
+            )
+            return int(rows[0]["id"])
 
     def finish(self, *request_ids: int) -> None:
         """The requests are answered (an album's all at once)."""

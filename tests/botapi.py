@@ -262,15 +262,18 @@ class LocalBotApi:
         """A user presses an inline button with `data` under the bot's message `message_id`."""
         return self._press(chat_id, data, message=self._message_json(self._find(chat_id, message_id)))
 
-    def press_inline_button(self, chat_id: int, inline_message_id: str, data: str | None) -> str:
+    def press_inline_button(
+        self, chat_id: int, inline_message_id: str, data: str | None, game: str | None = "game"
+    ) -> str:
         """A user presses a button under an inline message (sent via the bot in another chat): the query has
-        an `inline_message_id` and no `message`; with no `data` it is a game's button."""
-        return self._press(chat_id, data, inline_message_id=inline_message_id)
+        an `inline_message_id` and no `message`; with no `data` it is a game's button (`game`), or, with
+        neither, a query carrying neither field (both are optional in the Bot API)."""
+        return self._press(chat_id, data, game, inline_message_id=inline_message_id)
 
-    def _press(self, chat_id: int, data: str | None, **where: Any) -> str:
+    def _press(self, chat_id: int, data: str | None, game: str | None = None, **where: Any) -> str:
         query_id = f"cq{next(self._update_ids)}"
         query = {"id": query_id, "from": self._user(chat_id), "chat_instance": f"ci{chat_id}", **where}
-        query.update({"data": data} if data is not None else {"game_short_name": "game"})
+        query.update({"data": data} if data is not None else {"game_short_name": game} if game is not None else {})
         self._queue({"callback_query": query})
         return query_id
 

@@ -5,11 +5,13 @@ answers only what is addressed to it."""
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 import pytest
 from PIL import Image
 
+from bot import texts
 from tests import test_bot
 from tests.botapi import LocalBotApi
 from tests.test_bot import CHAT, SAMPLES, say
@@ -56,12 +58,19 @@ async def test_a_caption_is_cut_to_1024_characters(server: LocalBotApi, bot: Any
     assert sent.method == "sendPhoto" and utf16_length(sent.plain_text) == 1024 and sent.plain_text.endswith("…")
 
 
-@pytest.mark.parametrize("data", ["tags:5", "something else", None])
+@pytest.mark.parametrize(("data", "game"), [("tags:5", None), ("something else", None), (None, "game"), (None, None)])
 async def test_a_button_under_an_inline_message_without_a_chat_is_answered(
-    server: LocalBotApi, bot: Any, data: str | None
+    server: LocalBotApi, bot: Any, data: str | None, game: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    query_id = server.press_inline_button(CHAT, "inline-message-1", data)
-    await server.wait_until(lambda: any(a["callback_query_id"] == query_id for a in server.callback_answers))
+    """Issue #15: a query with neither `data` nor `game_short_name` (PTB's CallbackQueryHandler matches it even
+    with a pattern) reached the hashtag button's `assert query.data is not None`: AssertionError, and the error
+    handler, finding no chat, never answered it."""
+    with caplog.at_level(logging.INFO):
+        query_id = server.press_inline_button(CHAT, "inline-message-1", data, game)
+        await server.wait_until(lambda: any(a["callback_query_id"] == query_id for a in server.callback_answers))
+    [answer] = [a for a in server.callback_answers if a["callback_query_id"] == query_id]
+    assert answer.get("text") == texts.DRAFT_GONE
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert server.messages_to(CHAT) == []
 
 
