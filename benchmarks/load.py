@@ -7,7 +7,8 @@ Reported: answered / sent; time from update to reply (p50, p95, max); bot overhe
 of the event loop (a ticker task records how late each 5 ms tick comes). The bot, the Bot API server and
 the ticker share one event loop, so a stall caused by the test server counts against the bot too.
 
-Bot overhead, three ways (inference = time inside the photo analyser, the likes predictor and the hashtag
+Bot overhead, three ways (inference = time inside the photo analyser, the likes predictor (`predict`, and
+`rate_times` for the best time to post; runs before 2026-12-02T16:00 did not count the latter) and the hashtag
 engine, measured by wrapping those methods of the running bot's service):
 - single: one photo at a time, (update-to-reply - its inference) / update-to-reply, median;
 - burst, busy: (burst wall time - time when any inference was running) / burst wall time;
@@ -84,6 +85,7 @@ def _instrument(application: Any) -> tuple[CallTimer, int]:
     timer = CallTimer()
     timer.wrap(service.analyzer, "analyse")
     timer.wrap(service.predictor, "predict")
+    timer.wrap(service.predictor, "rate_times")  # the best time to post: the likes model run at candidate times
     timer.wrap(service.hashtags, "suggest")
     workers = getattr(getattr(service, "_cpu", None), "_max_workers", 2)
     return timer, workers
@@ -145,6 +147,7 @@ async def _measure(chats: int, singles: int, side: int, folder: Path | None) -> 
         "inference_threads": workers,
         "update_to_reply": summary_ms(latencies),
         "burst_wall_ms": wall * 1000,
+        "burst_photos_per_second": answered / wall,  # what the machine carries, the models being the limit
         "overhead_single_median": median((lat - inf) / lat for lat, inf in single) if single else float("nan"),
         "single_update_to_reply": summary_ms([lat for lat, _ in single]),
         "overhead_burst_busy": (wall - busy_time(burst_intervals, started, finished)) / wall,
@@ -170,6 +173,8 @@ def table(result: dict[str, Any]) -> str:
             f"{lat['median_ms']:,.0f} / {lat['p95_ms']:,.0f} / {lat['max_ms']:,.0f}",
         ],
         ["burst wall time (ms)", f"{result['burst_wall_ms']:,.0f}"],
+        ["photos answered a second in the burst", f"{result.get('burst_photos_per_second', float('nan')):.1f}"],
+        ["a photo sent alone: update to reply p50 (ms)", f"{result['single_update_to_reply']['median_ms']:,.0f}"],
         ["bot overhead, single photo (median)", f"{result['overhead_single_median']:.1%}"],
         ["bot overhead, burst (wall not covered by inference)", f"{result['overhead_burst_busy']:.1%}"],
         ["bot overhead, burst (capacity not spent on inference)", f"{result['overhead_burst_capacity']:.1%}"],

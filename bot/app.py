@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from functools import partial
 from typing import Any
 
@@ -32,6 +33,11 @@ from core.settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 32
+# The event loop shares the GIL with the CPU workers (bot analysis runs in threads). Each socket call the loop
+# makes (httpcore checks every pooled connection on each request) gives the GIL up, and taking it back waits up
+# to this long while a worker runs Python code: at Python's default 5 ms, one request could stall the loop for
+# 50-100 ms under load (benchmarks/load.py). The workers' heavy parts (onnxruntime, OpenCV) run without the GIL.
+GIL_SWITCH_SECONDS = 0.001
 NEW = filters.UpdateType.MESSAGE  # edits of old messages are not new requests
 
 
@@ -44,6 +50,7 @@ def build_application(settings: Settings) -> BotApplication:
     if settings.webhook_url:  # PTB logs setWebhook's parameters, the secret token too, at DEBUG
         redact_token_in_logs(settings.webhook_secret.get_secret_value())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs request URLs, which carry the token
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
     for_us = NEW & to_this_bot(name for name, _ in texts.COMMANDS)  # in groups: only what is addressed to the bot
 
     async def post_init(application: BotApplication) -> None:

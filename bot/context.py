@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
@@ -24,6 +24,8 @@ class BotState:
     service: Service
     photo_limit: SlidingWindowLimit
     albums: AlbumCollector
+    # (chat, message) -> the photo request recorded as the update arrived, for its handler to take over
+    arrived_photos: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -39,7 +39,7 @@ def _image_of(message: Message) -> tuple[PhotoSize | Document, str, str] | None:
 async def record_arrival(application: BotApplication, for_us: BaseFilter, update: object) -> None:
     """Record a photo for us as its update arrives, before it waits for its chat's turn: an album's later photos
     (or a chat's next photo) wait behind the one being answered, and a kill -9 then would lose them, Telegram
-    having counted them delivered. The handler opens the same request again (one row per message)."""
+    having counted them delivered. The handler takes the request over (or opens it, if this could not)."""
     if not isinstance(update, Update) or update.message is None or not for_us.check_update(update):
         return
     message = update.message
@@ -47,8 +47,9 @@ async def record_arrival(application: BotApplication, for_us: BaseFilter, update
     if image is None:
         return
     file, kind, suffix = image
+    state = state_of(application.bot_data)
     try:
-        await state_of(application.bot_data).service.open_photo_request(
+        state.arrived_photos[(message.chat_id, message.message_id)] = await state.service.open_photo_request(
             message.chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, message.media_group_id
         )
     except LikepredictError as error:  # a storage fault: the handler meets it again and says so
@@ -72,15 +73,17 @@ async def document(update: Update, context: BotContext) -> None:
 
 
 async def _receive_image(message: Message, context: BotContext) -> None:
-    """The request recorded (if it was not on arrival), the limits, then the work; an album photo is answered
-    with its album."""
+    """The request recorded on arrival (else now), the limits, then the work; an album photo is answered with
+    its album."""
     image = _image_of(message)
     assert image is not None  # the handlers above are for images
     file, kind, suffix = image
     chat_id, album = message.chat_id, message.media_group_id
-    request_id = await context.service.open_photo_request(
-        chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, album
-    )
+    request_id = context.state.arrived_photos.pop((chat_id, message.message_id), None)
+    if request_id is None:
+        request_id = await context.service.open_photo_request(
+            chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, album
+        )
     try:
         _check_limits(context, chat_id, file.file_size)
     except LikepredictError:

@@ -37,6 +37,8 @@ def shown_length(text: str) -> int:
 
 def cut_html(text: str, limit: int) -> str:
     """Telegram HTML showing at most `limit` characters: cut with an ellipsis, tags left open closed again."""
+    if shown_length(text) <= limit:  # markup only adds characters: shown, it is shorter still (the usual case)
+        return text
     tokens = [(m.group(0), m.group(1), m.group(2)) for m in _HTML_TOKEN.finditer(text)]
     widths = [0 if tag else (1 if token.startswith("&") else shown_length(token)) for token, _, tag in tokens]
     if sum(widths) <= limit:
