@@ -8,7 +8,8 @@ is what the bot does for one photo minus the store: analyse (decode one working 
 the hand features a model reads, one encoder pass, the appeal and similarity heads, the concepts), predict
 likes, suggest hashtags. The goal is full / floor <= 1.5. Beside it, the earlier six-view encoder pass (six
 224 px views of the same decoded photo), the cost of each step and of each hand-feature group, and decode +
-encoder pass at each candidate side (`by_side`, the costs the appeal model's choice of side weighs).
+encoder pass + hand features + pixel cues at each candidate side (`side_*`, the costs the appeal model's
+choice of side weighs).
 The photos are synthetic: on real photos the face search costs more (see `inference/photo_faces.py`).
 """
 
@@ -70,6 +71,13 @@ def measure(
             t_tags, _ = _timed(lambda: hashtags.suggest(account, analysis, n_tags, prediction))
             return {"analyse": t_analyse, "predict": t_predict, "hashtags": t_tags}
 
+        def side_dependent(data: bytes, side: int) -> None:
+            """What a pass at `side` costs beyond the faces: decode, the pass, hand features and pixel cues."""
+            photo = decode_photo(data, analyzer.max_pixels, encoder_size=side)
+            encoder.encode([photo])
+            hand_features(photo, analyzer.hand_groups - {"faces"})
+            pixel_cues(photo.rgb_small)
+
         def analyse_steps(data: bytes) -> dict[str, float]:
             """The analysis taken apart (the same calls `PhotoAnalyzer.analyse_decoded` makes)."""
             t_decode, photo = _timed(lambda: analyzer.decode(data))
@@ -86,12 +94,7 @@ def measure(
                 f"hand_{group}": _timed(lambda: hand_features(photo, frozenset({group}), faces))[0]
                 for group in HAND_FEATURE_GROUPS
             }
-            by_side = {
-                f"side_{side}_decode_and_pass": _timed(
-                    lambda: encoder.encode([decode_photo(data, analyzer.max_pixels, encoder_size=side)])
-                )[0]
-                for side in CANDIDATE_SIZES
-            }
+            by_side = {f"side_{side}": _timed(lambda: side_dependent(data, side))[0] for side in CANDIDATE_SIZES}
             return {
                 "decode": t_decode,
                 "faces": t_faces,
@@ -195,11 +198,9 @@ def table(result: dict[str, Any]) -> str:
         + ", ".join(
             f"{k.removeprefix('hand_')} {v:.2f}" for k, v in r["steps_median_ms"].items() if k.startswith("hand_")
         )
-        + " ms; decode + pass by side: "
+        + " ms; by side (decode, pass, hand features, pixel cues): "
         + ", ".join(
-            f"{k.removeprefix('side_').removesuffix('_decode_and_pass')} {v:.1f}"
-            for k, v in r["steps_median_ms"].items()
-            if k.startswith("side_")
+            f"{k.removeprefix('side_')} {v:.1f}" for k, v in r["steps_median_ms"].items() if k.startswith("side_")
         )
         + " ms"
         for size, r in result["sizes"].items()

@@ -2,8 +2,10 @@
 
 `decode_photo` reads the header first and refuses a decompression bomb before decoding a pixel. It decodes
 ONE working image for everything: a JPEG at the smallest DCT scaling (Pillow's `draft`) that still gives
-the encoder's side, as the benchmark's floor does, then resized once so its short side is that side. The
-encoder's input is its centre square; the hand features, faces and concept cues read the same pixels.
+the encoder's side, as the benchmark's floor does, so its short side lies between that side and twice it
+(anything larger, e.g. a big PNG, is resized to the side). The encoder's input is its centre square,
+resized to the side; the hand features, faces and concept cues read the working image itself, where blur
+and noise are still visible at about the scale of the ~500 px rated photos the appeal model learned from.
 """
 
 from __future__ import annotations
@@ -82,8 +84,8 @@ class PhotoError(LikepredictError):
 
 @dataclass(frozen=True)
 class DecodedPhoto:
-    """A decoded photo: the working image (short side = the encoder's side), its centre square as the encoder's
-    input, the original size."""
+    """A decoded photo: the working image (short side from the encoder's side to twice it, or the photo's own
+    if smaller), its centre square at the encoder's side as the encoder's input, the original size."""
 
     rgb_small: np.ndarray  # uint8 HxWx3, the working image
     encoder_input: np.ndarray  # float32 (3, s, s) for the single pass at side s, scaled to -1..1
@@ -152,7 +154,8 @@ def _short_side_size(width: int, height: int, short_side: int) -> tuple[int, int
 
 
 def _decode_working_image(image: Image.Image, short_side: int) -> tuple[Image.Image, int, int]:
-    """The oriented RGB working image (short side `short_side`) and the original's oriented width and height."""
+    """The oriented RGB working image (short side under 2 x `short_side`) and the original's oriented width and
+    height."""
     width, height = image.size
     if image.format in ("JPEG", "MPO"):
         # DCT scaling: the largest 1/2, 1/4 or 1/8 reduction that keeps the short side at least `short_side`
@@ -166,9 +169,11 @@ def _decode_working_image(image: Image.Image, short_side: int) -> tuple[Image.Im
     if oriented.size != image.size:  # rotated by 90 or 270 degrees
         width, height = height, width
     rgb = _to_rgb(oriented)
-    size = _short_side_size(rgb.width, rgb.height, short_side)
-    if size != rgb.size:
-        rgb = rgb.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    # What DCT scaling could not bring under twice the side (other formats; JPEGs past 1/8) is resized.
+    if min(rgb.size) >= 2 * short_side:
+        rgb = rgb.resize(
+            _short_side_size(rgb.width, rgb.height, short_side), Image.Resampling.BICUBIC, reducing_gap=3.0
+        )
     return rgb, width, height
 
 
@@ -206,8 +211,7 @@ def scaled_pixels(images: list[Image.Image]) -> np.ndarray:
 
 
 def single_pass_input(rgb: Image.Image, size: int = SINGLE_PASS_SIZE) -> np.ndarray:
-    """The encoder's one view: short side resized to `size` (a working image already is), centre-cropped
-    square; float32 (3, size, size)."""
+    """The encoder's one view: short side resized to `size`, centre-cropped square; float32 (3, size, size)."""
     width, height = _short_side_size(rgb.width, rgb.height, size)
     if (width, height) != rgb.size:
         rgb = rgb.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=3.0)
@@ -218,8 +222,8 @@ def single_pass_input(rgb: Image.Image, size: int = SINGLE_PASS_SIZE) -> np.ndar
 def decode_photo(
     source: bytes | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES, encoder_size: int = SINGLE_PASS_SIZE
 ) -> DecodedPhoto:
-    """Decode `source` (file bytes or a path) into a `DecodedPhoto` whose working image has the short side
-    `encoder_size`, or raise `PhotoError` saying why not."""
+    """Decode `source` (file bytes or a path) into a `DecodedPhoto` for an encoder pass at `encoder_size`, or
+    raise `PhotoError` saying why not."""
     data = _read_source(source, max_bytes)
     image = _open_checked(data, max_pixels)
     rgb, width, height = _decode_working_image(image, encoder_size)

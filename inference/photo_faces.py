@@ -16,12 +16,13 @@ import cv2
 import numpy as np
 
 # The long side the cascade looks at, its scale step and the smallest face (share of the long side, pixels).
-# Chosen on the "tune" half of models/training/concept_labels.csv only: frontal faces at 224 px in steps of
+# Chosen on the "tune" half of models/training/concept_labels.csv only: frontal faces at 160 px in steps of
 # 1.2 led to the same people, group, selfie and closeup calls there as the concept detectors' earlier search
-# (frontal at 320 px and profile both ways at 192 px, steps of 1.1), and adding the profile cascade changed
-# none of them; about 23 ms a real 500 px photo instead of 105. At 224 px every working image (short side
-# 224..320) shrinks to nearly the same grey image, so the faces hardly depend on the encoder's side.
-FACE_LONG_SIDE = 224
+# (frontal at 320 px and profile both ways at 192 px, steps of 1.1), as did 192 and 224 px and adding the
+# profile cascade; about 7 ms a real 500 px photo instead of 105. The cascade's 24 px window makes the
+# smallest face found about 15 % of the long side. Every working image is shrunk to 160 px first, so the
+# faces hardly depend on the encoder's side.
+FACE_LONG_SIDE = 160
 FACE_SCALE_STEP = 1.2
 FACE_MIN_FRACTION = 0.06
 FACE_MIN_PIXELS = 16

@@ -1,9 +1,9 @@
 """Hand-made photo features: colour, light, sharpness, noise, faces and size, from a small RGB image.
 
 Everything except the size is computed on the working image `decode_photo` makes, the one the encoder's
-single pass is cut from (short side = that pass's side, 224-320 px): one decode serves every step, and a
-1080 px and a 4032 px copy of the same photo give nearly the same values, which is what a model trained on
-~500 px photos (CLIVE) needs at serving time. Width, height and aspect describe the original file. Each
+single pass is cut from (JPEG DCT scaling to at least that pass's side: short side 224-640 px): one decode
+serves every step, and a 1080 px and a 4032 px copy of the same photo give nearly the same values, which is
+what a model trained on ~500 px photos (CLIVE) needs at serving time. Width, height and aspect describe the original file. Each
 group is a few OpenCV calls over the image (histograms, one filter), well under a millisecond at that size.
 """
 
@@ -108,17 +108,17 @@ HAND_FEATURE_GROUPS: dict[str, list[str]] = {
     "size": SIZE_FEATURE_NAMES,
 }
 ALL_GROUPS = frozenset(HAND_FEATURE_GROUPS)
-# Median milliseconds of each group on a 320 px working image (1080x1080 photo) on the 2-core project machine
+# Median milliseconds of each group on the working image of a 1080x1080 photo (540 px for a 288 or 320 px pass) on the 2-core project machine
 # (`python -m benchmarks.photo_cost` prints them); the appeal model weighs what a group adds against these.
 # Faces cost nothing extra: the concept detectors find them for every photo anyway (`photo_faces`).
 HAND_GROUP_COST_MS: dict[str, float] = {
-    "colour_bands": 0.15,
-    "luminance": 0.1,
-    "saturation": 0.2,
-    "colourfulness": 0.2,
-    "sharpness": 0.15,
-    "edges": 0.15,
-    "noise": 0.1,
+    "colour_bands": 0.5,
+    "luminance": 0.2,
+    "saturation": 0.35,
+    "colourfulness": 0.35,
+    "sharpness": 0.25,
+    "edges": 0.3,
+    "noise": 0.3,
     "faces": 0.0,
     "size": 0.0,
 }

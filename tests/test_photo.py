@@ -136,8 +136,7 @@ def test_a_missing_file_is_a_photo_error(tmp_path):
 def test_a_phone_photo_is_decoded_small_with_its_original_size():
     photo = decode_photo(jpeg_bytes(textured_photo(4032, 3024)))
     assert (photo.width, photo.height) == (4032, 3024)
-    # decoded at 1/8 (504x378), then its short side brought to the encoder's side
-    assert photo.rgb_small.shape == (SINGLE_PASS_SIZE, round(SINGLE_PASS_SIZE * 4 / 3), 3)
+    assert photo.rgb_small.shape == (378, 504, 3)  # decoded at 1/8
     assert photo.rgb_small.dtype == np.uint8
     assert (
         photo.encoder_input.shape == (3, SINGLE_PASS_SIZE, SINGLE_PASS_SIZE) and photo.encoder_input.dtype == np.float32
@@ -145,13 +144,23 @@ def test_a_phone_photo_is_decoded_small_with_its_original_size():
     assert photo.encoder_input.min() >= -1.0 and photo.encoder_input.max() <= 1.0
 
 
-@pytest.mark.parametrize("side", [224, 256, 320])
-def test_the_working_image_has_the_encoders_side_and_the_encoder_reads_its_centre(side):
+@pytest.mark.parametrize(("side", "decoded"), [(224, (338, 270)), (256, (338, 270)), (320, (675, 540))])
+def test_a_jpeg_is_decoded_at_the_smallest_scale_that_still_gives_the_encoders_side(side, decoded):
     photo = decode_photo(jpeg_bytes(textured_photo(1080, 1350)), encoder_size=side)
-    assert photo.rgb_small.shape == (round(side * 1350 / 1080), side, 3)
-    top = (photo.rgb_small.shape[0] - side) // 2
-    centre = photo.rgb_small[top : top + side].transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
+    assert photo.rgb_small.shape[:2] == decoded  # 1/4 or 1/2 of 1350x1080
+    assert photo.encoder_input.shape == (3, side, side)
+
+
+def test_the_encoder_reads_the_centre_square_of_the_working_image():
+    photo = decode_photo(jpeg_bytes(textured_photo(SINGLE_PASS_SIZE, 2 * SINGLE_PASS_SIZE - 40)))
+    top = (photo.rgb_small.shape[0] - SINGLE_PASS_SIZE) // 2
+    centre = photo.rgb_small[top : top + SINGLE_PASS_SIZE].transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
     np.testing.assert_allclose(photo.encoder_input, centre, atol=1e-5)
+
+
+def test_a_large_png_is_brought_down_to_the_encoders_side():
+    photo = decode_photo(png_bytes(np.asarray(textured_photo(1600, 1200))))
+    assert photo.rgb_small.shape == (SINGLE_PASS_SIZE, round(SINGLE_PASS_SIZE * 4 / 3), 3)
 
 
 def test_exif_orientation_is_applied():
@@ -222,8 +231,7 @@ def test_sharpness_drops_when_a_photo_is_blurred():
 
 
 def test_noise_estimate_rises_with_added_noise():
-    # At the working image's own size, so no resize averages the noise away.
-    clean = np.asarray(textured_photo(SINGLE_PASS_SIZE, SINGLE_PASS_SIZE, seed=6), dtype=np.float32)
+    clean = np.asarray(textured_photo(600, 600, seed=6), dtype=np.float32)
     noisy = np.clip(clean + np.random.default_rng(0).normal(0, 12, clean.shape), 0, 255).astype(np.uint8)
     index = HAND_FEATURE_NAMES.index("noise_sigma")
     noisy_sigma = hand_features(decode_photo(png_bytes(noisy)))[index]

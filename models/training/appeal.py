@@ -53,10 +53,10 @@ SHARPNESS = "sharpness_log_laplacian_var"
 # Accuracy per millisecond: what a larger side or a hand-feature group must buy in cross-validated Spearman
 # for each millisecond it adds to a photo's answer.
 CV_GAIN_PER_MS = 0.002
-# Median ms of decoding a 1080x1080 JPEG to the working image of each side (DCT scaling: 1/4 up to 270 px,
-# 1/2 above) plus the encoder's pass at that side, on the 2-core project machine (`python -m
-# benchmarks.photo_cost`, row "by_side"). The rest of the answer hardly depends on the side.
-PASS_COST_MS = {224: 12.5, 256: 14.5, 288: 19.5, 320: 22.5}
+# Median ms of what depends on the side for a 1080x1080 JPEG: decoding the working image (DCT scaling: 1/4,
+# 270 px, up to a 256 px pass; 1/2, 540 px, above), the encoder's pass, and the hand features and pixel cues
+# on that image, on the 2-core project machine (`python -m benchmarks.photo_cost`, steps "side_*").
+PASS_COST_MS = {224: 13.0, 256: 15.0, 288: 21.5, 320: 24.5}
 # Block weights tried (1 = weighs as much as the 1280-d embedding); the embedding always takes part.
 DEEP_WEIGHTINGS = [
     {"embedding": 1.0, "stage_stats": stats, "logits": logits}
