@@ -1,10 +1,10 @@
 """What a photo shows, in the concepts Instagram's own image descriptions use (`core.concepts.CONCEPTS`).
 
-From the project's own models, nothing downloaded at run time: faces from OpenCV's Haar cascades
-(`inference.photo_faces`, found once per photo and shared with the hand features), ImageNet classes from the encoder's classifier head grouped
-by `inference.imagenet_concepts`, and a few pixel cues (sky from the top third's colour and smoothness, night
-from darkness with lights, vegetation from green). `models/training/concept_eval.py` measures each detector on
-labelled photos and writes the figures to the card. Concepts not in `DETECTED` have no detector: their
+From the project's own models, nothing downloaded at run time: faces from OpenCV's frontal-face Haar cascade
+(`inference.photo_faces`, found once per photo and shared with the hand features), ImageNet classes from
+the encoder's classifier head grouped by `inference.imagenet_concepts`, and a few pixel cues (sky from the
+top third's colour and smoothness, night from darkness with lights, vegetation from green).
+`models/training/concept_eval.py` measures each detector on labelled photos and writes the figures to the card. Concepts not in `DETECTED` have no detector: their
 absence from `present` means "unknown", never "not in the photo".
 """
 
