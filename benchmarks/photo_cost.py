@@ -4,10 +4,13 @@
 
 The floor is what no answer can skip: decode the JPEG at reduced size (Pillow's draft, the smallest DCT
 scaling that still gives 224 px) and run ONE 224x224 forward pass of the encoder's backbone. The full answer
-is what the bot does for one photo minus the store: analyse (decode, the hand features a model reads, one
-encoder pass, the appeal and similarity heads), predict likes, suggest hashtags. The goal is full / floor
-<= 1.5. Beside it, the earlier six-view encoder pass (six 224 px views of the same decoded photo) and the
-cost of each step and of each hand-feature group.
+is what the bot does for one photo minus the store: analyse (decode one working image, find faces once,
+the hand features a model reads, one encoder pass, the appeal and similarity heads, the concepts), predict
+likes, suggest hashtags. The goal is full / floor <= 1.5. Beside it, the earlier six-view encoder pass (six
+224 px views of the same decoded photo), the cost of each step and of each hand-feature group, and decode +
+encoder pass + hand features + pixel cues at each candidate side (`side_*`, the costs the appeal model's
+choice of side weighs).
+The photos are synthetic: on real photos the face search costs more (see `inference/photo_faces.py`).
 """
 
 from __future__ import annotations
@@ -52,8 +55,10 @@ def measure(
     """`folder` holds the store (a temporary one by default; tests pass one already warmed)."""
     from PIL import Image
 
-    from inference.photo import encoder_views, hand_features
+    from inference.concepts import pixel_cues
+    from inference.photo import decode_photo, encoder_views, faces_of, hand_features
     from inference.photo_features import HAND_FEATURE_GROUPS
+    from models.training.photo_dataset import CANDIDATE_SIZES
 
     with demo_service(folder) as (service, account):
         analyzer, predictor, hashtags = service.analyzer, service.predictor, service.hashtags
@@ -66,27 +71,42 @@ def measure(
             t_tags, _ = _timed(lambda: hashtags.suggest(account, analysis, n_tags, prediction))
             return {"analyse": t_analyse, "predict": t_predict, "hashtags": t_tags}
 
+        def side_dependent(data: bytes, side: int) -> None:
+            """What a pass at `side` costs beyond the faces: decode, the pass, hand features and pixel cues."""
+            photo = decode_photo(data, analyzer.max_pixels, encoder_size=side)
+            encoder.encode([photo])
+            hand_features(photo, analyzer.hand_groups - {"faces"})
+            pixel_cues(photo.rgb_small)
+
         def analyse_steps(data: bytes) -> dict[str, float]:
             """The analysis taken apart (the same calls `PhotoAnalyzer.analyse_decoded` makes)."""
             t_decode, photo = _timed(lambda: analyzer.decode(data))
-            t_hand, hand = _timed(lambda: np.stack([hand_features(photo, analyzer.hand_groups)]))
+            t_faces, faces = _timed(lambda: faces_of(photo))
+            t_hand, hand = _timed(lambda: np.stack([hand_features(photo, analyzer.hand_groups, faces)]))
             t_encode, outputs = _timed(lambda: encoder.encode([photo]))
             t_appeal, _ = _timed(lambda: analyzer.appeal.score(hand, outputs))
             t_similarity, _ = _timed(lambda: analyzer.similarity.project(outputs.embedding))
+            t_concepts, _ = _timed(lambda: analyzer.concepts.detect([photo], outputs.logits, [faces]))
+            t_cues, _ = _timed(lambda: pixel_cues(photo.rgb_small))
             image = Image.fromarray(photo.rgb_small)
             t_six, _ = _timed(lambda: encoder.run_pixels(encoder_views(image)))
             groups = {
-                f"hand_{group}": _timed(lambda: hand_features(photo, frozenset({group})))[0]
+                f"hand_{group}": _timed(lambda: hand_features(photo, frozenset({group}), faces))[0]
                 for group in HAND_FEATURE_GROUPS
             }
+            by_side = {f"side_{side}": _timed(lambda: side_dependent(data, side))[0] for side in CANDIDATE_SIZES}
             return {
                 "decode": t_decode,
+                "faces": t_faces,
                 "hand": t_hand,
                 "encode": t_encode,
                 "appeal_head": t_appeal,
                 "similarity_head": t_similarity,
+                "concepts": t_concepts,
+                "concept_pixel_cues": t_cues,
                 "six_view_encode": t_six,
                 **groups,
+                **by_side,
             }
 
         first_call, _ = _timed(lambda: full_prediction(synthetic_photo(640, 640, seed=999)))  # loads caches
@@ -158,7 +178,18 @@ def table(result: dict[str, Any]) -> str:
         "six-view decode+encode p50 ms",
         "six-view/floor p50",
     ]
-    order = ("decode", "hand", "encode", "appeal_head", "similarity_head", "analyse", "predict", "hashtags")
+    order = (
+        "decode",
+        "faces",
+        "hand",
+        "encode",
+        "appeal_head",
+        "similarity_head",
+        "concepts",
+        "analyse",
+        "predict",
+        "hashtags",
+    )
     steps = "; ".join(
         f"{size}: floor = decode {r['floor_decode']['median_ms']:.1f} + 224 px pass {r['floor_pass']['median_ms']:.1f}"
         " ms; full: "
@@ -166,6 +197,10 @@ def table(result: dict[str, Any]) -> str:
         + " ms; hand groups: "
         + ", ".join(
             f"{k.removeprefix('hand_')} {v:.2f}" for k, v in r["steps_median_ms"].items() if k.startswith("hand_")
+        )
+        + " ms; by side (decode, pass, hand features, pixel cues): "
+        + ", ".join(
+            f"{k.removeprefix('side_')} {v:.1f}" for k, v in r["steps_median_ms"].items() if k.startswith("side_")
         )
         + " ms"
         for size, r in result["sizes"].items()

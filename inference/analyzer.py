@@ -1,8 +1,9 @@
 """Photo analysis: decode each photo, then run the image models over all of them in one batch.
 
-One encoder pass per photo feeds everything: the appeal score (embedding, stage statistics, logits), the
-similarity vector (embedding) and the logits kept for other models. Hand features are computed only for
-the groups a model reads (the appeal model's, and the photo traits of the likes model).
+One decoded working image and one encoder pass per photo feed everything: the appeal score (embedding,
+stage statistics, logits), the similarity vector (embedding), the concepts and the logits kept for other
+models. Faces are found once and read by the hand features and the concept detectors. Hand features are
+computed only for the groups a model reads (the appeal model's, and the photo traits of the likes model).
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ import numpy as np
 
 from core.paths import MODELS_DIR
 from inference.appeal import AppealModel
-from inference.concepts import ConceptDetector, find_faces
+from inference.concepts import ConceptDetector
 from inference.encoder import ImageEncoder
 from inference.likes_image_features import PHOTO_TRAITS
 from inference.onnx_model import ModelMismatchError
-from inference.photo import HAND_FEATURE_NAMES, MAX_PIXELS, DecodedPhoto, decode_photo, hand_features
+from inference.photo import (
+    HAND_FEATURE_NAMES,
+    MAX_PIXELS,
+    PHOTO_FEATURES_VERSION,
+    DecodedPhoto,
+    decode_photo,
+    faces_of,
+    hand_features,
+)
 from inference.photo_features import groups_of
 from inference.similarity import SimilarityModel
 
@@ -63,7 +72,7 @@ class PhotoAnalyzer:
 
     @property
     def version(self) -> str:
-        return f"{self.encoder.version}@{self.input_size}"
+        return f"{self.encoder.version}@{self.input_size}:{PHOTO_FEATURES_VERSION}"
 
     def decode(self, source: bytes | Path) -> DecodedPhoto:
         return decode_photo(source, self.max_pixels, encoder_size=self.input_size)
@@ -75,11 +84,11 @@ class PhotoAnalyzer:
     def analyse_decoded(self, photos: Sequence[DecodedPhoto]) -> list[PhotoAnalysis]:
         if not photos:
             return []
-        hand = np.stack([hand_features(photo, self.hand_groups) for photo in photos])
+        faces = [faces_of(photo) for photo in photos]
+        hand = np.stack([hand_features(photo, self.hand_groups, found) for photo, found in zip(photos, faces)])
         outputs = self.encoder.encode(photos)
         appeal = self.appeal.score(hand, outputs)
         vectors = self.similarity.project(outputs.embedding)
-        faces = [find_faces(photo) for photo in photos]
         concepts = self.concepts.detect(photos, outputs.logits, faces)
         return [
             PhotoAnalysis(

@@ -1,10 +1,10 @@
 """What a photo shows, in the concepts Instagram's own image descriptions use (`core.concepts.CONCEPTS`).
 
-From the project's own models, nothing downloaded at run time: faces from OpenCV's Haar cascades (frontal
-and profile; they ship inside the opencv wheel), ImageNet classes from the encoder's classifier head grouped
-by `inference.imagenet_concepts`, and a few pixel cues (sky from the top third's colour and smoothness, night
-from darkness with lights, vegetation from green). `models/training/concept_eval.py` measures each detector on
-labelled photos and writes the figures to the card. Concepts not in `DETECTED` have no detector: their
+From the project's own models, nothing downloaded at run time: faces from OpenCV's frontal-face Haar cascade
+(`inference.photo_faces`, found once per photo and shared with the hand features), ImageNet classes from
+the encoder's classifier head grouped by `inference.imagenet_concepts`, and a few pixel cues (sky from the
+top third's colour and smoothness, night from darkness with lights, vegetation from green).
+`models/training/concept_eval.py` measures each detector on labelled photos and writes the figures to the card. Concepts not in `DETECTED` have no detector: their
 absence from `present` means "unknown", never "not in the photo".
 """
 
@@ -39,14 +39,10 @@ from core.concepts import (
 )
 from inference.card import MODELS_DIR, load_card
 from inference.imagenet_concepts import IMAGENET_CONCEPTS
-from inference.photo import DecodedPhoto
-from inference.photo_features import CASCADE_LOCK, haar_cascade
+from inference.photo import DecodedPhoto, faces_of
+from inference.photo_faces import Faces
 
 IMAGENET_CLASSES = 1000
-# Faces are looked for at these long sides: a face of 6 % of it (~19 px) is still found; ~60 + 50 ms a photo.
-FACE_LONG_SIDE = 320
-PROFILE_LONG_SIDE = 192
-FACE_MIN_FRACTION = 0.06
 # Thresholds were chosen on the "tune" half of models/training/concept_labels.csv only (see concept_eval), for
 # the logits of the encoder's single pass (`ImageEncoder.encode`).
 CLASS_THRESHOLDS: dict[str, float] = {
@@ -73,83 +69,11 @@ GREEN_SHARE = 0.1
 # Every concept but `indoor`: nothing here tells a room from a closeup outdoors well enough.
 DETECTED: tuple[str, ...] = tuple(c for c in CONCEPTS if c != INDOOR)
 
-_FRONTAL_FILE = "haarcascade_frontalface_default.xml"
-_PROFILE_FILE = "haarcascade_profileface.xml"
-
-
-@dataclass(frozen=True)
-class Faces:
-    """Faces found in a working image: boxes x, y, w, h in its pixels, and its size."""
-
-    boxes: np.ndarray  # int64 (n, 4)
-    image_width: int
-    image_height: int
-
-    @property
-    def count(self) -> int:
-        return len(self.boxes)
-
-    @property
-    def largest_share(self) -> float:
-        """The area of the largest face as a share of the photo (0 with no face)."""
-        if not len(self.boxes):
-            return 0.0
-        return float((self.boxes[:, 2] * self.boxes[:, 3]).max()) / float(self.image_width * self.image_height)
-
 
 @dataclass(frozen=True)
 class DetectedConcepts:
     present: frozenset[str]
     scores: dict[str, float]  # concept -> 0..1, for the concepts in DETECTED
-
-
-def _shrunk(gray: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
-    scale = min(1.0, long_side / max(gray.shape))
-    if scale < 1.0:
-        size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-    return gray, scale
-
-
-def _run_cascade(name: str, gray: np.ndarray, long_side: int, neighbours: int, mirrored: bool = False) -> np.ndarray:
-    small, scale = _shrunk(gray, long_side)
-    side = max(16, round(max(small.shape) * FACE_MIN_FRACTION))
-    images = [small, cv2.flip(small, 1)] if mirrored else [small]
-    found = []
-    for flipped, image in enumerate(images):
-        with CASCADE_LOCK:
-            boxes = np.asarray(
-                haar_cascade(name).detectMultiScale(
-                    image, scaleFactor=1.1, minNeighbors=neighbours, minSize=(side, side)
-                ),
-                dtype=np.float64,
-            ).reshape(-1, 4)
-        if flipped:
-            boxes[:, 0] = small.shape[1] - boxes[:, 0] - boxes[:, 2]
-        found.append(boxes / scale)
-    return np.concatenate(found)
-
-
-def _without_overlaps(boxes: np.ndarray) -> np.ndarray:
-    """Largest first; a box whose centre lies inside a kept box is the same face seen twice."""
-    kept: list[np.ndarray] = []
-    for box in sorted(boxes, key=lambda b: -b[2] * b[3]):
-        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
-        if not any(k[0] <= cx <= k[0] + k[2] and k[1] <= cy <= k[1] + k[3] for k in kept):
-            kept.append(box)
-    return np.asarray(kept, dtype=np.int64).reshape(-1, 4)
-
-
-def find_faces(photo: DecodedPhoto) -> Faces:
-    """Frontal and profile (both ways) faces in the photo's working image; computed once, shared by callers."""
-    gray = cv2.cvtColor(photo.rgb_small, cv2.COLOR_RGB2GRAY)
-    boxes = np.concatenate(
-        [
-            _run_cascade(_FRONTAL_FILE, gray, FACE_LONG_SIDE, neighbours=5),
-            _run_cascade(_PROFILE_FILE, gray, PROFILE_LONG_SIDE, neighbours=5, mirrored=True),
-        ]
-    )
-    return Faces(_without_overlaps(boxes), photo.rgb_small.shape[1], photo.rgb_small.shape[0])
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -165,22 +89,35 @@ class PixelCues:
     green_share: float  # of the whole photo: saturated green pixels (vegetation)
 
 
+def _in_range(hsv: np.ndarray, low: tuple[int, int, int], high: tuple[int, int, int]) -> np.ndarray:
+    """255 where every channel lies in [low, high] (inclusive), else 0: OpenCV's one-pass mask."""
+    return cv2.inRange(hsv, np.array(low, np.uint8), np.array(high, np.uint8))
+
+
 def pixel_cues(rgb: np.ndarray) -> PixelCues:
+    """OpenCV masks over one HSV copy; the smoothness test only where it is read (the top third)."""
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-    hue, saturation, value = (hsv[..., i].astype(np.int16) for i in range(3))
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    gradient = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))
-    top = slice(0, max(1, rgb.shape[0] // 3))
-    blue = (hue >= 90) & (hue <= 135) & (saturation > 30) & (value > 90)
-    overcast = (saturation < 40) & (value > 170)
-    dusk = ((hue < 25) | (hue > 155)) & (saturation > 50) & (value > 120)
-    sky_like = (blue | overcast | dusk) & (gradient < 40)
-    green = (hue >= 30) & (hue <= 90) & (saturation > 60) & (value > 40)
+    top = max(1, rgb.shape[0] // 3)
+    sky_hsv = hsv[:top]
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[:top]), cv2.COLOR_RGB2GRAY)
+    gradient = cv2.add(
+        cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 1, 0)),
+        cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 0, 1)),
+    )
+    sky_colour = (
+        _in_range(sky_hsv, (90, 31, 91), (135, 255, 255))  # blue
+        | _in_range(sky_hsv, (0, 0, 171), (255, 39, 255))  # overcast
+        | _in_range(sky_hsv, (0, 51, 121), (24, 255, 255))  # dusk, red side
+        | _in_range(sky_hsv, (156, 51, 121), (255, 255, 255))  # dusk, magenta side
+    )
+    smooth = (gradient < 40).view(np.uint8)
+    values = cv2.calcHist([hsv], [2], None, [256], [0, 256]).reshape(-1)
+    pixels = float(hsv.shape[0] * hsv.shape[1])
     return PixelCues(
-        sky_share=float(sky_like[top].mean()),
-        dark_share=float((value < 50).mean()),
-        light_share=float((value > 230).mean()),
-        green_share=float(green.mean()),
+        sky_share=float(cv2.countNonZero(sky_colour & smooth)) / float(sky_colour.size),
+        dark_share=float(values[:50].sum()) / pixels,
+        light_share=float(values[231:].sum()) / pixels,
+        green_share=float(cv2.countNonZero(_in_range(hsv, (30, 61, 41), (90, 255, 255)))) / pixels,
     )
 
 
@@ -233,12 +170,12 @@ class ConceptDetector:
         self, photos: Sequence[DecodedPhoto], logits: np.ndarray, faces: Sequence[Faces] | None = None
     ) -> list[DetectedConcepts]:
         """`logits`: (n, 1000), the encoder's ImageNet logits (`ImageEncoder.encode(photos).logits`).
-        `faces`: from `find_faces`, when the caller found them already."""
+        `faces`: from `faces_of`, when the caller found them already."""
         if len(photos) != len(logits) or (faces is not None and len(faces) != len(photos)):
             raise ValueError(f"{len(photos)} photos, {len(logits)} logit rows, {len(faces or ())} face sets")
         if len(photos) and logits.shape[1] != IMAGENET_CLASSES:
             raise ValueError(f"logits have {logits.shape[1]} classes, not {IMAGENET_CLASSES}")
-        found = faces if faces is not None else [find_faces(photo) for photo in photos]
+        found = faces if faces is not None else [faces_of(photo) for photo in photos]
         probabilities = softmax(np.asarray(logits, dtype=np.float64))
         results = []
         for photo, photo_faces, row in zip(photos, found, probabilities):

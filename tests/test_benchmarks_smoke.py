@@ -49,7 +49,7 @@ def test_photo_cost_measures_decode_encoder_and_the_full_prediction(warm_folder:
     assert row["floor_decode"]["n"] == row["floor_pass"]["n"] == row["full"]["n"] == 1
     assert row["full"]["median_ms"] > row["steps_median_ms"]["encode"]  # the full answer includes the encoder
     assert row["ratio_median"] > 0 and row["six_view_ratio_median"] > 0
-    assert {"decode", "hand", "encode", "appeal_head", "hand_faces"} <= set(row["steps_median_ms"])
+    assert {"decode", "faces", "hand", "encode", "concepts", "hand_faces", "side_224"} <= set(row["steps_median_ms"])
     assert "full/floor p50" in photo_cost.table(result)
 
 

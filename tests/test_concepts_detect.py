@@ -12,9 +12,10 @@ from PIL import Image
 from core.concepts import CAT, CLOSEUP, CONCEPTS, DOG, FOOD, PEOPLE, SELFIE, SKY
 from core.paths import DEMO_SAMPLES
 from inference.analyzer import PhotoAnalyzer
-from inference.concepts import DETECTED, ConceptDetector, Faces, find_faces, named_concepts
+from inference.concepts import DETECTED, ConceptDetector, named_concepts, pixel_cues
 from inference.imagenet_concepts import IMAGENET_CONCEPTS
-from inference.photo import decode_photo
+from inference.photo import decode_photo, faces_of
+from inference.photo_faces import Faces
 from models.training.concept_eval import LABELS_FILE, concept_step, count, read_labels
 from tests.image_fixtures import jpeg_bytes, textured_photo
 
@@ -38,7 +39,7 @@ def no_faces(photo) -> list[Faces]:
 def test_a_portrait_has_a_face_and_reads_as_people_closeup_and_selfie():
     """`fixtures/face_astronaut.jpg`: NASA's public-domain portrait of Eileen Collins, cropped to her face."""
     photo = decode_photo(FACE)
-    faces = find_faces(photo)
+    faces = faces_of(photo)
     assert faces.count == 1 and faces.largest_share > 0.08
     [found] = ConceptDetector().detect([photo], NO_OPINION, [faces])
     assert {PEOPLE, CLOSEUP, SELFIE} <= found.present
@@ -46,7 +47,7 @@ def test_a_portrait_has_a_face_and_reads_as_people_closeup_and_selfie():
 
 def test_a_landscape_has_no_face_and_no_people():
     photo = decode_photo(DEMO_SAMPLES / "valley.jpg")
-    assert find_faces(photo).count == 0
+    assert faces_of(photo).count == 0
     [found] = ConceptDetector().detect([photo], NO_OPINION)
     assert PEOPLE not in found.present and SELFIE not in found.present
 
@@ -72,6 +73,17 @@ def test_a_smooth_blue_top_reads_as_sky_and_a_busy_one_does_not():
     [with_sky] = detector.detect([blue_sky], NO_OPINION, no_faces(blue_sky))
     [without] = detector.detect([busy], NO_OPINION, no_faces(busy))
     assert SKY in with_sky.present and SKY not in without.present
+
+
+def test_pixel_cues_measure_dark_light_green_and_sky_shares():
+    pixels = np.zeros((300, 400, 3), dtype=np.uint8)  # black below
+    pixels[:100] = (100, 150, 215)  # a smooth blue top third
+    pixels[100:150] = (255, 255, 255)
+    pixels[150:200] = (40, 160, 40)  # vegetation green
+    cues = pixel_cues(pixels)
+    assert cues.sky_share == pytest.approx(1.0, abs=0.02)
+    assert cues.light_share == pytest.approx(1 / 6, abs=0.01) and cues.green_share == pytest.approx(1 / 6, abs=0.01)
+    assert cues.dark_share == pytest.approx(1 / 3, abs=0.01)
 
 
 def test_scores_cover_exactly_the_detected_concepts_and_present_is_those_at_half_or_more():
@@ -141,6 +153,7 @@ def test_the_photo_analysis_names_what_the_photo_shows():
     """The analyser's own pass: faces once, the encoder's logits, the detector (the committed models)."""
     [portrait, beach] = PhotoAnalyzer().analyse([FACE, DEMO_SAMPLES / "sunset_beach.jpg"])
     assert PEOPLE in portrait.concepts and PEOPLE not in beach.concepts
+    assert portrait.hand["face_count"] == 1 and beach.hand["face_count"] == 0  # the same faces feed both
     assert SKY in beach.concepts and beach.concepts <= set(DETECTED)
 
 

@@ -13,7 +13,8 @@ from PIL import Image, ImageFile, TiffImagePlugin
 
 from bot.texts import explain
 from core.paths import DEMO_SAMPLES
-from inference.photo import HAND_FEATURE_NAMES, SINGLE_PASS_SIZE, PhotoError, decode_photo, hand_features
+from inference.photo import HAND_FEATURE_NAMES, SINGLE_PASS_SIZE, PhotoError, decode_photo, faces_of, hand_features
+from inference.photo_faces import Faces
 from tests.image_fixtures import jpeg_bytes, textured_photo
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -135,11 +136,31 @@ def test_a_missing_file_is_a_photo_error(tmp_path):
 def test_a_phone_photo_is_decoded_small_with_its_original_size():
     photo = decode_photo(jpeg_bytes(textured_photo(4032, 3024)))
     assert (photo.width, photo.height) == (4032, 3024)
-    assert photo.rgb_small.shape == (378, 504, 3) and photo.rgb_small.dtype == np.uint8  # decoded at 1/8
+    assert photo.rgb_small.shape == (378, 504, 3)  # decoded at 1/8
+    assert photo.rgb_small.dtype == np.uint8
     assert (
         photo.encoder_input.shape == (3, SINGLE_PASS_SIZE, SINGLE_PASS_SIZE) and photo.encoder_input.dtype == np.float32
     )
     assert photo.encoder_input.min() >= -1.0 and photo.encoder_input.max() <= 1.0
+
+
+@pytest.mark.parametrize(("side", "decoded"), [(224, (338, 270)), (256, (338, 270)), (320, (675, 540))])
+def test_a_jpeg_is_decoded_at_the_smallest_scale_that_still_gives_the_encoders_side(side, decoded):
+    photo = decode_photo(jpeg_bytes(textured_photo(1080, 1350)), encoder_size=side)
+    assert photo.rgb_small.shape[:2] == decoded  # 1/4 or 1/2 of 1350x1080
+    assert photo.encoder_input.shape == (3, side, side)
+
+
+def test_the_encoder_reads_the_centre_square_of_the_working_image():
+    photo = decode_photo(jpeg_bytes(textured_photo(SINGLE_PASS_SIZE, 2 * SINGLE_PASS_SIZE - 40)))
+    top = (photo.rgb_small.shape[0] - SINGLE_PASS_SIZE) // 2
+    centre = photo.rgb_small[top : top + SINGLE_PASS_SIZE].transpose(2, 0, 1).astype(np.float32) / 127.5 - 1.0
+    np.testing.assert_allclose(photo.encoder_input, centre, atol=1e-5)
+
+
+def test_a_large_png_is_brought_down_to_the_encoders_side():
+    photo = decode_photo(png_bytes(np.asarray(textured_photo(1600, 1200))))
+    assert photo.rgb_small.shape == (SINGLE_PASS_SIZE, round(SINGLE_PASS_SIZE * 4 / 3), 3)
 
 
 def test_exif_orientation_is_applied():
@@ -213,9 +234,8 @@ def test_noise_estimate_rises_with_added_noise():
     clean = np.asarray(textured_photo(600, 600, seed=6), dtype=np.float32)
     noisy = np.clip(clean + np.random.default_rng(0).normal(0, 12, clean.shape), 0, 255).astype(np.uint8)
     index = HAND_FEATURE_NAMES.index("noise_sigma")
-    # The working image is 512 px, so the resize averages some of the noise away (12 -> about 4).
     noisy_sigma = hand_features(decode_photo(png_bytes(noisy)))[index]
-    assert noisy_sigma > hand_features(decode_photo(png_bytes(clean.astype(np.uint8))))[index] + 3
+    assert noisy_sigma > hand_features(decode_photo(png_bytes(clean.astype(np.uint8))))[index] + 6
 
 
 def test_grey_photo_has_no_colourfulness_and_a_colourful_one_has_much():
@@ -230,6 +250,16 @@ def test_a_face_is_counted_and_a_landscape_has_none():
     index = HAND_FEATURE_NAMES.index("face_count")
     assert hand_features(decode_photo(FIXTURES / "face_astronaut.jpg"))[index] == 1
     assert hand_features(decode_photo(DEMO_SAMPLES / "valley.jpg"))[index] == 0
+
+
+def test_faces_the_caller_found_are_the_ones_the_hand_features_count():
+    photo = decode_photo(DEMO_SAMPLES / "valley.jpg")
+    height, width = photo.rgb_small.shape[:2]
+    two = Faces(np.array([[0, 0, 10, 10], [50, 50, 20, 20]], dtype=np.int64), width, height)
+    features = dict(zip(HAND_FEATURE_NAMES, hand_features(photo, faces=two)))
+    assert features["face_count"] == 2
+    assert features["face_area_fraction"] == pytest.approx(500 / (width * height))
+    assert faces_of(photo).count == 0
 
 
 def jpeg_with_extra_scans(extra: int) -> bytes:

@@ -3,9 +3,10 @@
 Inputs come from ONE encoder pass (pooled embedding, stage statistics, logits) and the hand features that
 pay for their cost. Target: the mean opinion score, mapped linearly so the training labels' lowest is 0 and
 highest 100. Every choice is made by 5-fold cross-validation on the training split only
-(`models/training/appeal_cv.py`): the single-pass size (accuracy per millisecond: `SIZE_GAIN_PER_PASS`), the
-blocks' weights and ridge alpha, then hand-feature groups added greedily while each adds enough
-cross-validated Spearman for its measured cost. The chosen ridge is fitted on the training split and shipped
+(`models/training/appeal_cv.py`): the single-pass size, the blocks' weights and ridge alpha, then hand-feature
+groups added greedily. Sizes and groups are weighed by one exchange rate, `CV_GAIN_PER_MS` of
+cross-validated Spearman per millisecond of the answer they cost (decode + encoder pass by side, measured by
+`benchmarks.photo_cost`; a group's cost on the working image). The chosen ridge is fitted on the training split and shipped
 as it is, so the held-out figures describe the shipped model. Baselines on the same held-out photos: the
 earlier six-view model's recipe, one 224 px view, the hand features alone and sharpness alone.
 """
@@ -49,9 +50,13 @@ MIN_PHOTOS = 10
 RIDGE_ALPHAS = (30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
 HAND_RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 SHARPNESS = "sharpness_log_laplacian_var"
-# Accuracy per millisecond: a pass at side s costs about (s/224)^2 of the floor's 224 px pass, and a larger
-# size is chosen only if it buys this much cross-validated Spearman per extra 224 px pass it costs.
-SIZE_GAIN_PER_PASS = 0.02
+# Accuracy per millisecond: what a larger side or a hand-feature group must buy in cross-validated Spearman
+# for each millisecond it adds to a photo's answer.
+CV_GAIN_PER_MS = 0.002
+# Median ms of what depends on the side for a 1080x1080 JPEG: decoding the working image (DCT scaling: 1/4,
+# 270 px, up to a 256 px pass; 1/2, 540 px, above), the encoder's pass, and the hand features and pixel cues
+# on that image, on the 2-core project machine (`python -m benchmarks.photo_cost`, steps "side_*").
+PASS_COST_MS = {224: 13.0, 256: 15.0, 288: 21.5, 320: 24.5}
 # Block weights tried (1 = weighs as much as the 1280-d embedding); the embedding always takes part.
 DEEP_WEIGHTINGS = [
     {"embedding": 1.0, "stage_stats": stats, "logits": logits}
@@ -59,10 +64,9 @@ DEEP_WEIGHTINGS = [
     for logits in (0.0, 0.35)
 ]
 HAND_WEIGHTS = (0.5, 1.0, 2.0)
-# A hand-feature group is kept when it adds at least this much cross-validated Spearman, plus this much
-# per millisecond it costs on a 512 px working image.
+# A hand-feature group is kept when it adds at least this much cross-validated Spearman, plus `CV_GAIN_PER_MS`
+# per millisecond it costs on the working image.
 MIN_HAND_GAIN = 0.002
-HAND_GAIN_PER_MS = 0.002
 Log = Callable[[str], None]
 
 
@@ -143,6 +147,12 @@ def relative_cost(size: int) -> float:
     return (size / 224) ** 2
 
 
+def pass_cost_ms(size: int) -> float:
+    """Decode + encoder pass at `size` (ms, 1080x1080); a side not measured is scaled from the nearest below."""
+    known = max((s for s in PASS_COST_MS if s <= size), default=min(PASS_COST_MS))
+    return PASS_COST_MS[known] * relative_cost(size) / relative_cost(known)
+
+
 def deep_blocks(outputs: EncoderOutputs, rows: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "embedding": outputs.embedding[rows],
@@ -156,9 +166,9 @@ def normalised_grams(blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: gram(standardise(values)) * (EMBEDDING_SIZE / values.shape[1]) for name, values in blocks.items()}
 
 
-def hand_block(features: PhotoFeatures, groups: list[str], rows: np.ndarray) -> np.ndarray:
+def hand_block(hand: np.ndarray, groups: list[str], rows: np.ndarray) -> np.ndarray:
     columns = np.array([HAND_FEATURE_NAMES.index(n) for n in hand_names(groups)], dtype=np.int64)
-    return features.hand[np.ix_(rows, columns)]
+    return hand[np.ix_(rows, columns)]
 
 
 def hand_names(groups: list[str]) -> list[str]:
@@ -189,7 +199,7 @@ def choose_inputs(
         log(
             f"appeal: size {size}: CV Spearman {per_size[size].cv_spearman:.4f} ({weights_label(per_size[size].weights)})"
         )
-    size = max(per_size, key=lambda s: per_size[s].cv_spearman - SIZE_GAIN_PER_PASS * (relative_cost(s) - 1.0))
+    size = max(per_size, key=lambda s: per_size[s].cv_spearman - CV_GAIN_PER_MS * pass_cost_ms(s))
     deep = per_size[size]
     grams = dict(grams_by_size[size])
     candidates = [g for g in HAND_FEATURE_GROUPS if g != "size"]
@@ -198,14 +208,14 @@ def choose_inputs(
     while candidates:
         trials = {}
         for group in candidates:
-            grams["hand"] = normalised_grams({"hand": hand_block(features, chosen + [group], rows)})["hand"]
+            grams["hand"] = normalised_grams({"hand": hand_block(features.hand[size], chosen + [group], rows)})["hand"]
             weightings = [{**deep.weights, "hand": w} for w in HAND_WEIGHTS]
             trials[group] = best_weighting(
                 grams, y, weightings, RIDGE_ALPHAS, seed, recorder(f"hand_{'+'.join(chosen + [group])}")
             )
-        group = max(trials, key=lambda g: trials[g].cv_spearman - HAND_GAIN_PER_MS * HAND_GROUP_COST_MS[g])
+        group = max(trials, key=lambda g: trials[g].cv_spearman - CV_GAIN_PER_MS * HAND_GROUP_COST_MS[g])
         gain = trials[group].cv_spearman - best.cv_spearman
-        needed = MIN_HAND_GAIN + HAND_GAIN_PER_MS * HAND_GROUP_COST_MS[group]
+        needed = MIN_HAND_GAIN + CV_GAIN_PER_MS * HAND_GROUP_COST_MS[group]
         log(f"appeal: + {group}: CV gain {gain:+.4f} (needs {needed:.4f})")
         if gain < needed:
             break
@@ -258,15 +268,16 @@ def train_appeal(
     size, choice, groups, variants = choose_inputs(features, target, train_rows, seed, log)
     names = model_names(choice, groups)
     columns = input_columns(names)
-    inputs = appeal_inputs(features.hand, features.single_pass[size], columns)
+    inputs = appeal_inputs(features.hand[size], features.single_pass[size], columns)
     model = fit_weighted_ridge(inputs[train_rows], target[train_rows], column_weights(names, choice), choice.alpha)
     held_out = ranking_metrics(model.predict(inputs[test_rows]), target[test_rows])
     metrics: dict[str, Any] = {f"held_out_{k}": v for k, v in held_out.items()}
-    metrics.update(baseline_metrics(features, target, train_rows, test_rows, seed))
+    metrics.update(baseline_metrics(features, size, target, train_rows, test_rows, seed))
     metrics.update(
         cv_spearman=choice.cv_spearman,
         alpha=choice.alpha,
         encoder_relative_cost=relative_cost(size),
+        **{f"pass_cost_ms_{s}": pass_cost_ms(s) for s in features.single_pass},
         **{f"block_weight_{block}": weight for block, weight in choice.weights.items()},
         **variants,
     )
@@ -308,15 +319,16 @@ def train_appeal(
 
 
 def baseline_metrics(
-    features: PhotoFeatures, target: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray, seed: int
+    features: PhotoFeatures, size: int, target: np.ndarray, train_rows: np.ndarray, test_rows: np.ndarray, seed: int
 ) -> dict[str, float]:
-    hand = features.hand[:, [HAND_FEATURE_NAMES.index(name) for name in APPEAL_HAND_CANDIDATES]]
+    """The baselines' hand features are those of the working image at the chosen `size`."""
+    hand = features.hand[size][:, [HAND_FEATURE_NAMES.index(name) for name in APPEAL_HAND_CANDIDATES]]
     hand_model, _ = choose_ridge(hand[train_rows], target[train_rows], HAND_RIDGE_ALPHAS, seed)
     six_view = np.hstack([hand, features.view_embeddings.mean(axis=1)])
     six_model, _ = choose_ridge(six_view[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
     single_view = np.hstack([hand, features.view_embeddings[:, 0]])
     single_model, _ = choose_ridge(single_view[train_rows], target[train_rows], RIDGE_ALPHAS, seed)
-    sharpness = features.hand[test_rows, HAND_FEATURE_NAMES.index(SHARPNESS)]
+    sharpness = features.hand[size][test_rows, HAND_FEATURE_NAMES.index(SHARPNESS)]
     metrics = {}
     for name, predicted in (
         ("hand", hand_model.predict(hand[test_rows])),
@@ -342,8 +354,9 @@ def evaluate_appeal(photos_dir: Path, models_dir: Path = MODELS_DIR, cache: Path
     """The committed appeal model on every photo of `photos_dir` (all treated as unseen), with sharpness alone beside it."""
     appeal = AppealModel(models_dir)
     features = load_photo_features(Path(photos_dir), models_dir, cache, sizes=(appeal.input_size,))
-    scores = appeal.score(features.hand, features.single_pass[appeal.input_size])
-    sharpness = features.hand[:, HAND_FEATURE_NAMES.index(SHARPNESS)]
+    hand = features.hand[appeal.input_size]
+    scores = appeal.score(hand, features.single_pass[appeal.input_size])
+    sharpness = hand[:, HAND_FEATURE_NAMES.index(SHARPNESS)]
     metrics: dict[str, float] = {"photos": float(len(scores))}
     metrics.update(ranking_metrics(scores, features.mos))
     metrics.update({f"baseline_sharpness_{k}": v for k, v in ranking_metrics(sharpness, features.mos).items()})

@@ -1,8 +1,9 @@
 """Photo folders labelled with a mean opinion score (`labels.csv` with `image` and `mos` columns), as features.
 
-The same decode, hand-feature and encoder code as serving: a photo rated here is seen exactly as a photo
-sent to the bot is seen. Each photo is encoded once per candidate single-pass size (the appeal model picks
-one by cross-validation) and, for the baselines, as the six 224 px views the earlier model averaged.
+The same decode, face, hand-feature and encoder code as serving: a photo rated here is seen exactly as a
+photo sent to the bot is seen. Each photo is decoded, described and encoded once per candidate single-pass
+size (the working image, hence the hand features, depend on it; the appeal model picks a size by
+cross-validation) and, for the baselines, as the six 224 px views the earlier model averaged.
 """
 
 from __future__ import annotations
@@ -12,14 +13,23 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from core.progress import progress
 from inference.card import MODELS_DIR
 from inference.encoder import EncoderOutputs, ImageEncoder
-from inference.photo import PhotoError, decode_photo, encoder_views, hand_features, single_pass_input
+from inference.photo import (
+    PHOTO_FEATURES_VERSION,
+    DecodedPhoto,
+    PhotoError,
+    decode_photo,
+    encoder_views,
+    faces_of,
+    hand_features,
+)
 from scraping.datasets import DatasetError
 
 LABELS_FILE = "labels.csv"
@@ -27,6 +37,8 @@ LABELS_FILE = "labels.csv"
 ENCODE_BATCH = 8
 # Short sides of the single pass compared by the appeal model (multiples of 32).
 CANDIDATE_SIZES = (224, 256, 288, 320)
+# The earlier six-view recipe cut its views from a working image of this long side.
+SIX_VIEW_LONG_SIDE = 512
 _OUTPUT_FIELDS = ("embedding", "stage_stats", "logits")
 
 
@@ -42,7 +54,7 @@ class PhotoFeatures:
 
     names: list[str]  # photo file names, relative to the folder
     mos: np.ndarray  # (n,)
-    hand: np.ndarray  # (n, len(HAND_FEATURE_NAMES))
+    hand: dict[int, np.ndarray]  # short side -> (n, len(HAND_FEATURE_NAMES)) of the working image at that side
     single_pass: dict[int, EncoderOutputs]  # short side -> the encoder's outputs for every photo
     view_embeddings: np.ndarray  # (n, 6, 1280): the earlier six 224 px views, for the baselines
 
@@ -50,7 +62,7 @@ class PhotoFeatures:
         return PhotoFeatures(
             [self.names[i] for i in rows],
             self.mos[rows],
-            self.hand[rows],
+            {size: hand[rows] for size, hand in self.hand.items()},
             {
                 size: EncoderOutputs(*(getattr(o, f)[rows] for f in _OUTPUT_FIELDS))
                 for size, o in self.single_pass.items()
@@ -89,30 +101,40 @@ def _stack(parts: list[EncoderOutputs]) -> EncoderOutputs:
     return EncoderOutputs(*(np.concatenate([getattr(p, f) for p in parts]) for f in _OUTPUT_FIELDS))
 
 
+def six_view_image(path: Path) -> Image.Image:
+    """The earlier recipe's working image: the photo, oriented, long side at most `SIX_VIEW_LONG_SIDE`."""
+    with Image.open(path) as image:
+        rgb = ImageOps.exif_transpose(image).convert("RGB")
+    rgb.thumbnail((SIX_VIEW_LONG_SIDE, SIX_VIEW_LONG_SIDE), Image.Resampling.BICUBIC)
+    return rgb
+
+
+def _decoded(photo: LabelledPhoto, size: int) -> DecodedPhoto:
+    try:
+        return decode_photo(photo.path, encoder_size=size)
+    except PhotoError as error:
+        raise DatasetError(f"{photo.path}: {error}") from None
+
+
 def photo_features(
     photos: list[LabelledPhoto], encoder: ImageEncoder, sizes: Sequence[int] = CANDIDATE_SIZES, label: str = "photos"
 ) -> PhotoFeatures:
-    """Decode, hand features, single-pass outputs at each size and six-view embeddings of every photo."""
-    hands, views = [], []
+    """Per size: decode, faces, hand features and the single pass of every photo; and six-view embeddings."""
+    hands: dict[int, list[np.ndarray]] = {size: [] for size in sizes}
     passes: dict[int, list[EncoderOutputs]] = {size: [] for size in sizes}
+    views = []
     batches = [photos[start : start + ENCODE_BATCH] for start in range(0, len(photos), ENCODE_BATCH)]
     for batch in progress(batches, label, total=len(batches)):
-        decoded = []
-        for photo in batch:
-            try:
-                decoded.append(decode_photo(photo.path))
-            except PhotoError as error:
-                raise DatasetError(f"{photo.path}: {error}") from None
-        hands += [hand_features(item) for item in decoded]
-        images = [Image.fromarray(item.rgb_small) for item in decoded]
         for size in sizes:
-            passes[size].append(encoder.run_pixels(np.stack([single_pass_input(image, size) for image in images])))
-        six = encoder.run_pixels(np.concatenate([encoder_views(image) for image in images])).embedding
-        views += list(six.reshape(len(images), -1, six.shape[1]))
+            decoded = [_decoded(photo, size) for photo in batch]
+            hands[size] += [hand_features(item, faces=faces_of(item)) for item in decoded]
+            passes[size].append(encoder.encode(decoded))
+        six = encoder.run_pixels(np.concatenate([encoder_views(six_view_image(p.path)) for p in batch])).embedding
+        views += list(six.reshape(len(batch), -1, six.shape[1]))
     return PhotoFeatures(
         names=[photo.path.name for photo in photos],
         mos=np.array([photo.mos for photo in photos], dtype=np.float64),
-        hand=np.stack(hands).astype(np.float32),
+        hand={size: np.stack(rows).astype(np.float32) for size, rows in hands.items()},
         single_pass={size: _stack(parts) for size, parts in passes.items()},
         view_embeddings=np.stack(views).astype(np.float32),
     )
@@ -122,7 +144,7 @@ def _from_cache(stored: np.lib.npyio.NpzFile, sizes: Sequence[int]) -> PhotoFeat
     return PhotoFeatures(
         list(stored["names"]),
         stored["mos"],
-        stored["hand"],
+        {size: stored[f"hand_{size}"] for size in sizes},
         {size: EncoderOutputs(*(stored[f"{f}_{size}"] for f in _OUTPUT_FIELDS)) for size in sizes},
         stored["view_embeddings"],
     )
@@ -137,19 +159,23 @@ def load_photo_features(
     if cache is not None and cache.is_file():
         stored = np.load(cache, allow_pickle=False)
         same = (
-            list(stored["names"]) == [photo.path.name for photo in photos] and str(stored["encoder"]) == encoder.version
+            list(stored["names"]) == [photo.path.name for photo in photos]
+            and str(stored["encoder"]) == encoder.version
+            and "photo_features" in stored
+            and str(stored["photo_features"]) == PHOTO_FEATURES_VERSION
         )
-        if same and all(f"embedding_{size}" in stored for size in sizes):
+        if same and all(f"embedding_{size}" in stored and f"hand_{size}" in stored for size in sizes):
             return _from_cache(stored, sizes)
     features = photo_features(photos, encoder, sizes, label=f"features of {photos_dir.name}")
     if cache is not None:
-        np.savez(
-            cache,
-            names=np.array(features.names),
-            encoder=np.array(encoder.version),
-            mos=features.mos,
-            hand=features.hand,
-            view_embeddings=features.view_embeddings,
+        arrays: dict[str, Any] = {
+            "names": np.array(features.names),
+            "encoder": np.array(encoder.version),
+            "photo_features": np.array(PHOTO_FEATURES_VERSION),
+            "mos": features.mos,
+            "view_embeddings": features.view_embeddings,
+            **{f"hand_{size}": hand for size, hand in features.hand.items()},
             **{f"{f}_{size}": getattr(o, f) for size, o in features.single_pass.items() for f in _OUTPUT_FIELDS},
-        )
+        }
+        np.savez(cache, **arrays)
     return features
