@@ -14,6 +14,7 @@ import numpy as np
 from inference.card import CARD_JSON, MODELS_DIR, load_card
 from inference.encoder import EMBEDDING_SIZE, ENCODER_SCHEMA
 from inference.onnx_model import ModelMismatchError, OnnxModel
+from inference.photo_features import PHOTO_FEATURES_VERSION
 
 SIMILARITY_FEATURE_NAMES = [f"embedding_{i}" for i in range(EMBEDDING_SIZE)]
 # The embedding of the single encoder pass (the same one the appeal model reads); the card's
@@ -36,9 +37,9 @@ class SimilarityModel:
 
     @property
     def version(self) -> str:
-        """Names the head and the pass that feeds it (encoder file, side): stored photos' vectors are cached
-        per version, so a new encoder or size re-indexes them once."""
-        return f"{self.model.version}@encoder:{self.encoder_sha}:{self.input_size}"
+        """Names the head and the pass that feeds it (encoder file, side, how the photo is decoded and scaled
+        for it): stored photos' vectors are cached per version, so any of those changing re-indexes them once."""
+        return f"{self.model.version}@encoder:{self.encoder_sha}:{self.input_size}:{PHOTO_FEATURES_VERSION}"
 
     @property
     def dimensions(self) -> int:
