@@ -48,6 +48,7 @@ import numpy as np
 from core.account_stats import account_stats
 from core.records import Account, Post
 from core.tags import normalize_tag
+from inference.hashtag_candidates import CANDIDATE_SOURCES, candidate_sources
 from inference.hashtag_concepts import ConceptTags, concept_tags_from, post_concepts
 from inference.hashtag_ranker import HashtagRanker
 from inference.hashtag_scoring import (
@@ -258,6 +259,9 @@ def evaluate_hashtags(
     rankings = [r for r in RANKINGS if r != "learned" or ranker is not None]
     lists: dict[str, list[tuple[list[str], set[str]]]] = {name: [] for name in (*rankings, "baseline")}
     ceilings: dict[str, list[float]] = {"candidates": [], "own_tags": []}
+    # share of the hidden post's tags among the candidates (uncapped), in all and by source
+    found: dict[str, list[float]] = {name: [] for name in ("all", *CANDIDATE_SOURCES)}
+    sizes: list[int] = []
     scored: dict[str, list[tuple[float, float]]] = {"engine": [], "expected_value": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="likepredict-hashtag-eval-") as tmp:
         store = build_store(remaining, Path(tmp))
@@ -275,6 +279,11 @@ def evaluate_hashtags(
                 ceilings["own_tags"].append(
                     oracle_recall([t for t, c in candidates.items() if c.own_uses], held.tags, n)
                 )
+                sizes.append(len(candidates))
+                found["all"].append(recall(list(candidates), held.tags))
+                for source in CANDIDATE_SOURCES:
+                    pointed = [t for t, c in candidates.items() if source in candidate_sources(c)]
+                    found[source].append(recall(pointed, held.tags))
                 outcome = outcome_lift(held)
                 if outcome is None:
                     continue
@@ -309,6 +318,10 @@ def evaluate_hashtags(
     # ceilings: what a perfect ordering of the candidates (or of the account's own tags alone) would reach
     metrics[f"oracle_candidates_recall_at_{n}"] = _mean(ceilings["candidates"])
     metrics[f"oracle_own_tags_recall_at_{n}"] = _mean(ceilings["own_tags"])
+    metrics["candidates_per_post"] = _mean(sizes)
+    metrics["candidate_recall"] = _mean(found["all"])
+    for source in CANDIDATE_SOURCES:
+        metrics[f"candidate_recall_{source}"] = _mean(found[source])
     metrics["posts_scored_for_lift"] = len(scored["engine"])
     for name, pairs in scored.items():
         metrics.update(gap_metrics(name, pairs))
