@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from inference.hashtag_accounts import AccountProfiles
+from store import TagPost
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,17 @@ class TagIndex:
     posts_by_tag: dict[str, frozenset[int]]
     tags_by_post: dict[int, frozenset[str]]
     profiles: AccountProfiles
+    evidence_by_tag: dict[str, list[TagPost]]  # each tag's posts with visible likes, newest first
 
     @classmethod
-    def build(cls, rows: Sequence[tuple[int, str, str]], posts_per_account: dict[str, int]) -> TagIndex:
-        """From (post id, handle, tag) rows (`Tags.post_tags`) and each account's stored posts."""
+    def build(
+        cls,
+        rows: Sequence[tuple[int, str, str]],
+        posts_per_account: dict[str, int],
+        evidence: Sequence[tuple[str, TagPost]] = (),
+    ) -> TagIndex:
+        """From (post id, handle, tag) rows (`Tags.post_tags`), each account's stored posts and every tag's
+        evidence (`Tags.all_evidence`)."""
         by_tag: defaultdict[str, set[int]] = defaultdict(set)
         by_post: defaultdict[int, set[str]] = defaultdict(set)
         uses: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -32,11 +40,19 @@ class TagIndex:
             by_tag[tag].add(post_id)
             by_post[post_id].add(tag)
             uses[handle][tag] += 1
+        evidence_by_tag: defaultdict[str, list[TagPost]] = defaultdict(list)
+        for tag, post in evidence:
+            evidence_by_tag[tag].append(post)
         return cls(
             {t: frozenset(p) for t, p in by_tag.items()},
             {p: frozenset(t) for p, t in by_post.items()},
             AccountProfiles.build(uses, posts_per_account),
+            dict(evidence_by_tag),
         )
+
+    def evidence(self, tags: Iterable[str], per_tag: int = 50) -> dict[str, list[TagPost]]:
+        """As `Tags.evidence`: each tag's `per_tag` most recent posts with their accounts' mean rates."""
+        return {t: self.evidence_by_tag.get(t, [])[:per_tag] for t in sorted({t.lower() for t in tags if t})}
 
     def post_counts(self, tags: Iterable[str]) -> dict[str, int]:
         """How many stored posts carry each of `tags` (tags no post carries are left out)."""

@@ -220,13 +220,14 @@ class HashtagEngine:
         """The store's hashtag graph in memory, rebuilt only when the stored posts' tags change."""
         fingerprint = self.store.tags.fingerprint()
         if self._index is None or self._index[0] != fingerprint:
-            index = TagIndex.build(self.store.tags.post_tags(), self.store.tags.account_post_counts())
+            tags = self.store.tags
+            index = TagIndex.build(tags.post_tags(), tags.account_post_counts(), tags.all_evidence())
             self._index = (fingerprint, index)
         return self._index[1]
 
     def score_tags(self, tags: Iterable[str], context: PhotoContext | None = None) -> dict[str, TagScore]:
         """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
-        evidence = self.store.tags.evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
+        evidence = self.tag_index().evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
         weights = context.weights if context is not None else {}
         scores = {}
         for tag, posts in evidence.items():

@@ -46,6 +46,31 @@ class Tags:
         )
         return [(r["post_id"], r["handle"], r["tag"]) for r in rows]
 
+    def all_evidence(self) -> list[tuple[str, TagPost]]:
+        """`evidence` of every tag with no limit per tag, as (tag, post) rows, each tag's newest post first."""
+        rows = self.database.rows(
+            """WITH rates AS (
+                   SELECT p.handle, avg((p.likes + coalesce(p.comments, 0)) * 1.0 / max(a.followers, 1)) AS mean_rate
+                   FROM posts p JOIN accounts a ON a.handle = p.handle
+                   WHERE NOT p.likes_hidden GROUP BY p.handle)
+               SELECT h.tag, p.id, p.handle, p.likes, coalesce(p.comments, 0) AS comments, a.followers,
+                      p.image_sha256, rates.mean_rate
+               FROM post_hashtags h
+               JOIN posts p ON p.id = h.post_id AND NOT p.likes_hidden
+               JOIN accounts a ON a.handle = p.handle
+               JOIN rates ON rates.handle = p.handle
+               ORDER BY h.tag, p.taken_at DESC, p.id DESC"""
+        )
+        return [
+            (
+                r["tag"],
+                TagPost(
+                    r["id"], r["handle"], r["likes"], r["comments"], r["followers"], r["image_sha256"], r["mean_rate"]
+                ),
+            )
+            for r in rows
+        ]
+
     def account_post_counts(self) -> dict[str, int]:
         """How many posts each account has in the store (with tags or without)."""
         return {
