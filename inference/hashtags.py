@@ -99,7 +99,7 @@ class HashtagEngine:
         self.prior_posts = prior_posts
         self.ranker = ranker
         self.concept_tags = concept_tags if concept_tags is not None else ranker.concept_tags if ranker else None
-        self._index: tuple[tuple[int, int, str], TagIndex] | None = None
+        self._index: tuple[tuple[int, int, int, str], TagIndex] | None = None
 
     @classmethod
     def from_settings(
