@@ -1,4 +1,5 @@
-"""Hashtag candidates: the account's own tags, tags co-occurring with them, and tags of stored posts like the photo.
+"""Hashtag candidates: the account's own tags, tags co-occurring with them, tags of stored posts like the photo,
+of the photo's concepts, and of the accounts whose tag habits are most like this one's.
 
 Each candidate carries where it came from (the reason line is built from it) and its fit: how likely the
 account is to use it on this photo (`tag_fit`).

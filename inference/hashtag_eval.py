@@ -9,7 +9,10 @@ from all other posts, so a held-out account is new to the engine except for its 
   the engine's default ranking (the learned one when given). The baseline suggests the account's N most used
   tags (over the same earlier posts the engine sees; ties alphabetical). `hit_rate` is the share of posts
   with at least one tag right; `ndcg` the binary-relevance NDCG@N. `oracle_*` are ceilings: the recall a
-  perfect ordering of the candidates (or of the account's own tags alone) would reach.
+  perfect ordering of the candidates (or of the account's own tags alone) would reach. `candidate_recall`
+  is the share of the post's tags among the candidates at all (no cap at N), and `candidate_recall_<source>`
+  the share each source points to (`CANDIDATE_SOURCES`; besides "own", only tags new to the account), so
+  the ceiling can be traced to where the candidates come from.
   On 2019 data the post's `image_concepts` are what its photo shows, as the photo's detected concepts are
   when serving: they bring tags of the concept-tag table (built from the store's posts) into the candidates.
 * **engagement lift, high vs low**: each held-out post with tags gets a score from the tags it really
@@ -178,9 +181,12 @@ def lifts_by_tag(accounts: Iterable[Account]) -> dict[str, list[float]]:
 
 
 def build_store(accounts: Iterable[Account], directory: Path) -> Store:
-    store = Store.open(directory / "hashtag-eval.sqlite3", directory / "images")
-    for account in accounts:
-        store.accounts.save(account)
+    """A store of `accounts` in memory (images, none here, under `directory`), written in one transaction:
+    one commit per account would spend most of the evaluation waiting for the disk."""
+    store = Store.open(":memory:", directory / "images")
+    with store.database.transaction():
+        for account in accounts:
+            store.accounts.save(account)
     return store
 
 

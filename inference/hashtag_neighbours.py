@@ -88,7 +88,7 @@ class ImageNeighbours:
         self.embed_budget = embed_budget
         # a stored image's vector under one model never changes: kept in memory once read (key: vector_version)
         self._vectors: tuple[str, dict[str, np.ndarray]] = ("", {})
-        self._with_images: tuple[tuple[int, int, int, str], list[tuple[int, str, tuple[str, ...]]]] | None = None
+        self._with_images: tuple[tuple[int, int, str], list[tuple[int, str, tuple[str, ...]]]] | None = None
 
     def photo_context(self, photo: HasSimilarityVector | None, first: Sequence[str] = ()) -> PhotoContext | None:
         """The photo's similarity to every stored image (None without a photo or a similarity model).

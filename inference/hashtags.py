@@ -1,8 +1,10 @@
 """Hashtag suggestions: score tags by how much their posts out-perform their own accounts.
 
 1. Candidates (`hashtag_candidates`): the account's own tags, tags that co-occur with them in the store,
-   and (with a photo and the similarity model, `hashtag_neighbours`) the tags of the stored posts whose
-   images are most like the photo.
+   tags of the accounts whose tag habits are most like this one's (`hashtag_accounts`), tags that go with
+   the photo's concepts, and (with a photo and the similarity model, `hashtag_neighbours`) the tags of the
+   stored posts whose images are most like the photo. The store's tag graph is read once into memory
+   (`hashtag_index`) and again only when the stored posts change.
 2. Score (`hashtag_scoring.score_tag`): over a tag's stored posts, the weighted mean relative lift (post
    rate / its account's mean rate - 1), weights = image similarity to the photo, shrunk toward 0 by n/(n+k).
 3. Choice: rank by the learned ranker's chance that the account uses the tag here (`hashtag_ranker`,
@@ -99,7 +101,7 @@ class HashtagEngine:
         self.prior_posts = prior_posts
         self.ranker = ranker
         self.concept_tags = concept_tags if concept_tags is not None else ranker.concept_tags if ranker else None
-        self._index: tuple[tuple[int, int, int, str], TagIndex] | None = None
+        self._index: tuple[tuple[int, int, str], TagIndex] | None = None
 
     @classmethod
     def from_settings(
