@@ -61,6 +61,12 @@ REPORTED = (
     "engine_recall_at_10_vs_baseline",
     "oracle_candidates_recall_at_10",
     "oracle_own_tags_recall_at_10",
+    "candidates_per_post",
+    "candidate_recall",
+    "candidate_recall_own",
+    "candidate_recall_cooccurring",
+    "candidate_recall_concepts",
+    "candidate_recall_alike_accounts",
     "engine_lift_gap",
     "engine_lift_gap_ci90",
 )
