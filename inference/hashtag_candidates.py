@@ -1,4 +1,5 @@
-"""Hashtag candidates: the account's own tags, tags co-occurring with them, and tags of stored posts like the photo.
+"""Hashtag candidates: the account's own tags, tags co-occurring with them, tags of stored posts like the photo,
+of the photo's concepts, and of the accounts whose tag habits are most like this one's.
 
 Each candidate carries where it came from (the reason line is built from it) and its fit: how likely the
 account is to use it on this photo (`tag_fit`).
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from core.account_stats import previous_posts
 from core.records import Account, Post
 from core.tags import normalize_tag
+from inference.hashtag_accounts import top_new_tags
 from inference.hashtag_concepts import ConceptTags
+from inference.hashtag_index import TagIndex
 from inference.hashtag_neighbours import PhotoContext
 from inference.hashtag_scoring import (
     MIN_SIMILARITY,
@@ -32,6 +35,10 @@ MIN_SHARED_POSTS = 2
 # Tags that go with what the photo shows (food, water, people, ...) across all accounts: a few, since without
 # anything of the account's pointing to them they are guesses from other people's habits.
 CONCEPT_CANDIDATES = 10
+# Tags the accounts with habits most like this one's use and it has not (`hashtag_accounts`). On half "a" of
+# either year about half of a post's tags are new to its account, and most of those are in no stored post at
+# all; 100 of them (vs 30, or only tags 2+ alike accounts use) raised the candidate ceiling on half "a" the most.
+ACCOUNT_CANDIDATES = 100
 
 
 @dataclass
@@ -49,18 +56,22 @@ class Candidate:
     fit: float = 0.0  # `tag_fit` of the account's uses (weighted by their photos' likeness when compared)
     concept_association: float = 0.0  # `ConceptTags.association` with the photo's concepts (0: none or unknown)
     concept: str | None = None  # the photo concept the association comes from
+    alike_accounts: int = 0  # of the accounts whose tags are most like this one's, how many use it
+    alike_share: float = 0.0  # their similarity-weighted mean share of posts carrying it (`AccountEvidence`)
 
 
 def gather_candidates(
     store: Store,
+    index: TagIndex,
     account: Account,
     context: PhotoContext | None = None,
     prior_posts: float = PRIOR_POSTS,
     concepts: frozenset[str] | None = None,
     concept_tags: ConceptTags | None = None,
 ) -> dict[str, Candidate]:
-    """Own tags, tags co-occurring with them, tags of stored posts like the photo and (given the photo's
-    concepts and a `ConceptTags` table) tags that go with what it shows, each with its fit.
+    """Own tags, tags co-occurring with them (in the store's `index`), tags of stored posts like the photo,
+    (given the photo's concepts and a `ConceptTags` table) tags that go with what it shows and tags of the
+    accounts whose tags are most like this one's (`index.profiles`), each with its fit.
 
     With a photo compared with the account's own stored photos, each of the account's recent posts
     counts in the fit as much as its photo is like this one (`PhotoContext.weight`): a tag the account
@@ -85,13 +96,13 @@ def gather_candidates(
         for key, candidate in found.items():
             candidate.own_uses_like_photo = alike_uses[key]
     own_uses = {tag: c.own_uses for tag, c in found.items()}
-    for tag, _, partner, with_partner in store.tags.cooccurring_with_partner(
+    for tag, _, partner, with_partner in index.cooccurring_with_partner(
         list(found), COOCCURRING_CANDIDATES, MIN_SHARED_POSTS
     ):
         found.setdefault(tag, Candidate(tag, cooccurs_with=partner, shared_posts=with_partner))
     neighbours = [tag for tag in found if tag not in own_uses]
     cooccurrence = cooccurrence_prior(
-        own_uses, store.tags.shared_post_counts(neighbours, own_uses), store.tags.post_counts(own_uses)
+        own_uses, index.shared_post_counts(neighbours, own_uses), index.post_counts(own_uses)
     )
     if context is not None:
         for tag, count in context.similar_tags.items():
@@ -101,12 +112,36 @@ def gather_candidates(
             found.setdefault(tag, Candidate(tag))
         for tag, candidate in found.items():
             candidate.concept_association, candidate.concept = concept_tags.strongest(concepts, tag)
+    if recent:
+        shares = {tag: uses / len(recent) for tag, uses in own_uses.items()}
+        evidence = index.profiles.tag_evidence(index.profiles.similar_accounts(shares, exclude=account.handle))
+        for tag in top_new_tags(evidence, own_uses, ACCOUNT_CANDIDATES):
+            found.setdefault(tag, Candidate(tag))
+        for tag, candidate in found.items():
+            if tag in evidence:
+                candidate.alike_accounts, candidate.alike_share = evidence[tag].accounts, evidence[tag].share
     similar = context.similar_share if context is not None else {}
     posts_counted = sum(weights) if weights else len(recent)
     for tag, candidate in found.items():
         candidate.prior = combine_priors(cooccurrence.get(tag, 0.0), similar.get(tag, 0.0))
         candidate.fit = tag_fit(weighted_uses.get(tag, 0.0), posts_counted, candidate.prior, prior_posts)
     return found
+
+
+CANDIDATE_SOURCES = ("own", "cooccurring", "similar_posts", "concepts", "alike_accounts")
+
+
+def candidate_sources(candidate: Candidate) -> set[str]:
+    """The sources that point to a candidate; besides "own", only for tags new to the account."""
+    if candidate.own_uses:
+        return {"own"}
+    pointed = {
+        "cooccurring": candidate.cooccurs_with is not None,
+        "similar_posts": candidate.similar_posts > 0,
+        "concepts": candidate.concept_association > 0,
+        "alike_accounts": candidate.alike_accounts > 0,
+    }
+    return {source for source, yes in pointed.items() if yes}
 
 
 def own_post_weights(
@@ -135,6 +170,9 @@ def photo_supported(candidates: Mapping[str, Candidate]) -> set[str]:
     def photo_evidence(candidate: Candidate) -> bool:
         return candidate.similar_posts > 0 or candidate.concept_association > 0
 
+    # a tag brought only by alike accounts' habits needs the photo's support once photos are compared
+    compared = any(c.own_uses_compared for c in candidates.values())
+
     dropped = {
         tag
         for tag, c in candidates.items()
@@ -144,4 +182,10 @@ def photo_supported(candidates: Mapping[str, Candidate]) -> set[str]:
     dropped |= {
         tag for tag, c in candidates.items() if not c.own_uses and c.cooccurs_with in dropped and not photo_evidence(c)
     }
+    if compared:
+        dropped |= {
+            tag
+            for tag, c in candidates.items()
+            if not c.own_uses and c.cooccurs_with is None and c.alike_accounts and not photo_evidence(c)
+        }
     return set(candidates) - dropped

@@ -101,8 +101,13 @@ def concept_tags_from(accounts: Iterable[Account], per_concept: int = TAGS_PER_C
             tag_posts.update(tags)
             for concept in concepts:
                 pairs[concept].update(tags)
+    # ties broken by the tag, not by first sight: a post's tags are a set, whose order changes between runs
     kept = {
-        concept: {tag: n for tag, n in counts.most_common(per_concept) if n >= MIN_PAIR_POSTS}
+        concept: {
+            tag: n
+            for tag, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:per_concept]
+            if n >= MIN_PAIR_POSTS
+        }
         for concept, counts in sorted(pairs.items())
     }
     used = {tag for counts in kept.values() for tag in counts}

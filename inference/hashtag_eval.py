@@ -9,7 +9,10 @@ from all other posts, so a held-out account is new to the engine except for its 
   the engine's default ranking (the learned one when given). The baseline suggests the account's N most used
   tags (over the same earlier posts the engine sees; ties alphabetical). `hit_rate` is the share of posts
   with at least one tag right; `ndcg` the binary-relevance NDCG@N. `oracle_*` are ceilings: the recall a
-  perfect ordering of the candidates (or of the account's own tags alone) would reach.
+  perfect ordering of the candidates (or of the account's own tags alone) would reach. `candidate_recall`
+  is the share of the post's tags among the candidates at all (no cap at N), and `candidate_recall_<source>`
+  the share each source points to (`CANDIDATE_SOURCES`; besides "own", only tags new to the account), so
+  the ceiling can be traced to where the candidates come from.
   On 2019 data the post's `image_concepts` are what its photo shows, as the photo's detected concepts are
   when serving: they bring tags of the concept-tag table (built from the store's posts) into the candidates.
 * **engagement lift, high vs low**: each held-out post with tags gets a score from the tags it really
@@ -48,6 +51,7 @@ import numpy as np
 from core.account_stats import account_stats
 from core.records import Account, Post
 from core.tags import normalize_tag
+from inference.hashtag_candidates import CANDIDATE_SOURCES, candidate_sources
 from inference.hashtag_concepts import ConceptTags, concept_tags_from, post_concepts
 from inference.hashtag_ranker import HashtagRanker
 from inference.hashtag_scoring import (
@@ -177,9 +181,12 @@ def lifts_by_tag(accounts: Iterable[Account]) -> dict[str, list[float]]:
 
 
 def build_store(accounts: Iterable[Account], directory: Path) -> Store:
-    store = Store.open(directory / "hashtag-eval.sqlite3", directory / "images")
-    for account in accounts:
-        store.accounts.save(account)
+    """A store of `accounts` in memory (images, none here, under `directory`), written in one transaction:
+    one commit per account would spend most of the evaluation waiting for the disk."""
+    store = Store.open(":memory:", directory / "images")
+    with store.database.transaction():
+        for account in accounts:
+            store.accounts.save(account)
     return store
 
 
@@ -258,6 +265,9 @@ def evaluate_hashtags(
     rankings = [r for r in RANKINGS if r != "learned" or ranker is not None]
     lists: dict[str, list[tuple[list[str], set[str]]]] = {name: [] for name in (*rankings, "baseline")}
     ceilings: dict[str, list[float]] = {"candidates": [], "own_tags": []}
+    # share of the hidden post's tags among the candidates (uncapped), in all and by source
+    found: dict[str, list[float]] = {name: [] for name in ("all", *CANDIDATE_SOURCES)}
+    sizes: list[int] = []
     scored: dict[str, list[tuple[float, float]]] = {"engine": [], "expected_value": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="likepredict-hashtag-eval-") as tmp:
         store = build_store(remaining, Path(tmp))
@@ -275,6 +285,11 @@ def evaluate_hashtags(
                 ceilings["own_tags"].append(
                     oracle_recall([t for t, c in candidates.items() if c.own_uses], held.tags, n)
                 )
+                sizes.append(len(candidates))
+                found["all"].append(recall(list(candidates), held.tags))
+                for source in CANDIDATE_SOURCES:
+                    pointed = [t for t, c in candidates.items() if source in candidate_sources(c)]
+                    found[source].append(recall(pointed, held.tags))
                 outcome = outcome_lift(held)
                 if outcome is None:
                     continue
@@ -309,6 +324,10 @@ def evaluate_hashtags(
     # ceilings: what a perfect ordering of the candidates (or of the account's own tags alone) would reach
     metrics[f"oracle_candidates_recall_at_{n}"] = _mean(ceilings["candidates"])
     metrics[f"oracle_own_tags_recall_at_{n}"] = _mean(ceilings["own_tags"])
+    metrics["candidates_per_post"] = _mean(sizes)
+    metrics["candidate_recall"] = _mean(found["all"])
+    for source in CANDIDATE_SOURCES:
+        metrics[f"candidate_recall_{source}"] = _mean(found[source])
     metrics["posts_scored_for_lift"] = len(scored["engine"])
     for name, pairs in scored.items():
         metrics.update(gap_metrics(name, pairs))

@@ -86,6 +86,9 @@ class ImageNeighbours:
         self.similarity = similarity
         self.embedder = embedder
         self.embed_budget = embed_budget
+        # a stored image's vector under one model never changes: kept in memory once read (key: vector_version)
+        self._vectors: tuple[str, dict[str, np.ndarray]] = ("", {})
+        self._with_images: tuple[tuple[int, int, str], list[tuple[int, str, tuple[str, ...]]]] | None = None
 
     def photo_context(self, photo: HasSimilarityVector | None, first: Sequence[str] = ()) -> PhotoContext | None:
         """The photo's similarity to every stored image (None without a photo or a similarity model).
@@ -94,7 +97,7 @@ class ImageNeighbours:
         """
         if photo is None or self.similarity is None:
             return None
-        stored = self.store.accounts.posts_with_images()
+        stored = self.posts_with_images()
         newest_first = list(dict.fromkeys([*first, *(sha for _, sha, _ in reversed(stored))]))
         vectors = self.stored_vectors(newest_first, self.embed_budget)
         if not vectors:
@@ -116,6 +119,13 @@ class ImageNeighbours:
         total = sum(w for w, _ in alike)
         share = {tag: sum(w for w, tags in alike if tag in tags) / total for tag in similar_tags} if total else {}
         return PhotoContext(weights, similar_tags, share, len(newest_first))
+
+    def posts_with_images(self) -> list[tuple[int, str, tuple[str, ...]]]:
+        """The store's posts with a photo (`Accounts.posts_with_images`), read again only when they change."""
+        fingerprint = self.store.tags.fingerprint()
+        if self._with_images is None or self._with_images[0] != fingerprint:
+            self._with_images = (fingerprint, self.store.accounts.posts_with_images())
+        return self._with_images[1]
 
     def index_stored_images(self, should_stop: Callable[[], bool] | None = None) -> int:
         """Embed every stored image not yet cached (after an import or a fetch); returns how many are cached.
@@ -139,7 +149,14 @@ class ImageNeighbours:
     def stored_vectors(self, shas: Sequence[str], budget: int | None = None) -> dict[str, np.ndarray]:
         """Similarity vectors of stored images: from the cache, else (the first `budget` missing, in the
         order given; all when None) computed with the embedder and cached."""
-        vectors = self.store.images.embeddings(shas, self.vector_version)
+        version = self.vector_version
+        if self._vectors[0] != version:
+            self._vectors = (version, {})
+        known = self._vectors[1]
+        vectors = {sha: known[sha] for sha in shas if sha in known}
+        read = self.store.images.embeddings([sha for sha in shas if sha not in known], version)
+        known.update(read)
+        vectors.update(read)
         paths = self.store.images.paths(sha for sha in shas if sha not in vectors)
         missing = [(sha, paths[sha]) for sha in dict.fromkeys(shas) if sha in paths and paths[sha].is_file()]
         if self.embedder is not None:
@@ -159,6 +176,8 @@ class ImageNeighbours:
         for (sha, _), analysis in zip(images, analyses):
             vectors[sha] = np.asarray(analysis.similarity_vector, dtype=np.float32)
             self.store.images.save_embedding(sha, self.vector_version, vectors[sha])
+            if self._vectors[0] == self.vector_version:
+                self._vectors[1][sha] = vectors[sha]
         return vectors
 
 

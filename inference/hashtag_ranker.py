@@ -26,7 +26,7 @@ from inference.onnx_model import ModelMismatchError, OnnxModel
 RANKER_NAME = "hashtag_ranker"
 RANKER_FILE = "hashtag_ranker.onnx"
 CONCEPT_TAGS_FILE = "hashtag_concepts.json"
-FEATURES_VERSION = "hashtag-ranker-v2"
+FEATURES_VERSION = "hashtag-ranker-v3"
 # A post's weight in the recency-weighted share halves every ~2 posts back: habits drift, campaigns end.
 RECENCY_DECAY = 0.7
 FEATURE_NAMES: tuple[str, ...] = (
@@ -56,6 +56,9 @@ FEATURE_NAMES: tuple[str, ...] = (
     "recency_rank_log",  # log1p of its place by the recency-weighted share
     "tags_per_post_log",  # the account's habit: log1p(mean tags per recent post)
     "own_tags_log",  # log1p(distinct tags over the recent posts)
+    "alike_share",  # the accounts with tags most like this one's: their weighted share of posts with the tag
+    "alike_accounts_log",  # log1p(how many of them use it)
+    "from_alike_accounts_only",
 )
 
 
@@ -132,6 +135,15 @@ def feature_matrix(inputs: RankerInputs) -> tuple[list[str], np.ndarray]:
                 math.log1p(by_recency[tag]),
                 math.log1p(tags_per_post),
                 math.log1p(len(own_tags)),
+                candidate.alike_share,
+                math.log1p(candidate.alike_accounts),
+                float(
+                    uses == 0
+                    and candidate.cooccurs_with is None
+                    and candidate.concept_association <= 0
+                    and not candidate.similar_posts
+                    and candidate.alike_accounts > 0
+                ),
             ]
         )
     return tags, np.asarray(rows, dtype=np.float32).reshape(len(tags), len(FEATURE_NAMES))

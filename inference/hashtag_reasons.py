@@ -77,6 +77,8 @@ def reason_for(score: TagScore, candidate: Candidate, recent_posts: int) -> str:
         origin = f"used with your #{candidate.cooccurs_with} on {candidate.shared_posts} posts"
     elif candidate.concept is not None:
         origin = f"often on other accounts' photos showing {candidate.concept}, as yours does"
+    elif candidate.alike_accounts:
+        origin = f"used by {candidate.alike_accounts} of the accounts whose tags are most like yours"
     else:
         origin = ""
     return f"{performance}; {origin}" if origin else performance

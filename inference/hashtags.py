@@ -1,8 +1,10 @@
 """Hashtag suggestions: score tags by how much their posts out-perform their own accounts.
 
 1. Candidates (`hashtag_candidates`): the account's own tags, tags that co-occur with them in the store,
-   and (with a photo and the similarity model, `hashtag_neighbours`) the tags of the stored posts whose
-   images are most like the photo.
+   tags of the accounts whose tag habits are most like this one's (`hashtag_accounts`), tags that go with
+   the photo's concepts, and (with a photo and the similarity model, `hashtag_neighbours`) the tags of the
+   stored posts whose images are most like the photo. The store's tag graph is read once into memory
+   (`hashtag_index`) and again only when the stored posts change.
 2. Score (`hashtag_scoring.score_tag`): over a tag's stored posts, the weighted mean relative lift (post
    rate / its account's mean rate - 1), weights = image similarity to the photo, shrunk toward 0 by n/(n+k).
 3. Choice: rank by the learned ranker's chance that the account uses the tag here (`hashtag_ranker`,
@@ -31,6 +33,7 @@ from core.tags import normalize_tag
 from inference.card import MODELS_DIR
 from inference.hashtag_candidates import Candidate, gather_candidates, photo_supported
 from inference.hashtag_concepts import ConceptTags
+from inference.hashtag_index import TagIndex
 from inference.hashtag_neighbours import (
     EMBED_BUDGET,
     HasSimilarityVector,
@@ -98,6 +101,7 @@ class HashtagEngine:
         self.prior_posts = prior_posts
         self.ranker = ranker
         self.concept_tags = concept_tags if concept_tags is not None else ranker.concept_tags if ranker else None
+        self._index: tuple[tuple[int, int, str], TagIndex] | None = None
 
     @classmethod
     def from_settings(
@@ -182,10 +186,11 @@ class HashtagEngine:
     ) -> RankerInputs:
         """What the ranker's features are computed from: the account's posts, the candidates, store counts."""
         recent = previous_posts(account.posts)
+        index = self.tag_index()
         last_tags = {normalize_tag(t) for t in recent[0].hashtags} - {""} if recent else set()
-        under_last = self.store.tags.post_counts(last_tags)
+        under_last = index.post_counts(last_tags)
         last_cooccurrence: dict[str, float] = {}
-        for (tag, partner), both in self.store.tags.shared_post_counts(candidates, last_tags).items():
+        for (tag, partner), both in index.shared_post_counts(candidates, last_tags).items():
             if under_last.get(partner):
                 chance = min(both / under_last[partner], 1.0)
                 last_cooccurrence[tag] = max(last_cooccurrence.get(tag, 0.0), chance)
@@ -193,7 +198,7 @@ class HashtagEngine:
             recent,
             candidates,
             scores,
-            self.store.tags.post_counts(candidates),
+            index.post_counts(candidates),
             last_cooccurrence,
             context.similar_share if context is not None else {},
             concepts,
@@ -209,11 +214,22 @@ class HashtagEngine:
         self, account: Account, context: PhotoContext | None = None, concepts: frozenset[str] | None = None
     ) -> dict[str, Candidate]:
         """Own tags, tags co-occurring with them, of stored posts like the photo, of its concepts (`gather_candidates`)."""
-        return gather_candidates(self.store, account, context, self.prior_posts, concepts, self.concept_tags)
+        return gather_candidates(
+            self.store, self.tag_index(), account, context, self.prior_posts, concepts, self.concept_tags
+        )
+
+    def tag_index(self) -> TagIndex:
+        """The store's hashtag graph in memory, rebuilt only when the stored posts' tags change."""
+        fingerprint = self.store.tags.fingerprint()
+        if self._index is None or self._index[0] != fingerprint:
+            tags = self.store.tags
+            index = TagIndex.build(tags.post_tags(), tags.account_post_counts(), tags.all_evidence())
+            self._index = (fingerprint, index)
+        return self._index[1]
 
     def score_tags(self, tags: Iterable[str], context: PhotoContext | None = None) -> dict[str, TagScore]:
         """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
-        evidence = self.store.tags.evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
+        evidence = self.tag_index().evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
         weights = context.weights if context is not None else {}
         scores = {}
         for tag, posts in evidence.items():

@@ -17,6 +17,7 @@ from app.services import open_services
 from core.paths import MODELS_DIR
 from core.records import Account
 from core.settings import Settings
+from inference.hashtag_candidates import CANDIDATE_SOURCES
 from inference.hashtag_eval import evaluate_hashtags
 from inference.hashtag_ranker import HashtagRanker
 from inference.hashtag_scoring import PRIOR_POSTS
@@ -229,6 +230,19 @@ def format_report(metrics: dict[str, Any]) -> str:
         "tags, shows the lift's split.",
         f"A perfect ordering of the candidates would reach recall@{n} {show(metrics[f'oracle_candidates_recall_at_{n}'])}, "
         f"of the account's own tags alone {show(metrics[f'oracle_own_tags_recall_at_{n}'])}.",
+        *(
+            [
+                f"The candidates ({show(metrics['candidates_per_post'])} a post) hold "
+                f"{show(metrics['candidate_recall'])} of the post's tags: "
+                + ", ".join(
+                    f"{source.replace('_', ' ')} {show(metrics[f'candidate_recall_{source}'])}"
+                    for source in CANDIDATE_SOURCES
+                )
+                + " (besides own tags, only tags new to the account)."
+            ]
+            if metrics.get("candidate_recall") is not None
+            else []
+        ),
         *(
             ["WARNING: the ranker is measured on the accounts it was trained on; measure the other half."]
             if metrics.get("ranker_measured_on_its_training_accounts")

@@ -39,6 +39,58 @@ class Tags:
         )
         return {r["tag"]: r["n"] for r in rows}
 
+    def post_tags(self) -> list[tuple[int, str, str]]:
+        """Every (post id, its account's handle, tag) row: the whole co-occurrence graph, for an in-memory index."""
+        rows = self.database.rows(
+            "SELECT h.post_id, p.handle, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id ORDER BY h.post_id"
+        )
+        return [(r["post_id"], r["handle"], r["tag"]) for r in rows]
+
+    def all_evidence(self) -> list[tuple[str, TagPost]]:
+        """`evidence` of every tag with no limit per tag, as (tag, post) rows, each tag's newest post first."""
+        rows = self.database.rows(
+            """WITH rates AS (
+                   SELECT p.handle, avg((p.likes + coalesce(p.comments, 0)) * 1.0 / max(a.followers, 1)) AS mean_rate
+                   FROM posts p JOIN accounts a ON a.handle = p.handle
+                   WHERE NOT p.likes_hidden GROUP BY p.handle)
+               SELECT h.tag, p.id, p.handle, p.likes, coalesce(p.comments, 0) AS comments, a.followers,
+                      p.image_sha256, rates.mean_rate
+               FROM post_hashtags h
+               JOIN posts p ON p.id = h.post_id AND NOT p.likes_hidden
+               JOIN accounts a ON a.handle = p.handle
+               JOIN rates ON rates.handle = p.handle
+               ORDER BY h.tag, p.taken_at DESC, p.id DESC"""
+        )
+        return [
+            (
+                r["tag"],
+                TagPost(
+                    r["id"], r["handle"], r["likes"], r["comments"], r["followers"], r["image_sha256"], r["mean_rate"]
+                ),
+            )
+            for r in rows
+        ]
+
+    def account_post_counts(self) -> dict[str, int]:
+        """How many posts each account has in the store (with tags or without)."""
+        return {
+            r["handle"]: r["n"] for r in self.database.rows("SELECT handle, count(*) AS n FROM posts GROUP BY handle")
+        }
+
+    def fingerprint(self) -> tuple[int, int, str]:
+        """Changes when posts are added or deleted or their tags replaced, in a few index lookups (no scan):
+        for caches of tag statistics. Saving a post re-inserts its tag rows, which get new rowids, except
+        where its old rows were the newest: then the newest rows' tags (a post has at most 30, Instagram's
+        limit) tell the change. Not seen: a post without tags given a photo alone (the cache catches up at
+        the next change)."""
+        row = self.database.rows(
+            """SELECT (SELECT count(*) FROM posts) AS posts,
+                      (SELECT coalesce(max(rowid), 0) FROM post_hashtags) AS top,
+                      (SELECT coalesce(group_concat(tag, ' '), '')
+                       FROM (SELECT tag FROM post_hashtags ORDER BY rowid DESC LIMIT 30)) AS newest"""
+        )[0]
+        return int(row["posts"]), int(row["top"]), str(row["newest"])
+
     def evidence(self, tags: Iterable[str], per_tag: int = 50) -> dict[str, list[TagPost]]:
         """For each tag, its `per_tag` most recent posts with their accounts' mean rates, in one query.
 

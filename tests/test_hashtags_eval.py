@@ -133,3 +133,14 @@ def test_halves_split_accounts_by_a_stable_hash_and_measure_only_their_own_posts
     assert "accounts of half 'a'" in format_report(parts["a"])
     with pytest.raises(ValueError):
         evaluate_hashtags(data, half="c")
+
+
+def test_candidate_recall_traces_the_hidden_tags_to_the_sources_that_brought_them():
+    metrics = evaluate_hashtags(tiny_data(), n=10)
+    # a hides [x, z]: x is its own, z new to it but next to #x on b's posts, and b's tags are like a's.
+    # b hides [w], in no stored post: no source can bring it.
+    assert metrics["candidate_recall"] == pytest.approx(0.5)
+    assert metrics["candidate_recall_own"] == pytest.approx(0.25)
+    assert metrics["candidate_recall_cooccurring"] == pytest.approx(0.25)
+    assert metrics["candidate_recall_alike_accounts"] == pytest.approx(0.25)
+    assert metrics["candidate_recall_concepts"] == 0.0 and metrics["candidate_recall_similar_posts"] == 0.0
