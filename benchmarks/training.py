@@ -53,6 +53,7 @@ def measure(
     data: Path | None,
     seed: int | None = None,
     jobs: int | None = None,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
     from models.training.pipeline import DEFAULT_JOBS, DEFAULT_SEED, TrainingInputs, run_pipeline
 
@@ -65,7 +66,8 @@ def measure(
     inputs = TrainingInputs(influencers=tuple(influencers), photos=photos, data=data)
     jobs = jobs if jobs is not None else DEFAULT_JOBS
     with tempfile.TemporaryDirectory(prefix="likepredict-train-") as tmp:
-        models_dir = Path(tmp)
+        models_dir = Path(tmp) if keep is None else keep
+        models_dir.mkdir(parents=True, exist_ok=True)
         copy_models(models_dir)
         started = time.perf_counter()
         card = run_pipeline(inputs, models_dir, seed if seed is not None else DEFAULT_SEED, log, jobs=jobs)
@@ -128,8 +130,9 @@ def main(argv: Sequence[str] | None = None, results_dir: Path = RESULTS_DIR) -> 
     parser.add_argument("--photos", type=Path, default=default_photos())
     parser.add_argument("--data", type=Path, default=DEMO_DATA)
     parser.add_argument("--jobs", type=int, help="steps at once (default: as `likepredict train`)")
+    parser.add_argument("--keep", type=Path, help="train into this folder and leave it (to compare two runs' bytes)")
     args = parser.parse_args(argv)
-    result = measure(args.influencers or default_influencers(), args.photos, args.data, jobs=args.jobs)
+    result = measure(args.influencers or default_influencers(), args.photos, args.data, jobs=args.jobs, keep=args.keep)
     return report(NAME, result, table(result), results_dir)
 
 

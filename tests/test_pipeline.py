@@ -89,6 +89,9 @@ def test_a_rerun_reproduces_the_models_and_the_card_byte_for_byte(trained_dir, i
 def test_steps_run_side_by_side_in_worker_processes_write_the_same_bytes(trained_dir, influencers, tmp_path):
     models_dir, _ = trained_dir
     start_card(tmp_path)
+    # files from an older run: each worker's copy holds the other step's old files, which must not come back
+    for name in ("likes.onnx", "likes_q10.onnx", "likes_q90.onnx", "hashtag_ranker.onnx", "hashtag_concepts.json"):
+        (tmp_path / name).write_bytes(b"an older run's file")
     lines: list[str] = []
     run_pipeline(TrainingInputs(influencers=influencers), tmp_path, seed=7, log=lines.append, jobs=2)
     assert "training hashtags, likes: 2 at a time in worker processes" in lines

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from inference.card import load_card, update_card
+from inference.card import load_card, sha256_of, update_card
 
 CARD_FILES = ("card.json", "MODEL_CARD.md")  # merged through update_card, never copied
 POLL_SECONDS = 0.2
@@ -41,6 +41,7 @@ class Worker:
     folder: Path
     output: IO[bytes]
     card: dict[str, Any]  # the card the step started from
+    staged: dict[str, str]  # sha256 of each file it started from: only the files it changed are copied back
 
 
 def artefact_names(folder: Path) -> list[str]:
@@ -62,12 +63,13 @@ def stage(models_dir: Path, step: str) -> Path:
 
 
 def merge(worker: Worker, models_dir: Path) -> None:
-    """Copy back the files the step wrote and merge the card entries it changed."""
+    """Copy back the files the step wrote and merge the card entries it changed.
+
+    Changed compared with its own starting copy, not with the models folder: another step may have rewritten
+    a file since, and this step's stale copy of it must not undo that."""
     for name in artefact_names(worker.folder):
-        content = (worker.folder / name).read_bytes()
-        target = models_dir / name
-        if not target.is_file() or target.read_bytes() != content:
-            target.write_bytes(content)
+        if worker.staged.get(name) != sha256_of(worker.folder / name):
+            shutil.copy2(worker.folder / name, models_dir / name)
     after = load_card(worker.folder / "card.json")
     changed = {
         part: {k: v for k, v in after.get(part, {}).items() if worker.card.get(part, {}).get(k) != v}
@@ -112,9 +114,10 @@ def run_in_workers(
 
 def start(step: str, command: Callable[[str, Path], list[str]], models_dir: Path) -> Worker:
     folder = stage(models_dir, step)
+    staged = {name: sha256_of(folder / name) for name in artefact_names(folder)}
     output = tempfile.TemporaryFile()  # noqa: SIM115 (open while the worker runs; closed in cleanup)
     process = subprocess.Popen(command(step, folder), stdout=output, stderr=subprocess.STDOUT)
-    return Worker(step, process, folder, output, load_card(folder / "card.json"))
+    return Worker(step, process, folder, output, load_card(folder / "card.json"), staged)
 
 
 def finish(worker: Worker, models_dir: Path, log: Log) -> None:
