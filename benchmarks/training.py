@@ -108,7 +108,7 @@ def table(result: dict[str, Any]) -> str:
         for step, info in result["steps"].items()
     ]
     if "steps_serial_seconds" in result:
-        rows.append(["steps one after another", cell(result["steps_serial_seconds"]), "", ""])
+        rows.append(["sum of the steps (each timed in its worker)", cell(result["steps_serial_seconds"]), "", ""])
     goal = result.get("goal_seconds", GOAL_SECONDS)
     verdict = "under" if result["wall_seconds"] < goal else "OVER"
     rows.append(
