@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -42,12 +42,26 @@ from inference.onnx_model import ModelMismatchError, OnnxModel
 REFERENCE_PHOTOS = 20
 
 
-class PhotoForLikes(Protocol):
-    """What the predictor needs of a photo (an `inference.analyzer.PhotoAnalysis`); `concepts`, `width` and
-    `height` are read where present."""
+@runtime_checkable
+class DescribedPhoto(Protocol):
+    """A photo the concept detectors described (an `inference.analyzer.PhotoAnalysis`): its concepts and shape
+    are likes features. An empty `concepts` is known to show none of them."""
 
     @property
     def appeal(self) -> float: ...
+
+    @property
+    def concepts(self) -> frozenset[str]: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+
+# A photo with its appeal and hand features only (the demo's image model) is predicted photo-blind.
+PhotoForLikes = DescribedPhoto | AnalysedPhoto
 
 
 @dataclass(frozen=True)
@@ -77,10 +91,9 @@ class LikesPrediction:
     photo_blind_likes: float = 0.0  # the same prediction with the photo's concepts unknown
 
 
-def photo_concepts(photo: object) -> frozenset[str] | None:
-    """The photo's detected concepts, None (unknown) for an analysis that does not detect them."""
-    concepts = getattr(photo, "concepts", None)
-    return None if concepts is None else frozenset(concepts)
+def photo_concepts(photo: PhotoForLikes | None) -> frozenset[str] | None:
+    """The photo's detected concepts, None (unknown) for a photo the detectors did not describe."""
+    return frozenset(photo.concepts) if isinstance(photo, DescribedPhoto) else None
 
 
 def concept_effects_of(entry: dict[str, Any]) -> dict[str, ConceptEffect]:
@@ -137,15 +150,16 @@ class Predictor:
         is_multi_image: bool = False,
     ) -> LikesRow:
         """The likes model's feature row for a post of `photo` (None: photo-blind) at `at`."""
+        described = photo if isinstance(photo, DescribedPhoto) else None
         facts = PostFacts(
             at,
             tuple(normalize_tag(t) for t in hashtags),
             mentions,
             caption_length,
             is_multi_image,
-            concepts=None if photo is None else photo_concepts(photo),
-            width=getattr(photo, "width", None),
-            height=getattr(photo, "height", None),
+            concepts=photo_concepts(described),
+            width=None if described is None else described.width,
+            height=None if described is None else described.height,
         )
         return account_likes_features(account, facts, self.tag_popularity)
 
@@ -284,6 +298,5 @@ def _likes(target: float, baseline_log: float) -> float:
     return max(0.0, math.expm1(target + baseline_log))
 
 
-def _appeal(photo: object) -> float | None:
-    appeal = getattr(photo, "appeal", None)
-    return None if appeal is None else float(appeal)
+def _appeal(photo: PhotoForLikes | None) -> float | None:
+    return None if photo is None else float(photo.appeal)

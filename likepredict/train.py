@@ -18,6 +18,7 @@ from inference.predictor import LikesPrediction
 from models.training.appeal import evaluate_appeal
 from models.training.likes_evaluate import evaluate_committed_likes, photo_paths
 from models.training.pipeline import (
+    DEFAULT_JOBS,
     DEFAULT_SEED,
     STEP_NAMES,
     TrainingInputs,
@@ -50,6 +51,12 @@ def register(commands: argparse._SubParsersAction, evaluate: argparse._SubParser
     train.add_argument("--data", type=Path, default=DEMO_DATA, help="accounts with photos and likes (default: demo)")
     train.add_argument("--only", action="append", choices=STEP_NAMES, help="run only this step (repeatable)")
     train.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    train.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help=f"steps run at once in worker processes, same result as 1 (default {DEFAULT_JOBS})",
+    )
     train.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     train.set_defaults(func=train_command)
 
@@ -107,7 +114,9 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
         photos=_existing(args.photos, "folder") or default_photos(),
         data=_existing(args.data, "file or folder"),
     )
-    run_pipeline(inputs, args.models_dir, args.seed, log=lambda line: print(line, flush=True), only=args.only)
+    run_pipeline(
+        inputs, args.models_dir, args.seed, log=lambda line: print(line, flush=True), only=args.only, jobs=args.jobs
+    )
     return 0
 
 

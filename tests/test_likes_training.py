@@ -7,6 +7,7 @@ import json
 import numpy as np
 import onnxruntime as ort
 import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
 
 from inference.card import CARD_JSON, MODELS_DIR, sha256_of
 from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, TagPopularity, photo_blind
@@ -14,12 +15,15 @@ from models.training.likes import export_gbr, fit_likes_models, range_widening
 from models.training.likes_data import SourcedAccount, build_dataset, split_accounts, training_dataset
 from models.training.likes_effects import concept_effects, time_effect
 from models.training.likes_metrics import (
+    account_bootstrap,
     baseline_metrics,
     likes_metrics,
     model_metrics,
     pairwise_within_account,
+    ratio,
     widen,
 )
+from models.training.likes_onnx import export_hist_gbr
 from tests.likes_data import PEOPLE_BOOST, synthetic_accounts, synthetic_accounts_2019
 
 SEED = 3
@@ -114,6 +118,19 @@ def test_metrics_match_a_hand_computed_example():
     assert metrics["mae_log"] == pytest.approx((abs(np.log(111 / 101)) + abs(np.log(101 / 201))) / 2, abs=1e-4)
 
 
+def test_the_bootstrap_counts_an_account_drawn_twice_twice_as_resampling_its_rows_would():
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 12, size=80)
+    values = rng.normal(size=80) + groups * 0.1
+    low, high = account_bootstrap(groups, np.column_stack([values, np.ones(80)]), ratio, seed=5, draws=200)
+    # the same draws, done the slow way: concatenate the rows of the accounts picked
+    accounts = np.unique(groups)
+    picked = np.random.default_rng(5).integers(0, len(accounts), size=(200, len(accounts)))
+    means = [np.concatenate([values[groups == accounts[i]] for i in draw]).mean() for draw in picked]
+    assert (low, high) == pytest.approx((np.percentile(means, 5), np.percentile(means, 95)))
+    assert low < values.mean() < high
+
+
 def test_pairwise_order_counts_pairs_within_an_account_only():
     groups = np.array([0, 0, 1, 1])
     actual = np.array([1.0, 2.0, 10.0, 20.0])
@@ -139,6 +156,20 @@ def test_onnx_export_matches_scikit_learn_on_held_out_rows(trained, tmp_path):
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         onnx_out = session.run(None, {"features": test.features})[0].reshape(-1)
         np.testing.assert_allclose(onnx_out, model.predict(test.features), atol=1e-4)
+
+
+def test_histogram_gbr_export_splits_neighbouring_float32_values_as_scikit_learn_does(tmp_path):
+    # the split lies halfway between two adjacent float32 values; rounded to float32 it would BE the upper one
+    lower = np.nextafter(np.float32(1.0), np.float32(2.0))
+    upper = np.nextafter(lower, np.float32(2.0))
+    features = np.array([[lower]] * 40 + [[upper]] * 40, dtype=np.float32)
+    model = HistGradientBoostingRegressor(max_iter=1, learning_rate=1.0, min_samples_leaf=5)
+    model.fit(features, np.array([0.0] * 40 + [1.0] * 40))
+    path = export_hist_gbr(model, tmp_path / "model.onnx", 1)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    onnx_out = session.run(None, {"features": features})[0].reshape(-1)
+    np.testing.assert_allclose(onnx_out, model.predict(features), atol=1e-6)
+    assert onnx_out[-1] - onnx_out[0] > 0.9
 
 
 def test_committed_likes_models_match_the_feature_schema():

@@ -24,13 +24,18 @@ def influencers(tmp_path_factory):
     )
 
 
-@pytest.fixture(scope="module")
-def trained_dir(influencers, tmp_path_factory):
-    models_dir = tmp_path_factory.mktemp("models")
+def start_card(models_dir):
+    """A card with an encoder entry only, as a checkout's before the likes step."""
     update_card(
         {"encoder": {"file": "encoder.onnx", "sha256": "0" * 64, "feature_schema": {"version": "e", "names": []}}},
         models_dir,
     )
+
+
+@pytest.fixture(scope="module")
+def trained_dir(influencers, tmp_path_factory):
+    models_dir = tmp_path_factory.mktemp("models")
+    start_card(models_dir)
     lines: list[str] = []
     run_pipeline(TrainingInputs(influencers=influencers), models_dir, seed=7, log=lines.append)
     return models_dir, lines
@@ -78,6 +83,22 @@ def test_a_rerun_reproduces_the_models_and_the_card_byte_for_byte(trained_dir, i
     (tmp_path / "card.json").write_bytes((models_dir / "card.json").read_bytes())
     run_pipeline(TrainingInputs(influencers=influencers), tmp_path, seed=7, log=lambda line: None)
     for name in ("likes.onnx", "likes_q10.onnx", "likes_q90.onnx", "tag_popularity.json", "card.json", "MODEL_CARD.md"):
+        assert (tmp_path / name).read_bytes() == (models_dir / name).read_bytes(), name
+
+
+def test_steps_run_side_by_side_in_worker_processes_write_the_same_bytes(trained_dir, influencers, tmp_path):
+    models_dir, _ = trained_dir
+    start_card(tmp_path)
+    # files from an older run: each worker's copy holds the other step's old files, which must not come back
+    for name in ("likes.onnx", "likes_q10.onnx", "likes_q90.onnx", "hashtag_ranker.onnx", "hashtag_concepts.json"):
+        (tmp_path / name).write_bytes(b"an older run's file")
+    lines: list[str] = []
+    run_pipeline(TrainingInputs(influencers=influencers), tmp_path, seed=7, log=lines.append, jobs=2)
+    assert "training hashtags, likes: 2 at a time in worker processes" in lines
+    assert any(line.startswith("[hashtags] done in") for line in lines)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in models_dir.iterdir())
+    for name in written:
         assert (tmp_path / name).read_bytes() == (models_dir / name).read_bytes(), name
 
 

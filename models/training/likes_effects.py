@@ -20,7 +20,7 @@ from core.concepts import CONCEPTS
 from inference.likes_content import CONCEPT_FEATURE_NAMES
 from inference.likes_features import LIKES_FEATURE_NAMES, at_times
 from models.training.likes_data import LikesDataset
-from models.training.likes_metrics import account_bootstrap
+from models.training.likes_metrics import account_bootstrap, ratio
 
 MIN_POSTS_WITH_CONCEPT = 100  # to learn an effect from
 MIN_HELD_OUT_POSTS = 20  # to check it on
@@ -34,26 +34,19 @@ def _within(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return values - means[inverse]
 
 
-def within_account_effect(shown: np.ndarray, log_likes: np.ndarray, groups: np.ndarray, rows: np.ndarray) -> float:
-    """Slope of account-demeaned log-likes on the account-demeaned indicator, over `rows`."""
-    x = _within(shown[rows], groups[rows])
-    y = _within(log_likes[rows], groups[rows])
-    denominator = float(np.dot(x, x))
-    return float(np.dot(x, y) / denominator) if denominator > 0 else 0.0
-
-
 def _effect_with_interval(
     data: LikesDataset, concept_column: int, seed: int, min_posts: int
 ) -> dict[str, float] | None:
+    """The within-account slope of log-likes on showing the concept (account means removed from both), with a
+    90 % interval; an account drawn twice in a resample has the same means, so its products simply count twice."""
     shown = data.features[:, concept_column].astype(float)
-    log_likes = np.log1p(data.likes)
     if shown.sum() < min_posts:
         return None
-    everything = np.arange(len(data))
-    effect = within_account_effect(shown, log_likes, data.groups, everything)
-    low, high = account_bootstrap(
-        data.groups, lambda rows: within_account_effect(shown, log_likes, data.groups, rows), seed
-    )
+    x = _within(shown, data.groups)
+    y = _within(np.log1p(data.likes), data.groups)
+    products = np.column_stack([x * y, x * x])
+    effect = float(ratio(products.sum(axis=0)[None, :])[0])
+    low, high = account_bootstrap(data.groups, products, ratio, seed)
     return {
         "change": round(math.expm1(effect), 4),
         "low": round(math.expm1(low), 4),
@@ -117,14 +110,17 @@ def time_effect(data: LikesDataset, predict: Predict, seed: int) -> dict[str, ob
     groups = data.groups[rated]
     above = rating > 0
 
-    def gap(rows: np.ndarray) -> float:
-        up, down = rows[above[rows]], rows[~above[rows]]
-        return float(residual[up].mean() - residual[down].mean()) if len(up) and len(down) else 0.0
+    # per row: residual and count, above usual and not; the gap is the difference of the two means
+    columns = np.column_stack([residual * above, above, residual * ~above, ~above]).astype(float)
 
-    everything = np.arange(len(rated))
-    low, high = account_bootstrap(groups, gap, seed)
+    def gap(sums: np.ndarray) -> np.ndarray:
+        both = (sums[:, 1] > 0) & (sums[:, 3] > 0)
+        return np.where(both, ratio(sums[:, :2]) - ratio(sums[:, 2:]), 0.0)
+
+    change = float(gap(columns.sum(axis=0)[None, :])[0])
+    low, high = account_bootstrap(groups, columns, gap, seed)
     return {
-        "change": round(math.expm1(gap(everything)), 4),
+        "change": round(math.expm1(change), 4),
         "low": round(math.expm1(low), 4),
         "high": round(math.expm1(high), 4),
         "posts": int(len(rated)),

@@ -18,12 +18,12 @@ from core.records import Account, Post
 from inference.card import load_card
 from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, PostFacts, TagPopularity, photo_blind
 from inference.onnx_model import OnnxModel
-from inference.predictor import photo_concepts
+from inference.predictor import DescribedPhoto, photo_concepts
 from models.training.likes import LIKES_MODEL_FILES
 from models.training.likes_data import SourcedAccount, build_dataset, clean_account
 from models.training.likes_metrics import baseline_metrics, mae_log_gain, model_metrics, photo_order, widen
 
-Analyse = Callable[[list[Path]], Sequence[object]]
+Analyse = Callable[[list[Path]], Sequence[DescribedPhoto]]
 
 
 def photo_paths(accounts: Sequence[Account]) -> list[Path]:
@@ -58,8 +58,8 @@ def evaluate_committed_likes(
         return replace(
             seen,
             concepts=photo_concepts(analysis),
-            width=seen.width or getattr(analysis, "width", None),
-            height=seen.height or getattr(analysis, "height", None),
+            width=seen.width or analysis.width,
+            height=seen.height or analysis.height,
         )
 
     sourced = [SourcedAccount(clean_account(a), "data") for a in accounts]
