@@ -40,7 +40,8 @@ def test_embeddings_command_reads_every_cached_vector_both_ways_and_writes_its_j
     result = json.loads((tmp_path / "embeddings.json").read_text())
     assert result["images"] == 20 and result["stored_vectors_one_query"]["n"] == result["one_query_per_photo"]["n"] == 2
     assert result["ratio_median"] > 0
-    assert "HashtagEngine.stored_vectors (one query)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "HashtagEngine.stored_vectors, new engine (one query)" in out and "the same engine again" in out
 
 
 def test_photo_cost_measures_decode_encoder_and_the_full_prediction(warm_folder: Path) -> None:
