@@ -38,7 +38,7 @@ from app.results import (
 )
 from app.timezones import ChatZone, chat_zone, parse_zone
 from core.account_stats import account_stats
-from core.records import Account, Draft, Prediction
+from core.records import Account, Draft, PhotoToAnswer, Prediction
 from core.settings import Settings
 from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
 from inference.best_time import best_time
@@ -372,20 +372,9 @@ class Service:
     async def unfinished_best_requests(self) -> list[tuple[int, int]]:
         return await asyncio.to_thread(self.store.best_requests.unfinished)
 
-    async def open_photo_request(
-        self,
-        chat_id: int,
-        message_id: int,
-        file_id: str,
-        file_unique_id: str,
-        kind: str,
-        suffix: str,
-        media_group_id: str | None = None,
-    ) -> int:
+    async def open_photo_request(self, photo: PhotoToAnswer) -> int:
         """Record a photo (an album's too) before working on it, so a restart before the answer still answers it."""
-        return await asyncio.to_thread(
-            self.store.photo_requests.open, chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id
-        )
+        return await asyncio.to_thread(self.store.photo_requests.open, photo)
 
     async def finish_photo_request(self, request_id: int) -> None:
         await asyncio.to_thread(self.store.photo_requests.finish, request_id)

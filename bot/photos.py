@@ -22,6 +22,7 @@ from bot.errors import AnswerTimedOut, FileTooLarge, PhotoRateLimited
 from bot.jobs import AlbumComplete, AnswerPhoto
 from bot.media import image_suffix, is_image_document, pick_photo_size
 from core.errors import LikepredictError
+from core.records import PhotoToAnswer
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,12 @@ def _image_of(message: Message) -> tuple[PhotoSize | Document, str, str] | None:
     return None
 
 
+def _to_answer(message: Message, file: PhotoSize | Document, kind: str, suffix: str) -> PhotoToAnswer:
+    return PhotoToAnswer(
+        message.chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, message.media_group_id
+    )
+
+
 async def record_arrival(application: BotApplication, for_us: BaseFilter, update: object) -> None:
     """Record a photo for us as its update arrives, before it waits for its chat's turn: an album's later photos
     (or a chat's next photo) wait behind the one being answered, and a kill -9 then would lose them, Telegram
@@ -46,12 +53,10 @@ async def record_arrival(application: BotApplication, for_us: BaseFilter, update
     image = _image_of(message)
     if image is None:
         return
-    file, kind, suffix = image
     state = state_of(application.bot_data)
     try:
-        state.arrived_photos[(message.chat_id, message.message_id)] = await state.service.open_photo_request(
-            message.chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, message.media_group_id
-        )
+        request_id = await state.service.open_photo_request(_to_answer(message, *image))
+        state.arrived_photos[(message.chat_id, message.message_id)] = request_id
     except LikepredictError as error:  # a storage fault: the handler meets it again and says so
         log.warning("could not record a photo of chat %s on arrival: %s", message.chat_id, error)
 
@@ -77,13 +82,11 @@ async def _receive_image(message: Message, context: BotContext) -> None:
     its album."""
     image = _image_of(message)
     assert image is not None  # the handlers above are for images
-    file, kind, suffix = image
+    file, suffix = image[0], image[2]
     chat_id, album = message.chat_id, message.media_group_id
     request_id = context.state.arrived_photos.pop((chat_id, message.message_id), None)
     if request_id is None:
-        request_id = await context.service.open_photo_request(
-            chat_id, message.message_id, file.file_id, file.file_unique_id, kind, suffix, album
-        )
+        request_id = await context.service.open_photo_request(_to_answer(message, *image))
     try:
         _check_limits(context, chat_id, file.file_size)
     except LikepredictError:

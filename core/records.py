@@ -71,6 +71,19 @@ class CachedAccount:
         return self.account.handle
 
 
+@dataclass(frozen=True)
+class PhotoToAnswer:
+    """A photo a chat sent that the bot has acknowledged: enough to fetch it and answer it again later."""
+
+    chat_id: int
+    message_id: int
+    file_id: str
+    file_unique_id: str
+    kind: str  # "photo" (compressed by Telegram) or "document" (an image sent as a file)
+    suffix: str
+    media_group_id: str | None = None  # an album's photo: answered with its album
+
+
 @dataclass
 class Draft:
     """A photo a chat sent, kept until /best or /clear."""

@@ -6,22 +6,18 @@ Telegram already counts as delivered is then never lost. Rows hold file ids, not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from core.records import PhotoToAnswer
 from store.database import Database, to_iso, utcnow
 from store.errors import storage_faults
 
 
 @dataclass(frozen=True)
-class PhotoRequest:
-    id: int
-    chat_id: int
-    message_id: int
-    file_id: str
-    file_unique_id: str
-    kind: str  # "photo" (compressed by Telegram) or "document" (an image sent as a file)
-    suffix: str
-    media_group_id: str | None = None  # an album's photo: answered with its album
+class PhotoRequest(PhotoToAnswer):
+    """A recorded photo not answered yet."""
+
+    id: int = field(kw_only=True)
 
 
 class PhotoRequests:
@@ -30,27 +26,27 @@ class PhotoRequests:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def open(
-        self,
-        chat_id: int,
-        message_id: int,
-        file_id: str,
-        file_unique_id: str,
-        kind: str,
-        suffix: str,
-        media_group_id: str | None = None,
-    ) -> int:
+    def open(self, photo: PhotoToAnswer) -> int:
         """Record a photo to answer; returns the request's id (the same one for the same message again)."""
         with storage_faults("recording a photo request", self.database.path), self.database.transaction():
-            self.database.ensure_chat(chat_id)
+            self.database.ensure_chat(photo.chat_id)
             self.database.execute(
                 """INSERT INTO photo_requests
                    (chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id, requested_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO NOTHING""",
-                [chat_id, message_id, file_id, file_unique_id, kind, suffix, media_group_id, to_iso(utcnow())],
+                [
+                    photo.chat_id,
+                    photo.message_id,
+                    photo.file_id,
+                    photo.file_unique_id,
+                    photo.kind,
+                    photo.suffix,
+                    photo.media_group_id,
+                    to_iso(utcnow()),
+                ],
             )
             rows = self.database.rows(
-                "SELECT id FROM photo_requests WHERE chat_id = ? AND message_id = ?", [chat_id, message_id]
+                "SELECT id FROM photo_requests WHERE chat_id = ? AND message_id = ?", [photo.chat_id, photo.message_id]
             )
             return int(rows[0]["id"])
 

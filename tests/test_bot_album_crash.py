@@ -3,7 +3,6 @@ the album is answered exactly once (issue #15: only single photos were recorded 
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from aiohttp import web
 from core.paths import DEMO_HANDLE
 from store import Store
 from tests.test_bot_process import bot_environment
-from tests.test_crash_safety import ALBUM, CHAT, replies, start_bot, stop_bot
+from tests.test_crash_safety import ALBUM, CHAT, kill_9_while_fetching, replies, start_bot, stop_bot
 from tests.test_telegram_faults import FaultyBotApi
 
 
@@ -47,10 +46,7 @@ async def test_kill_9_mid_album_takes_every_photo_after_restart_and_answers_the_
             await replies(server, bot, tmp_path / "first.log")
             album = server.send_album(CHAT, [p.read_bytes() for p in ALBUM])
             # The second photo is being fetched, the first is kept, the third waits for its turn in the chat.
-            await asyncio.wait_for(server.arrived["getFile"].wait(), timeout=60)
-            await server.wait_until(lambda: server.unconfirmed_updates() == 0, timeout=30)
-            bot.send_signal(signal.SIGKILL)
-            await asyncio.wait_for(bot.wait(), timeout=30)
+            await kill_9_while_fetching(server, bot)
         finally:
             await stop_bot(bot, signal.SIGKILL)
         server.release("getFile")

@@ -39,6 +39,14 @@ async def replies(
     return waiting.result()
 
 
+async def kill_9_while_fetching(server: FaultyBotApi, bot: asyncio.subprocess.Process) -> None:
+    """kill -9 once the bot is fetching a file and Telegram counts every update sent so far as delivered."""
+    await asyncio.wait_for(server.arrived["getFile"].wait(), timeout=60)
+    await server.wait_until(lambda: server.unconfirmed_updates() == 0, timeout=30)
+    bot.send_signal(signal.SIGKILL)
+    await asyncio.wait_for(bot.wait(), timeout=30)
+
+
 async def stop_bot(process: asyncio.subprocess.Process, sig: signal.Signals) -> None:
     if process.returncode is None:
         process.send_signal(sig)
@@ -113,10 +121,7 @@ async def test_kill_9_while_a_photo_downloads_answers_it_once_after_restart(tmp_
             await replies(server, bot, tmp_path / "first.log")
             server.hold("getFile")  # the bot has the photo's update and is fetching the file
             photo_message = server.send_photo(CHAT, SINGLES[0].read_bytes())
-            await asyncio.wait_for(server.arrived["getFile"].wait(), timeout=60)
-            await server.wait_until(lambda: server.unconfirmed_updates() == 0, timeout=30)
-            bot.send_signal(signal.SIGKILL)
-            await asyncio.wait_for(bot.wait(), timeout=30)
+            await kill_9_while_fetching(server, bot)
         finally:
             await stop_bot(bot, signal.SIGKILL)
         server.release("getFile")
