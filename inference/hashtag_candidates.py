@@ -11,34 +11,20 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from core.account_stats import previous_posts
-from core.records import Account, Post
-from core.tags import normalize_tag
-from inference.hashtag_accounts import top_new_tags
+from core.records import Post
+from inference.hashtag_basis import AccountBasis
 from inference.hashtag_concepts import ConceptTags
-from inference.hashtag_index import TagIndex
 from inference.hashtag_neighbours import PhotoContext
 from inference.hashtag_scoring import (
     MIN_SIMILARITY,
     PRIOR_POSTS,
     combine_priors,
-    cooccurrence_prior,
     tag_fit,
 )
-from store import Store
 
-# Co-occurring tags widen the choice beyond the account's habits; a tag met on one shared post is a
-# coincidence, not a neighbourhood. Ranked by lift alone, more of them trade recall of the tags people really
-# use for discovery; ranked by expected value they mostly fill places the account's own tags leave empty.
-COOCCURRING_CANDIDATES = 20
-MIN_SHARED_POSTS = 2
 # Tags that go with what the photo shows (food, water, people, ...) across all accounts: a few, since without
 # anything of the account's pointing to them they are guesses from other people's habits.
 CONCEPT_CANDIDATES = 10
-# Tags the accounts with habits most like this one's use and it has not (`hashtag_accounts`). On half "a" of
-# either year about half of a post's tags are new to its account, and most of those are in no stored post at
-# all; 100 of them (vs 30, or only tags 2+ alike accounts use) raised the candidate ceiling on half "a" the most.
-ACCOUNT_CANDIDATES = 100
 
 
 @dataclass
@@ -61,31 +47,30 @@ class Candidate:
 
 
 def gather_candidates(
-    store: Store,
-    index: TagIndex,
-    account: Account,
+    basis: AccountBasis,
     context: PhotoContext | None = None,
     prior_posts: float = PRIOR_POSTS,
     concepts: frozenset[str] | None = None,
     concept_tags: ConceptTags | None = None,
 ) -> dict[str, Candidate]:
-    """Own tags, tags co-occurring with them (in the store's `index`), tags of stored posts like the photo,
-    (given the photo's concepts and a `ConceptTags` table) tags that go with what it shows and tags of the
-    accounts whose tags are most like this one's (`index.profiles`), each with its fit.
+    """Own tags, tags co-occurring with them in the store, tags of stored posts like the photo, (given the
+    photo's concepts and a `ConceptTags` table) tags that go with what it shows and tags of the accounts
+    whose tags are most like this one's, each with its fit. What no photo changes comes from the account's
+    `basis` (`hashtag_basis`).
 
     With a photo compared with the account's own stored photos, each of the account's recent posts
     counts in the fit as much as its photo is like this one (`PhotoContext.weight`): a tag the account
     puts on food photos fits a beach photo less than its beach tags do, however often it is used.
     """
-    recent = previous_posts(account.posts)
-    weights, compared = own_post_weights(store, account, recent, context)
+    recent = basis.recent
+    weights, compared = own_post_weights(basis.image_shas, recent, context)
     # the reasons count posts "like this one" only where some are: else the weights only rank degrees of unlike
     some_alike = any(w >= MIN_SIMILARITY for w, seen in zip(weights, compared) if seen)
     found: dict[str, Candidate] = {}
     weighted_uses: defaultdict[str, float] = defaultdict(float)
     alike_uses: Counter[str] = Counter()
-    for post, weight, seen in zip(recent, weights or [1.0] * len(recent), compared or [False] * len(recent)):
-        for key in {normalize_tag(t) for t in post.hashtags} - {""}:
+    for tags, weight, seen in zip(basis.recent_tags, weights or [1.0] * len(recent), compared or [False] * len(recent)):
+        for key in tags:
             candidate = found.setdefault(key, Candidate(key))
             candidate.own_uses += 1
             candidate.own_uses_compared += seen
@@ -95,15 +80,8 @@ def gather_candidates(
     if some_alike:
         for key, candidate in found.items():
             candidate.own_uses_like_photo = alike_uses[key]
-    own_uses = {tag: c.own_uses for tag, c in found.items()}
-    for tag, _, partner, with_partner in index.cooccurring_with_partner(
-        list(found), COOCCURRING_CANDIDATES, MIN_SHARED_POSTS
-    ):
+    for tag, partner, with_partner in basis.cooccurring:
         found.setdefault(tag, Candidate(tag, cooccurs_with=partner, shared_posts=with_partner))
-    neighbours = [tag for tag in found if tag not in own_uses]
-    cooccurrence = cooccurrence_prior(
-        own_uses, index.shared_post_counts(neighbours, own_uses), index.post_counts(own_uses)
-    )
     if context is not None:
         for tag, count in context.similar_tags.items():
             found.setdefault(tag, Candidate(tag)).similar_posts = count
@@ -113,17 +91,15 @@ def gather_candidates(
         for tag, candidate in found.items():
             candidate.concept_association, candidate.concept = concept_tags.strongest(concepts, tag)
     if recent:
-        shares = {tag: uses / len(recent) for tag, uses in own_uses.items()}
-        evidence = index.profiles.tag_evidence(index.profiles.similar_accounts(shares, exclude=account.handle))
-        for tag in top_new_tags(evidence, own_uses, ACCOUNT_CANDIDATES):
+        for tag in basis.alike_new:
             found.setdefault(tag, Candidate(tag))
         for tag, candidate in found.items():
-            if tag in evidence:
-                candidate.alike_accounts, candidate.alike_share = evidence[tag].accounts, evidence[tag].share
+            if tag in basis.alike:
+                candidate.alike_accounts, candidate.alike_share = basis.alike[tag].accounts, basis.alike[tag].share
     similar = context.similar_share if context is not None else {}
     posts_counted = sum(weights) if weights else len(recent)
     for tag, candidate in found.items():
-        candidate.prior = combine_priors(cooccurrence.get(tag, 0.0), similar.get(tag, 0.0))
+        candidate.prior = combine_priors(basis.cooccurrence.get(tag, 0.0), similar.get(tag, 0.0))
         candidate.fit = tag_fit(weighted_uses.get(tag, 0.0), posts_counted, candidate.prior, prior_posts)
     return found
 
@@ -145,13 +121,12 @@ def candidate_sources(candidate: Candidate) -> set[str]:
 
 
 def own_post_weights(
-    store: Store, account: Account, recent: Sequence[Post], context: PhotoContext | None
+    images: Mapping[str, str], recent: Sequence[Post], context: PhotoContext | None
 ) -> tuple[list[float], list[bool]]:
     """How alike each recent post's photo is to this one, and whether it was compared at all (a photo not
     embedded yet gets the average weight); ([], []) when none of them was compared."""
     if context is None or not context.weights:
         return [], []
-    images = store.accounts.post_image_shas(account.handle)
     shas = [images.get(post.shortcode) for post in recent]
     compared = [sha in context.weights for sha in shas]
     if not any(compared):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -63,7 +64,7 @@ class PhotoContext:
             return self.average_weight
         return self.weights[image_sha256]
 
-    @property
+    @cached_property
     def average_weight(self) -> float:
         return float(np.mean(list(self.weights.values()))) if self.weights else 1.0
 
@@ -89,15 +90,22 @@ class ImageNeighbours:
         # a stored image's vector under one model never changes: kept in memory once read (key: vector_version)
         self._vectors: tuple[str, dict[str, np.ndarray]] = ("", {})
         self._with_images: tuple[tuple[int, int, str], list[tuple[int, str, tuple[str, ...]]]] | None = None
+        self._stacked: tuple[tuple[str, list[str]], np.ndarray] | None = None
 
-    def photo_context(self, photo: HasSimilarityVector | None, first: Sequence[str] = ()) -> PhotoContext | None:
+    def photo_context(
+        self,
+        photo: HasSimilarityVector | None,
+        first: Sequence[str] = (),
+        fingerprint: tuple[int, int, str] | None = None,
+    ) -> PhotoContext | None:
         """The photo's similarity to every stored image (None without a photo or a similarity model).
 
         Images not yet embedded are embedded within the budget, those in `first` (the account's own) first.
+        `fingerprint` is the store's `Tags.fingerprint` when the caller has just read it.
         """
         if photo is None or self.similarity is None:
             return None
-        stored = self.posts_with_images()
+        stored = self.posts_with_images(fingerprint)
         newest_first = list(dict.fromkeys([*first, *(sha for _, sha, _ in reversed(stored))]))
         vectors = self.stored_vectors(newest_first, self.embed_budget)
         if not vectors:
@@ -105,7 +113,7 @@ class ImageNeighbours:
         shas = sorted(vectors)
         cosines = np.asarray(
             self.similarity.similarity(
-                np.asarray(photo.similarity_vector, dtype=np.float32), np.stack([vectors[s] for s in shas])
+                np.asarray(photo.similarity_vector, dtype=np.float32), self._matrix(shas, vectors)
             ),
             dtype=float,
         )
@@ -120,9 +128,18 @@ class ImageNeighbours:
         share = {tag: sum(w for w, tags in alike if tag in tags) / total for tag in similar_tags} if total else {}
         return PhotoContext(weights, similar_tags, share, len(newest_first))
 
-    def posts_with_images(self) -> list[tuple[int, str, tuple[str, ...]]]:
+    def _matrix(self, shas: list[str], vectors: dict[str, np.ndarray]) -> np.ndarray:
+        """The vectors of `shas` stacked in that order, kept while the same images are compared."""
+        key = (self.vector_version, shas)
+        if self._stacked is None or self._stacked[0] != key:
+            self._stacked = (key, np.stack([vectors[s] for s in shas]))
+        return self._stacked[1]
+
+    def posts_with_images(
+        self, fingerprint: tuple[int, int, str] | None = None
+    ) -> list[tuple[int, str, tuple[str, ...]]]:
         """The store's posts with a photo (`Accounts.posts_with_images`), read again only when they change."""
-        fingerprint = self.store.tags.fingerprint()
+        fingerprint = fingerprint or self.store.tags.fingerprint()
         if self._with_images is None or self._with_images[0] != fingerprint:
             self._with_images = (fingerprint, self.store.accounts.posts_with_images())
         return self._with_images[1]

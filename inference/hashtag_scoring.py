@@ -80,12 +80,20 @@ def score_tag(tag: str, posts: Sequence[EvidencePost], k: float = DEFAULT_SHRINK
     Posts whose account has no engagement are skipped.
     """
     usable = [p for p in posts if p.account_rate > 0]
-    total = float(sum(p.weight for p in usable))
+    return score_lifts(tag, [post_lift(p.rate, p.account_rate) for p in usable], [p.weight for p in usable], k)
+
+
+def score_lifts(
+    tag: str, lifts: Sequence[float], weights: Sequence[float] | None = None, k: float = DEFAULT_SHRINKAGE_POSTS
+) -> TagScore:
+    """`score_tag` from the lifts of the posts whose account has engagement and their weights (None: all 1)."""
+    weights = [1.0] * len(lifts) if weights is None else weights
+    total = float(sum(weights))
     if total <= 0:
-        return TagScore(tag, 0.0, 0.0, len(usable), 0.0)
+        return TagScore(tag, 0.0, 0.0, len(lifts), 0.0)
     # plain sums: a tag has at most a few dozen posts, where numpy's per-call overhead is most of the cost
-    raw = sum(post_lift(p.rate, p.account_rate) * p.weight for p in usable) / total
-    return TagScore(tag, raw * total / (total + k), raw, len(usable), total)
+    raw = sum(lift * weight for lift, weight in zip(lifts, weights)) / total
+    return TagScore(tag, raw * total / (total + k), raw, len(lifts), total)
 
 
 def similarity_weights(cosines: np.ndarray, min_images: int = 10) -> np.ndarray:

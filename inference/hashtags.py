@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.account_stats import account_stats, previous_posts
 from core.records import Account
 from core.settings import DEFAULT_HASHTAG_COUNT, Settings
 from core.tags import normalize_tag
 from inference.card import MODELS_DIR
+from inference.hashtag_basis import AccountBases, AccountBasis, Fingerprint, TagLifts, account_basis, tag_lifts
 from inference.hashtag_candidates import Candidate, gather_candidates, photo_supported
 from inference.hashtag_concepts import ConceptTags
 from inference.hashtag_index import TagIndex
@@ -49,16 +49,14 @@ from inference.hashtag_scoring import (
     DEFAULT_SHRINKAGE_POSTS,
     PRIOR_POSTS,
     RANKINGS,
-    EvidencePost,
     RankedTag,
     TagScore,
-    engagement_rate,
     expected_engagement,
     load_banned_tags,
     rank_tags,
-    score_tag,
+    score_lifts,
 )
-from store import Store, TagPost
+from store import Store
 
 if TYPE_CHECKING:  # the likes side is an optional collaborator
     from inference.predictor import LikesPrediction
@@ -101,7 +99,9 @@ class HashtagEngine:
         self.prior_posts = prior_posts
         self.ranker = ranker
         self.concept_tags = concept_tags if concept_tags is not None else ranker.concept_tags if ranker else None
-        self._index: tuple[tuple[int, int, str], TagIndex] | None = None
+        self._index: tuple[Fingerprint, TagIndex] | None = None
+        self._lifts: dict[str, TagLifts] = {}  # of the tags scored under `_index`
+        self._bases = AccountBases()
 
     @classmethod
     def from_settings(
@@ -125,13 +125,13 @@ class HashtagEngine:
         concepts: frozenset[str] | None = None,
     ) -> HashtagAdvice:
         """The top `n` tags for the account's next post (of `photo`, showing `concepts` when known)."""
-        stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
-        own_images = self.store.accounts.post_image_shas(account.handle)
-        context = self.photo_context(
-            photo, first=[own_images[p.shortcode] for p in previous_posts(account.posts) if p.shortcode in own_images]
-        )
-        candidates = self.candidates(account, context, concepts)
-        assessed = self.assess(candidates, context, account, concepts)
+        fingerprint = self.store.tags.fingerprint()  # read once per answer: every cache below is keyed by it
+        index = self.tag_index(fingerprint)
+        basis = self.basis(account, fingerprint)
+        stats = basis.stats
+        context = self.neighbours.photo_context(photo, basis.first_images, fingerprint)
+        candidates = gather_candidates(basis, context, self.prior_posts, concepts, self.concept_tags)
+        assessed = self._assess(index, basis, candidates, context, concepts)
         supported = photo_supported(candidates)
         chosen = self.choose({tag: r for tag, r in assessed.items() if tag in supported}, n)
         suggestions = [
@@ -161,6 +161,17 @@ class HashtagEngine:
             )
         return HashtagAdvice(suggestions, engagement, rate, stats.engagement_rate, note, len(candidates))
 
+    def basis(self, account: Account, fingerprint: Fingerprint | None = None) -> AccountBasis:
+        """What the account's answer needs that no photo changes, worked out again only when the account
+        or the stored tags change (`hashtag_basis`)."""
+        fingerprint = fingerprint or self.store.tags.fingerprint()
+        index = self.tag_index(fingerprint)
+        basis = self._bases.get(account, fingerprint)
+        if basis is None:
+            basis = account_basis(index, fingerprint, account, self.store.accounts.post_image_shas(account.handle))
+            self._bases.put(basis)
+        return basis
+
     def assess(
         self,
         candidates: Mapping[str, Candidate],
@@ -169,10 +180,23 @@ class HashtagEngine:
         concepts: frozenset[str] | None = None,
     ) -> dict[str, RankedTag]:
         """Every candidate's lift score beside its fit and (with a ranker and the account) the learned chance."""
-        scores = self.score_tags(candidates, context)
+        return self._assess(
+            self.tag_index(), self.basis(account) if account is not None else None, candidates, context, concepts
+        )
+
+    def _assess(
+        self,
+        index: TagIndex,
+        basis: AccountBasis | None,
+        candidates: Mapping[str, Candidate],
+        context: PhotoContext | None = None,
+        concepts: frozenset[str] | None = None,
+    ) -> dict[str, RankedTag]:
+        scores = self.score_tags(candidates, context, index)
         chances: dict[str, float] = {}
-        if self.ranker is not None and account is not None:
-            tags, features = feature_matrix(self.ranker_inputs(account, candidates, scores, context, concepts))
+        if self.ranker is not None and basis is not None:
+            inputs = self._ranker_inputs(index, basis, candidates, scores, context, concepts)
+            tags, features = feature_matrix(inputs)
             chances = dict(zip(tags, (float(p) for p in self.ranker.score(features))))
         return {tag: RankedTag(scores[tag], c.fit, chances.get(tag)) for tag, c in candidates.items()}
 
@@ -185,21 +209,23 @@ class HashtagEngine:
         concepts: frozenset[str] | None = None,
     ) -> RankerInputs:
         """What the ranker's features are computed from: the account's posts, the candidates, store counts."""
-        recent = previous_posts(account.posts)
-        index = self.tag_index()
-        last_tags = {normalize_tag(t) for t in recent[0].hashtags} - {""} if recent else set()
-        under_last = index.post_counts(last_tags)
-        last_cooccurrence: dict[str, float] = {}
-        for (tag, partner), both in index.shared_post_counts(candidates, last_tags).items():
-            if under_last.get(partner):
-                chance = min(both / under_last[partner], 1.0)
-                last_cooccurrence[tag] = max(last_cooccurrence.get(tag, 0.0), chance)
+        return self._ranker_inputs(self.tag_index(), self.basis(account), candidates, scores, context, concepts)
+
+    def _ranker_inputs(
+        self,
+        index: TagIndex,
+        basis: AccountBasis,
+        candidates: Mapping[str, Candidate],
+        scores: Mapping[str, TagScore],
+        context: PhotoContext | None = None,
+        concepts: frozenset[str] | None = None,
+    ) -> RankerInputs:
         return RankerInputs(
-            recent,
+            basis.recent,
             candidates,
             scores,
             index.post_counts(candidates),
-            last_cooccurrence,
+            basis.last_post_cooccurrence(index, candidates),
             context.similar_share if context is not None else {},
             concepts,
             self.concept_tags,
@@ -214,40 +240,41 @@ class HashtagEngine:
         self, account: Account, context: PhotoContext | None = None, concepts: frozenset[str] | None = None
     ) -> dict[str, Candidate]:
         """Own tags, tags co-occurring with them, of stored posts like the photo, of its concepts (`gather_candidates`)."""
-        return gather_candidates(
-            self.store, self.tag_index(), account, context, self.prior_posts, concepts, self.concept_tags
-        )
+        return gather_candidates(self.basis(account), context, self.prior_posts, concepts, self.concept_tags)
 
-    def tag_index(self) -> TagIndex:
-        """The store's hashtag graph in memory, rebuilt only when the stored posts' tags change."""
-        fingerprint = self.store.tags.fingerprint()
+    def tag_index(self, fingerprint: Fingerprint | None = None) -> TagIndex:
+        """The store's hashtag graph in memory, rebuilt only when the stored posts' tags change (`fingerprint`:
+        the store's, when the caller has just read it)."""
+        fingerprint = fingerprint or self.store.tags.fingerprint()
         if self._index is None or self._index[0] != fingerprint:
             tags = self.store.tags
             index = TagIndex.build(tags.post_tags(), tags.account_post_counts(), tags.all_evidence())
             self._index = (fingerprint, index)
+            self._lifts = {}
         return self._index[1]
 
-    def score_tags(self, tags: Iterable[str], context: PhotoContext | None = None) -> dict[str, TagScore]:
+    def score_tags(
+        self, tags: Iterable[str], context: PhotoContext | None = None, index: TagIndex | None = None
+    ) -> dict[str, TagScore]:
         """Score each tag from its stored posts (tags with none score 0 on 0 posts)."""
-        evidence = self.tag_index().evidence([normalize_tag(t) for t in tags], per_tag=POSTS_PER_TAG)
+        index = index or self.tag_index()
         weights = context.weights if context is not None else {}
         scores = {}
-        for tag, posts in evidence.items():
-            score = score_tag(tag, [self._evidence(p, context) for p in posts], self.shrinkage)
+        for tag in sorted({t.lower() for t in map(normalize_tag, tags) if t}):
+            if tag not in self._lifts:
+                self._lifts[tag] = tag_lifts(index, tag, POSTS_PER_TAG)
+            lifts = self._lifts[tag]
+            post_weights = [context.weight(sha) for sha in lifts.images] if context and context.weights else None
+            score = score_lifts(tag, lifts.lifts, post_weights, self.shrinkage)
             scores[tag] = TagScore(
                 score.tag,
                 score.lift,
                 score.raw_lift,
                 score.posts_seen,
                 score.effective_posts,
-                any(p.image_sha256 in weights for p in posts),
+                not lifts.all_images.isdisjoint(weights),
             )
         return scores
-
-    @staticmethod
-    def _evidence(post: TagPost, context: PhotoContext | None) -> EvidencePost:
-        weight = 1.0 if context is None or not context.weights else context.weight(post.image_sha256)
-        return EvidencePost(engagement_rate(post.likes, post.comments, post.followers), post.account_mean_rate, weight)
 
     # ---- image similarity (`ImageNeighbours`) --------------------------------------------------
 
