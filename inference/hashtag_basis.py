@@ -20,7 +20,7 @@ from inference.hashtag_accounts import AccountEvidence, top_new_tags
 from inference.hashtag_index import TagIndex
 from inference.hashtag_scoring import cooccurrence_prior, engagement_rate, post_lift
 
-Fingerprint = tuple[int, int, str]
+Fingerprint = int  # `Tags.fingerprint`: the store's change count
 # Co-occurring tags widen the choice beyond the account's habits; a tag met on one shared post is a
 # coincidence, not a neighbourhood. Ranked by lift alone, more of them trade recall of the tags people really
 # use for discovery; ranked by expected value they mostly fill places the account's own tags leave empty.

@@ -89,14 +89,14 @@ class ImageNeighbours:
         self.embed_budget = embed_budget
         # a stored image's vector under one model never changes: kept in memory once read (key: vector_version)
         self._vectors: tuple[str, dict[str, np.ndarray]] = ("", {})
-        self._with_images: tuple[tuple[int, int, str], list[tuple[int, str, tuple[str, ...]]]] | None = None
+        self._with_images: tuple[int, list[tuple[int, str, tuple[str, ...]]]] | None = None
         self._stacked: tuple[tuple[str, list[str]], np.ndarray] | None = None
 
     def photo_context(
         self,
         photo: HasSimilarityVector | None,
         first: Sequence[str] = (),
-        fingerprint: tuple[int, int, str] | None = None,
+        fingerprint: int | None = None,
     ) -> PhotoContext | None:
         """The photo's similarity to every stored image (None without a photo or a similarity model).
 
@@ -135,11 +135,9 @@ class ImageNeighbours:
             self._stacked = (key, np.stack([vectors[s] for s in shas]))
         return self._stacked[1]
 
-    def posts_with_images(
-        self, fingerprint: tuple[int, int, str] | None = None
-    ) -> list[tuple[int, str, tuple[str, ...]]]:
+    def posts_with_images(self, fingerprint: int | None = None) -> list[tuple[int, str, tuple[str, ...]]]:
         """The store's posts with a photo (`Accounts.posts_with_images`), read again only when they change."""
-        fingerprint = fingerprint or self.store.tags.fingerprint()
+        fingerprint = self.store.tags.fingerprint() if fingerprint is None else fingerprint
         if self._with_images is None or self._with_images[0] != fingerprint:
             self._with_images = (fingerprint, self.store.accounts.posts_with_images())
         return self._with_images[1]

@@ -164,7 +164,7 @@ class HashtagEngine:
     def basis(self, account: Account, fingerprint: Fingerprint | None = None) -> AccountBasis:
         """What the account's answer needs that no photo changes, worked out again only when the account
         or the stored tags change (`hashtag_basis`)."""
-        fingerprint = fingerprint or self.store.tags.fingerprint()
+        fingerprint = self.store.tags.fingerprint() if fingerprint is None else fingerprint
         index = self.tag_index(fingerprint)
         basis = self._bases.get(account, fingerprint)
         if basis is None:
@@ -245,7 +245,7 @@ class HashtagEngine:
     def tag_index(self, fingerprint: Fingerprint | None = None) -> TagIndex:
         """The store's hashtag graph in memory, rebuilt only when the stored posts' tags change (`fingerprint`:
         the store's, when the caller has just read it)."""
-        fingerprint = fingerprint or self.store.tags.fingerprint()
+        fingerprint = self.store.tags.fingerprint() if fingerprint is None else fingerprint
         if self._index is None or self._index[0] != fingerprint:
             tags = self.store.tags
             index = TagIndex.build(tags.post_tags(), tags.account_post_counts(), tags.all_evidence())

@@ -90,3 +90,15 @@ def test_the_engine_rebuilds_its_index_when_a_post_is_saved_again_with_other_tag
     )
     assert store.tags.fingerprint() != before
     assert "kelp" in engine.tag_index().posts_by_tag
+
+
+def test_the_engine_sees_new_likes_of_the_last_saved_post_though_its_tags_and_their_rowids_are_the_same(store):
+    store.accounts.save(SURFER)
+    engine = HashtagEngine(store)
+    before = engine.score_tags(["surf"])["surf"]
+    newest = SURFER.posts[-1]  # the last saved: saved again with the same tags, its tag rows get the same rowids
+    liked = Post(newest.shortcode, newest.taken_at, (newest.likes or 0) * 3, hashtags=newest.hashtags)
+    store.accounts.save(Account("surfer", 1000, 100, 4, posts=(liked,), fetched_at=T0))
+    after = engine.score_tags(["surf"])["surf"]
+    assert after == HashtagEngine(store).score_tags(["surf"])["surf"]  # the kept engine answers as a fresh one
+    assert after.raw_lift != before.raw_lift
