@@ -100,7 +100,6 @@ def register_handlers(application: BotApplication, for_us: filters.BaseFilter) -
     application.add_handler(TypeHandler(AlbumComplete, photos.album_complete))
     application.add_handler(TypeHandler(ResumeBest, handlers.resume_best))
     application.add_handler(TypeHandler(AnswerPhoto, photos.resume_photo))
-    new = NEW
     commands: list[tuple[str, Any]] = [
         ("start", handlers.start),
         ("help", handlers.help_command),
@@ -113,7 +112,7 @@ def register_handlers(application: BotApplication, for_us: filters.BaseFilter) -
         ("forget", handlers.forget),
     ]
     for name, callback in commands:
-        application.add_handler(CommandHandler(name, callback, filters=new))
+        application.add_handler(CommandHandler(name, callback, filters=NEW))
     application.add_handler(CallbackQueryHandler(handlers.hashtags_button, pattern=handlers.HASHTAGS_CALLBACK))
     application.add_handler(CallbackQueryHandler(handlers.unknown_button))
     application.add_handler(MessageHandler(for_us & filters.PHOTO, photos.photo))
@@ -126,7 +125,7 @@ def register_handlers(application: BotApplication, for_us: filters.BaseFilter) -
     application.add_handler(MessageHandler(for_us & (filters.VOICE | filters.AUDIO), handlers.voice))
     application.add_handler(MessageHandler(for_us & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(for_us & filters.TEXT, handlers.text))
-    application.add_handler(MessageHandler(new & filters.ChatType.PRIVATE, handlers.other))  # not group chatter
+    application.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE, handlers.other))  # not group chatter
     application.add_error_handler(count_failure)  # only counts, for /metrics
     application.add_error_handler(handlers.on_error)
 
