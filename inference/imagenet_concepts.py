@@ -7,7 +7,7 @@ picked by name, before any photo was scored; `models/training/concept_eval.py` m
 
 from __future__ import annotations
 
-from core.concepts import CAR, CAT, DOG, FOOD, MOUNTAIN, NATURE, PEOPLE, TEXT, WATER
+from core.concepts import CAR, CAT, DOG, FOOD, INDOOR, MOUNTAIN, NATURE, PEOPLE, TEXT, WATER
 
 
 def _span(first: int, last: int) -> tuple[int, ...]:
@@ -131,5 +131,120 @@ IMAGENET_CONCEPTS: dict[str, tuple[int, ...]] = {
         986,  # yellow lady's slipper
         *_span(988, 990),  # acorn, hip, buckeye
         *_span(991, 998),  # fungi, ear of corn
+    ),
+    # Things seen (almost) only inside: furniture, shops and rooms, bathroom and kitchen fittings, appliances,
+    # home and office electronics, indoor instruments and gym gear. Left out although often inside: what also
+    # stands outdoors or is carried there (phones, cups and plates, vending machines, stages, candles, doors).
+    INDOOR: (
+        # furniture and furnishings
+        423,  # barber chair
+        431,  # bassinet
+        453,  # bookcase
+        492,  # chest
+        493,  # chiffonier, commode
+        495,  # china cabinet
+        516,  # cradle
+        520,  # crib
+        526,  # desk
+        532,  # dining table
+        548,  # entertainment center
+        553,  # file cabinet
+        556,  # fire screen
+        564,  # four-poster
+        619,  # lampshade
+        648,  # medicine chest
+        669,  # mosquito net
+        721,  # pillow
+        741,  # prayer rug
+        750,  # quilt
+        765,  # rocking chair
+        789,  # shoji
+        831,  # studio couch
+        846,  # table lamp
+        857,  # throne
+        894,  # wardrobe
+        905,  # window shade
+        # shops and rooms
+        406,  # altar
+        415,  # bakery
+        424,  # barbershop
+        454,  # bookshop
+        467,  # butcher shop
+        509,  # confectionery
+        582,  # grocery store
+        598,  # home theater
+        624,  # library
+        687,  # pipe organ
+        762,  # restaurant
+        788,  # shoe shop
+        854,  # theater curtain
+        860,  # tobacco shop
+        865,  # toyshop
+        884,  # vault
+        # bathroom
+        434,  # bath towel
+        435,  # bathtub
+        793,  # shower cap
+        794,  # shower curtain
+        804,  # soap dispenser
+        861,  # toilet seat
+        896,  # washbasin
+        999,  # toilet tissue
+        # kitchen and household appliances
+        521,  # Crock Pot
+        534,  # dishwasher
+        545,  # electric fan
+        550,  # espresso maker
+        589,  # hair dryer
+        606,  # iron
+        651,  # microwave
+        700,  # paper towel
+        729,  # plate rack
+        753,  # radiator
+        760,  # refrigerator
+        766,  # rotisserie
+        811,  # space heater
+        827,  # stove
+        859,  # toaster
+        882,  # vacuum cleaner
+        891,  # waffle iron
+        897,  # washing machine
+        # home and office electronics
+        482,  # cassette player
+        485,  # CD player
+        508,  # computer keyboard
+        527,  # desktop computer
+        528,  # dial telephone
+        620,  # laptop
+        632,  # loudspeaker
+        662,  # modem
+        664,  # monitor
+        673,  # computer mouse
+        681,  # notebook computer
+        713,  # photocopier
+        742,  # printer
+        745,  # projector
+        754,  # radio
+        761,  # remote control
+        782,  # CRT screen
+        786,  # sewing machine
+        810,  # space bar
+        848,  # tape player
+        851,  # television
+        878,  # typewriter keyboard
+        892,  # wall clock
+        # indoor play, music and gym
+        416,  # balance beam
+        422,  # barbell
+        496,  # Christmas stocking
+        543,  # dumbbell
+        579,  # grand piano
+        602,  # horizontal bar
+        611,  # jigsaw puzzle
+        702,  # parallel bars
+        736,  # pool table
+        747,  # punching bag
+        800,  # slot machine
+        881,  # upright piano
     ),
 }

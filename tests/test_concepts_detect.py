@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.concepts import CAT, CLOSEUP, CONCEPTS, DOG, FOOD, PEOPLE, SELFIE, SKY
+from core.concepts import CAT, CLOSEUP, CONCEPTS, DOG, FOOD, INDOOR, PEOPLE, SELFIE, SKY
 from core.paths import DEMO_SAMPLES
 from inference.analyzer import PhotoAnalyzer
 from inference.concepts import DETECTED, ConceptDetector, named_concepts, pixel_cues
 from inference.imagenet_concepts import IMAGENET_CONCEPTS
-from inference.photo import decode_photo, faces_of
+from inference.photo import DecodedPhoto, decode_photo, faces_of
 from inference.photo_faces import Faces
 from models.training.concept_eval import LABELS_FILE, concept_step, count, read_labels
 from tests.image_fixtures import jpeg_bytes, textured_photo
@@ -63,16 +63,31 @@ def test_imagenet_classes_name_the_animal_or_the_dish():
     assert FOOD in pizza.present and CLOSEUP in pizza.present and DOG not in pizza.present
 
 
-def test_a_smooth_blue_top_reads_as_sky_and_a_busy_one_does_not():
+def busy_and_under_blue_sky() -> tuple[DecodedPhoto, DecodedPhoto]:
+    """Random pixels everywhere, and the same with a smooth blue top half."""
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 255, size=(300, 300, 3), dtype=np.uint8)
     busy = decode_photo(jpeg_bytes(Image.fromarray(pixels)))
     pixels[:150] = (110, 170, 235)
-    blue_sky = decode_photo(jpeg_bytes(Image.fromarray(pixels)))
+    return busy, decode_photo(jpeg_bytes(Image.fromarray(pixels)))
+
+
+def test_a_smooth_blue_top_reads_as_sky_and_a_busy_one_does_not():
+    busy, blue_sky = busy_and_under_blue_sky()
     detector = ConceptDetector()
     [with_sky] = detector.detect([blue_sky], NO_OPINION, no_faces(blue_sky))
     [without] = detector.detect([busy], NO_OPINION, no_faces(busy))
     assert SKY in with_sky.present and SKY not in without.present
+
+
+def test_a_room_class_without_sky_reads_as_indoor_and_under_a_sky_it_does_not():
+    room, terrace = busy_and_under_blue_sky()
+    detector = ConceptDetector()
+    couch_and_lamp = logits_on(831, 846)  # studio couch, table lamp
+    [inside] = detector.detect([room], couch_and_lamp, no_faces(room))
+    [outside] = detector.detect([terrace], couch_and_lamp, no_faces(terrace))
+    [unsure] = detector.detect([room], NO_OPINION, no_faces(room))
+    assert INDOOR in inside.present and INDOOR not in outside.present and INDOOR not in unsure.present
 
 
 def test_pixel_cues_measure_dark_light_green_and_sky_shares():
