@@ -202,3 +202,51 @@ def test_block_weights_folded_into_the_scaler_match_the_weighted_ridge():
     standardised = (features - features.mean(axis=0)) / features.std(axis=0) * weights
     expected = Ridge(alpha=3.0).fit(standardised, target).predict(standardised)
     np.testing.assert_allclose(model.predict(features), expected, atol=1e-8)
+
+
+def test_rbf_head_cross_validation_is_scikit_learn_svr_on_the_same_standardised_inputs():
+    from sklearn.model_selection import KFold
+    from sklearn.svm import SVR
+
+    from models.training.appeal_cv import SVR_EPSILON, best_rbf, gram, spearman, standardise
+
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(50, 8))
+    target = 10 * np.sin(features[:, 0]) + features[:, 1] ** 2
+    block = standardise(features)
+    choice = best_rbf(gram(block), target, [1.0], [30.0], seed=0)
+    distances = ((block.values[:, None] - block.values[None]) ** 2).sum(axis=-1)
+    gamma = 1.0 / distances[np.triu_indices(50, k=1)].mean()
+    expected = np.zeros(50)
+    for train, test in KFold(5, shuffle=True, random_state=0).split(features):
+        model = SVR(kernel="rbf", gamma=gamma, C=30.0, epsilon=SVR_EPSILON).fit(block.values[train], target[train])
+        expected[test] = model.predict(block.values[test])
+    assert choice.gamma == pytest.approx(gamma)
+    assert choice.cv_spearman == pytest.approx(spearman(expected, target), abs=1e-9)
+
+
+def test_the_rbf_head_ships_only_when_it_buys_more_than_its_cost():
+    from models.training.appeal import CV_GAIN_PER_MS, MIN_HEAD_GAIN, RBF_HEAD_EXTRA_MS, InputChoice
+    from models.training.appeal_cv import Choice, RbfChoice
+
+    ridge = Choice({"embedding": 1.0}, 100.0, 0.7)
+    needed = MIN_HEAD_GAIN + CV_GAIN_PER_MS * RBF_HEAD_EXTRA_MS
+
+    def head(rbf_cv: float) -> str:
+        return InputChoice(320, ridge, [], RbfChoice(1.0, 100.0, 0.01, rbf_cv), {}).head
+
+    assert head(0.7 + needed * 0.9) == "ridge"
+    assert head(0.7 + needed * 1.1) == "rbf_svr"
+
+
+def test_an_rbf_head_exports_to_onnx_with_its_block_weights(tmp_path):
+    from models.training.appeal import export_onnx, fit_weighted_rbf, onnx_parity
+    from models.training.appeal_cv import RbfChoice
+
+    rng = np.random.default_rng(4)
+    features = rng.normal(size=(40, 5))
+    target = 50 + 10 * features[:, 0] - 5 * features[:, 2] ** 2
+    model = fit_weighted_rbf(features, target, np.array([2.0, 1.0, 1.0, 0.5, 1.0]), RbfChoice(1.0, 100.0, 0.1, 0.0))
+    export_onnx(model, 5, tmp_path / "appeal.onnx")
+    assert onnx_parity(tmp_path / "appeal.onnx", model, features) < 1e-2
+    assert np.corrcoef(model.predict(features), target)[0, 1] > 0.9
