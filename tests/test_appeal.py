@@ -226,7 +226,7 @@ def test_rbf_head_cross_validation_is_scikit_learn_svr_on_the_same_standardised_
 
 
 def test_the_rbf_head_ships_only_when_it_buys_more_than_its_cost():
-    from models.training.appeal import CV_GAIN_PER_MS, MIN_HEAD_GAIN, RBF_HEAD_EXTRA_MS, InputChoice
+    from models.training.appeal_choice import CV_GAIN_PER_MS, MIN_HEAD_GAIN, RBF_HEAD_EXTRA_MS, InputChoice
     from models.training.appeal_cv import Choice, RbfChoice
 
     ridge = Choice({"embedding": 1.0}, 100.0, 0.7)
