@@ -197,6 +197,14 @@ def _hashtag_table(result: dict[str, Any]) -> str:
         row("lift alone (the score the expected engagement uses)", "lift_ranking"),
         row("baseline: account's most used tags", "baseline"),
         _row("ceiling: a perfect ordering of every candidate", [result.get("oracle_candidates_recall_at_10")]),
+        _row(
+            "ceiling: of every tag the account points to (own, co-occurring with them, alike accounts')",
+            [result.get("oracle_widest_recall_at_10")],
+        ),
+        _row(
+            "ceiling: of every stored tag",
+            [result.get("oracle_vocabulary_recall_at_10")],
+        ),
     ]
     gap, interval = result.get("engine_lift_gap"), result.get("engine_lift_gap_ci90")
     trained_here = (
@@ -205,7 +213,8 @@ def _hashtag_table(result: dict[str, Any]) -> str:
     return (
         f"Hashtags, `{result.get('command', '?')}`{trained_here}: {result.get('held_out_posts_with_tags', '?')} "
         f"hidden posts with tags; engine vs baseline recall@10 {_cell(result.get('engine_recall_at_10_vs_baseline'))}×; "
-        f"likes gap of high- vs low-lift tags {_cell(gap)} (90 % interval {_cell(interval)}):\n\n"
+        f"likes gap of high- vs low-lift tags {_cell(gap)} (90 % interval {_cell(interval)}); "
+        f"{_cell(result.get('hidden_tags_in_no_stored_post'))} of the hidden tags are on no stored post:\n\n"
         "| ranking | recall@10 | hit rate@10 | NDCG@10 |\n| --- | --- | --- | --- |\n" + "\n".join(rows)
     )
 

@@ -9,7 +9,10 @@ from all other posts, so a held-out account is new to the engine except for its 
   the engine's default ranking (the learned one when given). The baseline suggests the account's N most used
   tags (over the same earlier posts the engine sees; ties alphabetical). `hit_rate` is the share of posts
   with at least one tag right; `ndcg` the binary-relevance NDCG@N. `oracle_*` are ceilings: the recall a
-  perfect ordering of the candidates (or of the account's own tags alone) would reach. `candidate_recall`
+  perfect ordering of the candidates (or of the account's own tags alone) would reach; `oracle_widest_*` and
+  `oracle_vocabulary_*` that of every tag anything about the account points to and of every stored tag, and
+  `hidden_tags_in_no_stored_post` the share no engine over the store can reach (`hashtag_ceilings`); each
+  ceiling also as a ratio to the baseline (`..._vs_baseline`). `candidate_recall`
   is the share of the post's tags among the candidates at all (no cap at N), and `candidate_recall_<source>`
   the share each source points to (`CANDIDATE_SOURCES`; besides "own", only tags new to the account), so
   the ceiling can be traced to where the candidates come from.
@@ -52,6 +55,7 @@ from core.account_stats import account_stats
 from core.records import Account, Post
 from core.tags import normalize_tag
 from inference.hashtag_candidates import CANDIDATE_SOURCES, candidate_sources
+from inference.hashtag_ceilings import unseen_share, widest_candidates
 from inference.hashtag_concepts import ConceptTags, concept_tags_from, post_concepts
 from inference.hashtag_ranker import HashtagRanker
 from inference.hashtag_scoring import (
@@ -264,7 +268,8 @@ def evaluate_hashtags(
     trained_half = ranker.model.entry.get("data", {}).get("half") if ranker is not None else None
     rankings = [r for r in RANKINGS if r != "learned" or ranker is not None]
     lists: dict[str, list[tuple[list[str], set[str]]]] = {name: [] for name in (*rankings, "baseline")}
-    ceilings: dict[str, list[float]] = {"candidates": [], "own_tags": []}
+    ceilings: dict[str, list[float]] = {"candidates": [], "own_tags": [], "widest": [], "vocabulary": [], "unseen": []}
+    widest_sizes: list[int] = []
     # share of the hidden post's tags among the candidates (uncapped), in all and by source
     found: dict[str, list[float]] = {name: [] for name in ("all", *CANDIDATE_SOURCES)}
     sizes: list[int] = []
@@ -286,6 +291,12 @@ def evaluate_hashtags(
                     oracle_recall([t for t, c in candidates.items() if c.own_uses], held.tags, n)
                 )
                 sizes.append(len(candidates))
+                index = engine.tag_index()
+                widest = widest_candidates(index, engine.basis(held.history), held.history, candidates)
+                ceilings["widest"].append(oracle_recall(widest, held.tags, n))
+                widest_sizes.append(len(widest))
+                ceilings["vocabulary"].append(oracle_recall(held.tags & index.posts_by_tag.keys(), held.tags, n))
+                ceilings["unseen"].append(unseen_share(index, held.tags))
                 found["all"].append(recall(list(candidates), held.tags))
                 for source in CANDIDATE_SOURCES:
                     pointed = [t for t, c in candidates.items() if source in candidate_sources(c)]
@@ -324,6 +335,14 @@ def evaluate_hashtags(
     # ceilings: what a perfect ordering of the candidates (or of the account's own tags alone) would reach
     metrics[f"oracle_candidates_recall_at_{n}"] = _mean(ceilings["candidates"])
     metrics[f"oracle_own_tags_recall_at_{n}"] = _mean(ceilings["own_tags"])
+    # wider ceilings (`hashtag_ceilings`): every tag anything about the account points to, then every stored tag
+    metrics[f"oracle_widest_recall_at_{n}"] = _mean(ceilings["widest"])
+    metrics[f"oracle_vocabulary_recall_at_{n}"] = _mean(ceilings["vocabulary"])
+    for ceiling in ("candidates", "own_tags", "widest", "vocabulary"):
+        oracle = metrics[f"oracle_{ceiling}_recall_at_{n}"]
+        metrics[f"oracle_{ceiling}_recall_at_{n}_vs_baseline"] = oracle / baseline if baseline and oracle else None
+    metrics["widest_candidates_per_post"] = _mean(widest_sizes)
+    metrics["hidden_tags_in_no_stored_post"] = _mean(ceilings["unseen"])
     metrics["candidates_per_post"] = _mean(sizes)
     metrics["candidate_recall"] = _mean(found["all"])
     for source in CANDIDATE_SOURCES:

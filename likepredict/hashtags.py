@@ -232,6 +232,17 @@ def format_report(metrics: dict[str, Any]) -> str:
         f"of the account's own tags alone {show(metrics[f'oracle_own_tags_recall_at_{n}'])}.",
         *(
             [
+                f"Wider ceilings: every tag anything about the account points to "
+                f"({show(metrics['widest_candidates_per_post'])} a post) "
+                f"{show(metrics[f'oracle_widest_recall_at_{n}'])}, every stored tag "
+                f"{show(metrics[f'oracle_vocabulary_recall_at_{n}'])}; "
+                f"{show(metrics['hidden_tags_in_no_stored_post'])} of the post's tags are on no stored post."
+            ]
+            if metrics.get(f"oracle_widest_recall_at_{n}") is not None
+            else []
+        ),
+        *(
+            [
                 f"The candidates ({show(metrics['candidates_per_post'])} a post) hold "
                 f"{show(metrics['candidate_recall'])} of the post's tags: "
                 + ", ".join(

@@ -144,3 +144,21 @@ def test_candidate_recall_traces_the_hidden_tags_to_the_sources_that_brought_the
     assert metrics["candidate_recall_cooccurring"] == pytest.approx(0.25)
     assert metrics["candidate_recall_alike_accounts"] == pytest.approx(0.25)
     assert metrics["candidate_recall_concepts"] == 0.0 and metrics["candidate_recall_similar_posts"] == 0.0
+
+
+def test_ceilings_widen_from_what_the_account_points_to_to_every_stored_tag():
+    """a hides [x, q, v, w]: x is its own, q shares one post with #x (b's), v is only on c's posts, which have
+    nothing of a's, and w is on no stored post at all."""
+    data = [
+        account("a", post(1, 100, ("x", "q", "v", "w")), post(5, 100, ("x", "y")), post(6, 100, ("x",))),
+        account("b", post(1, 100), post(5, 100, ("x", "q"))),
+        account("c", post(1, 100), post(5, 100, ("v", "u")), post(6, 100, ("v",))),
+    ]
+    metrics = evaluate_hashtags(data, n=10)
+    assert metrics["held_out_posts_with_tags"] == 1
+    assert metrics["baseline_recall_at_10"] == pytest.approx(0.25)
+    assert metrics["oracle_widest_recall_at_10"] == pytest.approx(0.5)
+    assert metrics["oracle_vocabulary_recall_at_10"] == pytest.approx(0.75)
+    assert metrics["hidden_tags_in_no_stored_post"] == pytest.approx(0.25)
+    assert metrics["oracle_vocabulary_recall_at_10_vs_baseline"] == pytest.approx(3.0)
+    assert metrics["widest_candidates_per_post"] == 3  # x, y and q: nothing of c's
