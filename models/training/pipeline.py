@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from core.paths import DEMO_DATA, MODELS_DIR
 from inference.analyzer import PhotoAnalyzer
 from inference.card import load_card, update_card
@@ -109,7 +111,11 @@ def run_pipeline(
             shown = ", ".join(str(p) for p in path) if isinstance(path, tuple) else path
             log(f"[{name}] training on {shown}")
             step_started, step_cpu = time.monotonic(), time.process_time()
-            card = step(path) or card
+            # One BLAS and OpenMP thread: solvers (lbfgs, eigh) sum in another order with more threads, and the
+            # files must not depend on the machine's cores; two steps at a time use both cores anyway, and
+            # OpenMP threads of two workers spinning on two cores cost several times the work.
+            with threadpool_limits(limits=1):
+                card = step(path) or card
             # CPU time too: on a shared machine the wall time says more about the neighbours than the step.
             seconds, cpu = time.monotonic() - step_started, time.process_time() - step_cpu
             log(f"[{name}] done in {seconds:.1f} s ({cpu:.1f} s CPU)")
