@@ -18,7 +18,16 @@ from inference.appeal import APPEAL_HAND_CANDIDATES
 from inference.encoder import EMBEDDING_SIZE, EncoderOutputs
 from inference.photo import HAND_FEATURE_NAMES
 from inference.photo_features import HAND_FEATURE_GROUPS, HAND_GROUP_COST_MS
-from models.training.appeal_cv import Choice, RbfChoice, best_rbf, best_weighting, gram, standardise, weights_label
+from models.training.appeal_cv import (
+    Choice,
+    RbfChoice,
+    best_rbf,
+    best_weighting,
+    gram,
+    standardise,
+    weighted_kernel,
+    weights_label,
+)
 from models.training.photo_dataset import PhotoFeatures
 
 RIDGE_ALPHAS = (30.0, 100.0, 300.0, 1000.0, 3000.0, 10000.0, 30000.0)
@@ -71,10 +80,6 @@ def deep_blocks(outputs: EncoderOutputs, rows: np.ndarray) -> dict[str, np.ndarr
 def normalised_grams(blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Gram matrices of standardised blocks, scaled so weight 1 means as heavy as the 1280-d embedding."""
     return {name: gram(standardise(values)) * (EMBEDDING_SIZE / values.shape[1]) for name, values in blocks.items()}
-
-
-def weighted_kernel(grams: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    return np.asarray(sum(w * w * grams[name] for name, w in weights.items() if w > 0))
 
 
 def hand_block(hand: np.ndarray, groups: list[str], rows: np.ndarray) -> np.ndarray:

@@ -63,6 +63,11 @@ def spearman(predicted: np.ndarray, truth: np.ndarray) -> float:
     return float("nan") if np.ptp(predicted) == 0 else float(spearmanr(predicted, truth)[0])
 
 
+def weighted_kernel(grams: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
+    """The Gram matrix of the blocks' columns scaled by their weights: the sum of weight² × block Gram."""
+    return np.asarray(sum(w * w * grams[name] for name, w in weights.items() if w > 0))
+
+
 @dataclass(frozen=True)
 class Choice:
     weights: dict[str, float]  # block -> weight (0 = left out)
@@ -81,8 +86,7 @@ def best_weighting(
     """The weighting and alpha with the highest cross-validated Spearman; `record(label, cv)` sees every one."""
     best: Choice | None = None
     for weights in weightings:
-        kernel = sum(w * w * grams[name] for name, w in weights.items() if w > 0)
-        for alpha, predicted in cv_predictions(np.asarray(kernel), target, alphas, seed).items():
+        for alpha, predicted in cv_predictions(weighted_kernel(grams, weights), target, alphas, seed).items():
             score = spearman(predicted, target)
             if record is not None:
                 record(weights_label(weights) + f"_alpha_{alpha:g}", score)
