@@ -64,10 +64,19 @@ def test_card_reports_the_model_and_the_baseline_on_held_out_accounts_of_each_ye
         assert metrics["mdape_vs_baseline"] == pytest.approx(
             metrics["model_mdape"] / metrics["baseline_mdape"], abs=1e-4
         )
+        assert metrics["mdape_vs_baseline_p05"] <= metrics["mdape_vs_baseline"] <= metrics["mdape_vs_baseline_p95"]
     assert "model_pairwise_within_account" in entry["metrics"]["tiny-2019.jsonl"]
     [transfer] = entry["transfer"]
     assert (transfer["trained_on"], transfer["evaluated_on"]) == ("tiny-2017.jsonl", "tiny-2019.jsonl")
     assert entry["range_widening"] > 0 and entry["time_effect"]["posts"] > 0
+
+
+def test_card_reports_the_ceiling_of_a_model_told_the_later_posts_too(trained_dir):
+    ceiling = load_card(trained_dir[0] / "card.json")["reports"]["likes_cv"]["ceiling"]
+    assert set(ceiling) == {"tiny-2017.jsonl", "tiny-2019.jsonl"}
+    for figures in ceiling.values():
+        assert 0 < figures["model_with_other_posts_median_vs_baseline"] < 1.5
+        assert 0 < figures["other_posts_median_vs_baseline"] < 1.5
 
 
 def test_steps_without_data_are_skipped_with_a_line_and_keep_their_entries(trained_dir):

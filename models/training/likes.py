@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from core.records import Account
 from inference.card import model_entry
 from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, photo_blind
+from models.training.likes_ceiling import ceiling_figures, other_posts_median
 from models.training.likes_data import (
     LikesDataset,
     SourcedAccount,
@@ -38,6 +39,7 @@ from models.training.likes_effects import concept_effects, time_effect
 from models.training.likes_metrics import (
     baseline_metrics,
     mae_log_gain,
+    mdape_ratio_interval,
     model_metrics,
     photo_order,
     widen,
@@ -166,6 +168,24 @@ def range_widening(data: LikesDataset, folds: np.ndarray, seed: int, log: Log) -
     return factor, cv
 
 
+def ceiling_cv(
+    data: LikesDataset, accounts: Sequence[SourcedAccount], folds: np.ndarray, seed: int, log: Log
+) -> dict[str, Any]:
+    """The centre refitted on the same folds with the median of the account's other posts, later ones too
+    (models/training/likes_ceiling.py): what no prediction before posting can reach."""
+    others = other_posts_median(data, accounts)
+    told = replace(data, features=np.column_stack([data.features, others]))
+    fold_ids = [int(k) for k in np.unique(folds)]
+    fitted = fit_in_threads([(make_gbr(seed), told.subset(folds != k)) for k in fold_ids])
+    predicted = np.zeros(len(data))
+    for model, k in zip(fitted, fold_ids):
+        predicted[folds == k] = model.predict(told.features[folds == k])
+    figures = ceiling_figures(data, predicted, others)
+    for source, line in figures.items():
+        log(f"  ceiling {source}: {line}")
+    return figures
+
+
 def held_out_figures(data: LikesDataset, models: LikesModels, widening: float, seed: int) -> dict[str, Any]:
     """Model and baseline figures of one year's held-out rows, photo-aware and photo-blind order."""
     low, centre, high = models.predict(data.features)
@@ -177,6 +197,7 @@ def held_out_figures(data: LikesDataset, models: LikesModels, widening: float, s
         **{f"model_{k}": v for k, v in model.items()},
         **{f"baseline_{k}": v for k, v in base.items()},
         "mdape_vs_baseline": round(model["mdape"] / base["mdape"], 4) if base["mdape"] else None,
+        **mdape_ratio_interval(data, data.likes_from(centre), seed),
         **mae_log_gain(data, data.likes_from(widen(low, centre, high, widening)[1]), seed),
     }
     figures.update(photo_order(data, centre, models.centre.predict(photo_blind(data.features)), seed))
@@ -229,6 +250,7 @@ def train_likes(
     test = build_dataset(test_accounts, lambda i: popularity, keep_rows=True)
     log(f"likes: {len(train)} training rows, {len(test)} held-out rows")
     widening, cv = range_widening(train, folds, seed, log)
+    cv["ceiling"] = ceiling_cv(train, train_accounts, folds, seed, log)
     log(f"likes: range widening {widening} (chosen on out-of-fold training rows); fitting the final models")
     names = list(data_names)
     pairs = [
@@ -313,8 +335,11 @@ def train_likes(
 def _summary(figures: dict[str, Any]) -> str:
     line = (
         f"MdAPE {figures['model_mdape']:.4f} vs the account median's {figures['baseline_mdape']:.4f} "
-        f"({figures['mdape_vs_baseline']:.3f}x)"
+        f"({figures['mdape_vs_baseline']:.3f}x"
     )
+    if "mdape_vs_baseline_p05" in figures:
+        line += f", 90 % interval {figures['mdape_vs_baseline_p05']:.3f}-{figures['mdape_vs_baseline_p95']:.3f}"
+    line += ")"
     if "model_coverage_80" in figures:
         line += f", 80 % range coverage {figures['model_coverage_80']:.3f}"
     return line

@@ -100,6 +100,26 @@ def mae_log_gain(data: LikesDataset, predicted_likes: np.ndarray, seed: int) -> 
     }
 
 
+def mdape_ratio_interval(
+    data: LikesDataset, predicted_likes: np.ndarray, seed: int, draws: int = 300
+) -> dict[str, float]:
+    """The 90 % interval of the model's MdAPE over the account median's, over resamples of whole accounts
+    (a median does not sum, so each draw gathers its rows)."""
+    actual = np.maximum(data.likes, 1.0)
+    model_error = np.abs(np.maximum(predicted_likes, 0.0) - data.likes) / actual
+    base_error = np.abs(data.baseline_median - data.likes) / actual
+    accounts = np.unique(data.groups)
+    rows_of = [np.flatnonzero(data.groups == a) for a in accounts]
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for _ in range(draws):
+        rows = np.concatenate([rows_of[i] for i in rng.integers(0, len(accounts), len(accounts))])
+        base = np.median(base_error[rows])
+        ratios.append(np.median(model_error[rows]) / base if base else np.nan)
+    low, high = np.nanpercentile(ratios, [5, 95])
+    return {"mdape_vs_baseline_p05": round(float(low), 4), "mdape_vs_baseline_p95": round(float(high), 4)}
+
+
 def pair_scores(groups: np.ndarray, actual: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per pair of rows of one account with different likes: (account, 1 if ordered right / 0.5 tie / 0)."""
     owners, scores = [], []
