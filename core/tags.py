@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 def normalize_tag(text: str) -> str:
     """'#Beach ' -> 'beach'; '' for nothing. Lenient: for data; user input goes through `scraping.handles.parse_tag`."""
     return (text or "").strip().lstrip("#").strip().lower()
+
+
+def tag_set(hashtags: Iterable[str]) -> set[str]:
+    """The distinct tags of a post's list in one spelling, without empty ones."""
+    return {tag for tag in map(normalize_tag, hashtags) if tag}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from core.account_stats import AccountStats, account_stats, previous_posts
 from core.records import Account, Post
-from core.tags import normalize_tag
+from core.tags import tag_set
 from inference.hashtag_accounts import AccountEvidence, top_new_tags
 from inference.hashtag_index import TagIndex
 from inference.hashtag_scoring import cooccurrence_prior, engagement_rate, post_lift
@@ -73,7 +73,7 @@ def account_basis(
     """Work out the photo-independent part of the account's answer from the store's `index`."""
     stats = account_stats(account.posts, account.followers, account.following, account.posts_count)
     recent = previous_posts(account.posts)
-    recent_tags = [{normalize_tag(t) for t in post.hashtags} - {""} for post in recent]
+    recent_tags = [tag_set(post.hashtags) for post in recent]
     own_uses: dict[str, int] = {}
     for tags in recent_tags:
         for tag in tags:

@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.records import Account
-from core.tags import normalize_tag
+from core.tags import tag_set
 from inference.hashtag_basis import AccountBasis
 from inference.hashtag_index import TagIndex
 
 
 def own_tags(history: Account) -> set[str]:
     """Every tag of the account's earlier posts (all of them, not only the recent ones the engine counts)."""
-    return {tag for post in history.posts for tag in map(normalize_tag, post.hashtags) if tag}
+    return set().union(*(tag_set(post.hashtags) for post in history.posts))
 
 
 def cooccurring_any(index: TagIndex, tags: Iterable[str]) -> set[str]:

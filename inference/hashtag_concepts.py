@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.concepts import concepts_from_instagram
 from core.records import Account, Post
-from core.tags import normalize_tag
+from core.tags import tag_set
 
 # A tag seen with a concept on fewer posts than this is a coincidence, not an association.
 MIN_PAIR_POSTS = 3
@@ -96,7 +96,7 @@ def concept_tags_from(accounts: Iterable[Account], per_concept: int = TAGS_PER_C
             if concepts is None:
                 continue
             total += 1
-            tags = {normalize_tag(t) for t in post.hashtags} - {""}
+            tags = tag_set(post.hashtags)
             concept_posts.update(concepts)
             tag_posts.update(tags)
             for concept in concepts:

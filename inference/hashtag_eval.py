@@ -53,7 +53,7 @@ import numpy as np
 
 from core.account_stats import account_stats
 from core.records import Account, Post
-from core.tags import normalize_tag
+from core.tags import tag_set
 from inference.hashtag_candidates import CANDIDATE_SOURCES, candidate_sources
 from inference.hashtag_ceilings import unseen_share, widest_candidates
 from inference.hashtag_concepts import ConceptTags, concept_tags_from, post_concepts
@@ -78,7 +78,7 @@ class HeldOut:
 
     @property
     def tags(self) -> set[str]:
-        return {normalize_tag(t) for t in self.post.hashtags if normalize_tag(t)}
+        return tag_set(self.post.hashtags)
 
 
 def hold_out_newest(accounts: Iterable[Account]) -> tuple[list[Account], list[HeldOut]]:
@@ -179,7 +179,7 @@ def lifts_by_tag(accounts: Iterable[Account]) -> dict[str, list[float]]:
         if mean_rate <= 0:
             continue
         for post, rate in counted:
-            for tag in {normalize_tag(t) for t in post.hashtags if normalize_tag(t)}:
+            for tag in tag_set(post.hashtags):
                 grouped[tag].append(post_lift(rate, mean_rate))
     return grouped
 

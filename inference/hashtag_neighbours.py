@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from core.errors import LikepredictError
-from core.tags import normalize_tag
+from core.tags import tag_set
 from inference.hashtag_scoring import MIN_SIMILARITY, similarity_weights
 from store import Store
 
@@ -122,7 +122,7 @@ class ImageNeighbours:
             ((weights[sha], post_id, tags) for post_id, sha, tags in stored if sha in weights),
             key=lambda item: (-item[0], item[1]),
         )[:SIMILAR_POSTS]
-        alike = [(w, {normalize_tag(t) for t in tags} - {""}) for w, _, tags in nearest if w >= MIN_SIMILARITY]
+        alike = [(w, tag_set(tags)) for w, _, tags in nearest if w >= MIN_SIMILARITY]
         similar_tags = Counter(t for _, tags in alike for t in tags)
         total = sum(w for w, _ in alike)
         share = {tag: sum(w for w, tags in alike if tag in tags) / total for tag in similar_tags} if total else {}

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.records import Post
-from core.tags import normalize_tag
+from core.tags import tag_set
 from inference.card import CARD_JSON, MODELS_DIR, load_card, sha256_of
 from inference.hashtag_candidates import Candidate
 from inference.hashtag_concepts import ConceptTags, concept_weights
@@ -79,7 +79,7 @@ class RankerInputs:
 def feature_matrix(inputs: RankerInputs) -> tuple[list[str], np.ndarray]:
     """(candidate tags in a fixed order, float32 matrix of FEATURE_NAMES per tag)."""
     tags = sorted(inputs.candidates)
-    recent_tags = [{normalize_tag(t) for t in post.hashtags} - {""} for post in inputs.recent]
+    recent_tags = [tag_set(post.hashtags) for post in inputs.recent]
     n_recent = len(recent_tags)
     decay = [RECENCY_DECAY**i for i in range(n_recent)]
     overlaps = concept_weights(inputs.recent, inputs.concepts)

@@ -4,6 +4,7 @@ import pytest
 
 from bot.texts import explain
 from core.errors import LikepredictError
+from core.tags import normalize_tag, tag_set
 from scraping.errors import InvalidHandle, InvalidTag
 from scraping.handles import normalize_handle, parse_tag
 
@@ -79,3 +80,8 @@ def test_hashtags_lose_the_hash_and_case(text, tag):
 def test_impossible_hashtags_are_refused(text):
     with pytest.raises(InvalidTag):
         parse_tag(text)
+
+
+def test_a_posts_tags_are_one_set_in_one_spelling_without_empty_ones():
+    assert normalize_tag(" #Beach ") == "beach"
+    assert tag_set(["#Beach", "beach ", "", "#", "Sunset"]) == {"beach", "sunset"}
