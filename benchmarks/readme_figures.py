@@ -98,7 +98,7 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
     models = card.get("models", {})
     parts = ["### accuracy (held-out data)"]
     if models.get("likes", {}).get("metrics"):
-        parts.append(_likes_section(models["likes"]))
+        parts.append(_likes_section(models["likes"], card.get("reports", {}).get("likes_cv", {})))
     appeal = models.get("appeal", {}).get("metrics", {})
     if appeal:
         parts.append(
@@ -141,15 +141,15 @@ def accuracy_section(card: dict[str, Any], hashtag_dir: Path = HASHTAG_RESULTS_D
     return "\n\n".join(parts)
 
 
-def _likes_section(likes: dict[str, Any]) -> str:
-    """Per held-out year, the transfer, and the concept and time effects, as the likes step wrote them."""
+def _likes_section(likes: dict[str, Any], cv: dict[str, Any]) -> str:
+    """Per held-out year, the transfer, the ceiling, and the concept and time effects, as the likes step wrote them."""
     rows = [
         _row(
             f"{name} ({year.get('accounts')} accounts)",
             [
                 year.get("model_mdape"),
                 year.get("baseline_mdape"),
-                year.get("mdape_vs_baseline"),
+                _with_interval(year, "mdape_vs_baseline"),
                 year.get("model_coverage_80"),
             ],
         )
@@ -180,9 +180,55 @@ def _likes_section(likes: dict[str, Any]) -> str:
     return (
         "Likes model, `likepredict train` on both influencers files (held-out accounts split by handle; "
         "written to the card by the pipeline):\n\n"
-        "| held-out | model MdAPE | account median MdAPE | ratio | 80 % range coverage |\n"
-        "| --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n\n"
-        "Within-account concept effects on likes (2019 posts, 90 % interval): " + "; ".join(said) + ".\n\n" + time_line
+        "| held-out | model MdAPE | account median MdAPE | ratio [90 % interval, resampling accounts] "
+        "| 80 % range coverage |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        + "\n".join(rows)
+        + "\n\n"
+        + _ceiling_table(cv)
+        + "Within-account concept effects on likes (2019 posts, 90 % interval): "
+        + "; ".join(said)
+        + ".\n\n"
+        + time_line
+    )
+
+
+def _with_interval(figures: dict[str, Any], key: str) -> str:
+    value, low, high = figures.get(key), figures.get(f"{key}_p05"), figures.get(f"{key}_p95")
+    if value is None or low is None or high is None:
+        return _cell(value)
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _ceiling_table(cv: dict[str, Any]) -> str:
+    """The shipped model's CV figure beside what a model told the account's later posts too reaches."""
+    ceiling = cv.get("ceiling", {})
+    sources = sorted(s for s in ceiling if isinstance(cv.get(s), dict))
+    if not sources:
+        return ""
+
+    def shipped(source: str) -> float | None:
+        figures = cv[source]
+        return round(figures["mdape"] / figures["baseline_mdape"], 3) if figures.get("baseline_mdape") else None
+
+    lines = [
+        ("the shipped model", [shipped(s) for s in sources]),
+        (
+            "the median of the account's other posts, earlier and later, as the prediction",
+            [ceiling[s].get("other_posts_median_vs_baseline") for s in sources],
+        ),
+        (
+            "the model told that median (the ceiling)",
+            [ceiling[s].get("model_with_other_posts_median_vs_baseline") for s in sources],
+        ),
+    ]
+    return (
+        "How far a prediction before posting could go (`reports.likes_cv.ceiling` in the card; "
+        f"{cv.get('folds', '?')}-fold grouped CV on the training accounts, `models/training/likes_ceiling.py`): the "
+        "same model told the median likes of the account's other posts, the later ones too, which no prediction "
+        "before posting can know.\n\n"
+        f"| CV on training accounts, MdAPE / the account median's | {' | '.join(sources)} |\n"
+        f"| --- |{' --- |' * len(sources)}\n" + "\n".join(_row(label, values) for label, values in lines) + "\n\n"
     )
 
 

@@ -105,3 +105,28 @@ def test_readme_figures_keep_the_section_of_a_benchmark_not_re_run(tmp_path: Pat
     text = readme.read_text()
     assert earlier in text
     assert "Not measured yet: `python -m benchmarks.cache`" in text
+
+
+def test_readme_accuracy_shows_the_likes_interval_and_ceiling_from_the_card() -> None:
+    year = {"accounts": 3, "model_mdape": 0.18, "baseline_mdape": 0.2, "mdape_vs_baseline": 0.9}
+    card = {
+        "models": {
+            "likes": {"metrics": {"a.jsonl": {**year, "mdape_vs_baseline_p05": 0.85, "mdape_vs_baseline_p95": 0.97}}}
+        },
+        "reports": {
+            "likes_cv": {
+                "folds": 3,
+                "a.jsonl": {"mdape": 0.19, "baseline_mdape": 0.2},
+                "ceiling": {
+                    "a.jsonl": {
+                        "other_posts_median_vs_baseline": 0.96,
+                        "model_with_other_posts_median_vs_baseline": 0.91,
+                    }
+                },
+            }
+        },
+    }
+    text = readme_figures.accuracy_section(card, Path("/nonexistent"))
+    assert "| a.jsonl (3 accounts) | 0.180 | 0.200 | 0.900 [0.850, 0.970] |" in text
+    assert "| the shipped model | 0.950 |" in text
+    assert "| the model told that median (the ceiling) | 0.910 |" in text
