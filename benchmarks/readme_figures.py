@@ -174,6 +174,14 @@ def _likes_section(likes: dict[str, Any], cv: dict[str, Any]) -> str:
         f"Posts at times the model rates above the account's usual, on held-out 2019 accounts: "
         f"{time.get('change', 0.0):+.1%} likes [90 % interval {time.get('low', 0.0):+.1%}, {time.get('high', 0.0):+.1%}]"
         f" ({'supported' if time.get('supported') else 'not supported'}; {time.get('posts', '?')} posts)."
+        + (
+            f" Likes moved {time['rating_slope']:.2f}x the model's rating of the hour [90 % interval "
+            f"{time['rating_slope_low']:.2f}, {time['rating_slope_high']:.2f}], on ratings up to "
+            f"{time['rating_p95']:+.1%}; an answer's expected change for the best hour is its rating, capped there, "
+            "times that."
+            if "rating_slope" in time and "rating_p95" in time
+            else ""
+        )
         if time
         else ""
     )

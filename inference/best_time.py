@@ -1,7 +1,9 @@
 """When to post: the best hour in the next 7 days, from the account's own habit and the learned time effect.
 
 Where the card says the likes model's time effect held up on held-out accounts (`time_effect.supported`),
-the hour is the one the model rates highest against the account's usual times (basis "model"). Otherwise
+the hour is the one the model rates highest against the account's usual times (basis "model"), and the
+expected change is that rating scaled by how much of a rating came true on held-out accounts
+(`time_effect.rating_slope`, with its 90 % interval). Otherwise
 the model's rating is not trusted and the hour is the account's own habit: the upcoming hour closest to
 when it usually posts, on the weekday it posts most (basis "habit", expected change 0 within the measured
 interval).
@@ -73,12 +75,18 @@ def best_time(account: Account, now: datetime, rater: TimeRater) -> BestTime | N
         return None
     candidates = candidate_hours(now)
     effect = rater.time_effect
-    low, high = _interval(effect, "low"), _interval(effect, "high")
-    if not effect.get("supported"):
+    if not effect.get("supported") or "rating_slope" not in effect:
+        low, high = _interval(effect, "low"), _interval(effect, "high")
         scores = [habit_score(at, timed) for at in candidates]
         return BestTime(candidates[int(np.argmax(scores))], 0.0, min(low, 0.0), max(high, 0.0), "habit")
     row = rater.row(account, candidates[0])
     rated = rater.rate_times(row, candidates)
     usual = float(np.mean(rater.rate_times(row, [p.taken_at for p in timed])))
     best = int(np.argmax(rated))
-    return BestTime(candidates[best], math.expm1(float(rated[best]) - usual), low, high, "model")
+    # The rating is the model's; the change is the part of it that came true on held-out accounts.
+    rating = float(rated[best]) - usual
+    if "rating_p95" in effect:  # the slope was measured on ratings up to this; beyond it, it would be a guess
+        rating = min(rating, _interval(effect, "rating_p95"))
+    slopes = [_interval(effect, key) for key in ("rating_slope", "rating_slope_low", "rating_slope_high")]
+    change, *ends = (math.expm1(slope * rating) for slope in slopes)
+    return BestTime(candidates[best], change, min(ends), max(ends), "model")

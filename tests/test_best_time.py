@@ -37,10 +37,20 @@ class PrefersHour:
 
     hour: int
     supported: bool
+    measured_up_to: float | None = None  # the card's rating_p95
 
     @property
     def time_effect(self) -> dict[str, object]:
-        return {"change": 0.04, "low": 0.01, "high": 0.08, "supported": self.supported}
+        return {
+            "change": 0.04,
+            "low": 0.01,
+            "high": 0.08,
+            "rating_slope": 0.8,
+            "rating_slope_low": 0.2,
+            "rating_slope_high": 1.4,
+            "supported": self.supported,
+            **({} if self.measured_up_to is None else {"rating_p95": self.measured_up_to}),
+        }
 
     def row(self, account: Account, at: datetime) -> LikesRow:
         return likes_features(
@@ -72,8 +82,16 @@ def test_without_a_supported_time_effect_the_best_time_is_the_accounts_habit():
 def test_with_a_supported_time_effect_the_model_picks_the_hour_it_rates_highest():
     best = best_time(_evening_poster(19), NOW, PrefersHour(hour=7, supported=True))
     assert best is not None and best.basis == "model" and best.at.hour == 7
-    assert best.change == pytest.approx(np.expm1(0.1 - 0.0))
-    assert (best.low, best.high) == (0.01, 0.08)
+    # the rating (0.1 above the usual hours' 0.0), scaled by how much of a rating came true on held-out accounts
+    assert best.change == pytest.approx(np.expm1(0.8 * 0.1))
+    assert (best.low, best.high) == pytest.approx((np.expm1(0.2 * 0.1), np.expm1(1.4 * 0.1)))
+
+
+def test_a_rating_beyond_those_the_slope_was_measured_on_counts_as_the_highest_measured():
+    best = best_time(_evening_poster(19), NOW, PrefersHour(hour=7, supported=True, measured_up_to=0.03))
+    assert best is not None and best.at.hour == 7
+    assert best.change == pytest.approx(np.expm1(0.8 * 0.03))
+    assert (best.low, best.high) == pytest.approx((np.expm1(0.2 * 0.03), np.expm1(1.4 * 0.03)))
 
 
 def test_an_account_without_exact_posting_times_gets_no_best_time():
@@ -86,4 +104,5 @@ def test_the_committed_predictor_names_an_hour_with_an_interval_for_a_real_accou
     assert best is not None
     assert best.basis == ("model" if predictor.time_effect["supported"] else "habit")
     assert best.low < best.high
+    assert best.basis == "habit" or best.low <= best.change <= best.high  # the change inside its own interval
     assert best.at.tzinfo is UTC and NOW < best.at <= NOW + timedelta(days=7)

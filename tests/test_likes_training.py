@@ -13,7 +13,7 @@ from inference.card import CARD_JSON, MODELS_DIR, sha256_of
 from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, TagPopularity, photo_blind
 from models.training.likes import export_gbr, fit_likes_models, range_widening
 from models.training.likes_data import SourcedAccount, build_dataset, split_accounts, training_dataset
-from models.training.likes_effects import concept_effects, time_effect
+from models.training.likes_effects import concept_effects, slope_of, time_effect
 from models.training.likes_metrics import (
     account_bootstrap,
     baseline_metrics,
@@ -107,6 +107,7 @@ def test_posts_at_times_the_model_rates_higher_get_more_likes_on_planted_evening
     _, test, _, _, models = trained
     effect = time_effect(test.subset(test.sources == "2019"), models.centre.predict, SEED)
     assert effect["change"] > 0 and effect["low"] <= effect["change"] <= effect["high"]
+    assert 0 < effect["rating_slope_low"] <= effect["rating_slope"] <= effect["rating_slope_high"]
 
 
 def test_metrics_match_a_hand_computed_example():
@@ -189,3 +190,11 @@ def test_committed_card_gives_each_concept_and_the_time_effect_an_interval():
         assert effect["low"] <= effect["change"] <= effect["high"]
     timing = entry["time_effect"]
     assert timing["low"] <= timing["change"] <= timing["high"]
+
+
+def test_the_rating_slope_is_least_squares_from_sums():
+    x = np.array([-1.0, 0.0, 1.0, 2.0])
+    y = 3.0 + 2.0 * x
+    sums = np.column_stack([x * y, x * x, x, y, np.ones(4)]).sum(axis=0)[None, :]
+    assert slope_of(sums)[0] == pytest.approx(2.0)
+    assert slope_of(np.zeros((1, 5)))[0] == 0.0  # no spread in the rating: no slope

@@ -6,7 +6,8 @@ good), learned on the training accounts of the file with Instagram's image descr
 held-out accounts: an effect is `supported` only where the held-out interval lies on the same side of 0.
 
 Time effect: on held-out accounts with exact times, posts at times the model rates above the account's usual
-times versus the rest, in likes relative to the time-neutral prediction.
+times versus the rest, in likes relative to the time-neutral prediction; and the slope of that residual on the
+rating, which says how much of a rating came true (serving scales the best hour's rating by it).
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ def time_effect(data: LikesDataset, predict: Predict, seed: int) -> dict[str, ob
 
     change = float(gap(columns.sum(axis=0)[None, :])[0])
     low, high = account_bootstrap(groups, columns, gap, seed)
+    # How much of a rating comes true: serving turns the best hour's rating into an expected change with it.
+    sums = np.column_stack([rating * residual, rating * rating, rating, residual, np.ones(len(rating))])
+    slope = float(slope_of(sums.sum(axis=0)[None, :])[0])
+    slope_low, slope_high = account_bootstrap(groups, sums, slope_of, seed)
     return {
         "change": round(math.expm1(change), 4),
         "low": round(math.expm1(low), 4),
@@ -126,5 +131,18 @@ def time_effect(data: LikesDataset, predict: Predict, seed: int) -> dict[str, ob
         "posts": int(len(rated)),
         "posts_rated_above_usual": int(above.sum()),
         "mean_rating": round(float(np.mean(np.abs(rating))), 4),
+        "rating_slope": round(slope, 4),
+        "rating_slope_low": round(slope_low, 4),
+        "rating_slope_high": round(slope_high, 4),
+        "rating_p95": round(float(np.percentile(rating, 95)), 4),  # the slope is measured up to here
         "supported": bool(low > 0),
     }
+
+
+def slope_of(sums: np.ndarray) -> np.ndarray:
+    """The least-squares slope of y on x per draw, from the sums of (x*y, x*x, x, y, 1)."""
+    n = np.maximum(sums[:, 4], 1.0)
+    mean_x, mean_y = sums[:, 2] / n, sums[:, 3] / n
+    variance = sums[:, 1] / n - mean_x**2
+    covariance = sums[:, 0] / n - mean_x * mean_y
+    return np.divide(covariance, variance, out=np.zeros(len(sums)), where=variance > 1e-12)
