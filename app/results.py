@@ -46,6 +46,7 @@ class PhotoAdvice:
     when: PostingTime | None = None
     # The photo's supported concept effects whose detection is reliable enough to name (inference.concepts).
     effects: tuple[ConceptEffect, ...] = ()
+    seen: tuple[str, ...] = ()  # the concepts detected in the photo whose detectors are reliable enough to name
 
 
 @dataclass(frozen=True)

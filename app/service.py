@@ -38,6 +38,7 @@ from app.results import (
 )
 from app.timezones import ChatZone, chat_zone, parse_zone
 from core.account_stats import account_stats
+from core.concepts import CONCEPTS
 from core.records import Account, Draft, PhotoToAnswer, Prediction
 from core.settings import Settings
 from inference.analyzer import PhotoAnalysis, PhotoAnalyzer
@@ -264,7 +265,8 @@ class Service:
         when = await self._posting_time(account, await self.chat_zone(chat_id, language))
         named = self.analyzer.concepts.named
         effects = tuple(f for f in prediction.photo_effects if f.supported and f.concept in named)
-        return PhotoAdvice(account.handle, draft.id, prediction, advice, saved.id, when, effects)
+        seen = tuple(c for c in CONCEPTS if c in analysis.concepts and c in named)
+        return PhotoAdvice(account.handle, draft.id, prediction, advice, saved.id, when, effects, seen)
 
     async def _posting_time(self, account: Account, zone: ChatZone | None) -> PostingTime | None:
         best = await self._on_cpu(best_time, account, datetime.now(UTC), self.predictor)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from app.results import AccountSummary, ActualResult, CarouselAdvice, ChatStats, PhotoAdvice, PostingTime, Ranking
     from app.timezones import ChatZone
     from inference.hashtags import HashtagAdvice
+    from inference.predictor import LikesPrediction
 
 # (command, what it does) in menu order; set with set_my_commands and listed by /help.
 COMMANDS: list[tuple[str, str]] = [
@@ -154,6 +155,7 @@ def photo_advice(advice: PhotoAdvice) -> str:
         lines.append(f"Photo appeal: {p.appeal:.0f}/100.")
     if p.note:
         lines.append(f"<i>{e(p.note)}</i>")
+    lines += photo_content_lines(advice.seen, p)
     lines += [effect_sentence(f.concept, f.change, f.low, f.high) for f in advice.effects]
     if advice.when is not None:
         lines += posting_time_lines(advice.when)
@@ -181,6 +183,42 @@ CONCEPT_PHOTOS: dict[str, str] = {
     "indoor": "indoor photos",
     "night": "night photos",
 }
+
+
+# How a concept reads in "I see: people, the sky."
+CONCEPT_SEEN: dict[str, str] = {
+    "people": "people",
+    "group": "a group",
+    "selfie": "a selfie",
+    "closeup": "a close-up",
+    "text": "text",
+    "food": "food",
+    "dog": "a dog",
+    "cat": "a cat",
+    "car": "a car",
+    "water": "the sea or water",
+    "mountain": "mountains",
+    "sky": "the sky",
+    "nature": "nature",
+    "outdoor": "outdoors",
+    "indoor": "indoors",
+    "night": "night",
+}
+
+
+def photo_content_lines(seen: Sequence[str], p: LikesPrediction) -> list[str]:
+    """What the detectors saw, and how far it moves this prediction from a photo showing none of it."""
+    if not seen:
+        return []
+    line = f"I see: {', '.join(CONCEPT_SEEN.get(c, c) for c in seen)}."
+    if p.nothing_shown_likes > 0:
+        moved = p.likes / p.nothing_shown_likes - 1
+        line += (
+            " That barely moves the prediction."
+            if abs(moved) < 0.005
+            else f" That moves the prediction {percent(moved)} against a photo showing none of it."
+        )
+    return [line]
 
 
 def percent(change: float) -> str:

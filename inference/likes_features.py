@@ -316,6 +316,13 @@ def photo_blind(features: np.ndarray) -> np.ndarray:
     return blind
 
 
+def nothing_shown(features: np.ndarray) -> np.ndarray:
+    """The same rows with a described photo showing none of the concepts: what the photo's content moves from."""
+    plain = np.array(features, dtype=np.float32, copy=True)
+    plain[..., CONCEPT_COLUMNS] = [1.0, *([0.0] * len(CONCEPT_FEATURE_NAMES))]
+    return plain
+
+
 def _trend_fit(recent: Sequence[Post], at: datetime, log_median: float) -> dict[str, float]:
     """Log-likes of the previous posts against time, as a line extended to `at` (clipped: a few points)."""
     days = np.array([(p.taken_at - at).total_seconds() / 86400 for p in recent])

@@ -20,6 +20,7 @@ from core.records import Account
 from core.tags import normalize_tag
 from inference.analyzer import PhotoAnalyzer
 from inference.card import MODELS_DIR, load_card
+from inference.concepts import named_concepts
 from inference.likes_features import (
     LIKES_FEATURE_NAMES,
     LIKES_FEATURES_VERSION,
@@ -28,6 +29,7 @@ from inference.likes_features import (
     TagPopularity,
     account_likes_features,
     at_times,
+    nothing_shown,
     photo_blind,
 )
 from inference.likes_image_features import (
@@ -89,11 +91,14 @@ class LikesPrediction:
     model_version: str
     photo_effects: tuple[ConceptEffect, ...] = ()  # supported effects of concepts the photo shows
     photo_blind_likes: float = 0.0  # the same prediction with the photo's concepts unknown
+    nothing_shown_likes: float = 0.0  # the same with a described photo that shows none of the concepts
 
 
-def photo_concepts(photo: PhotoForLikes | None) -> frozenset[str] | None:
-    """The photo's detected concepts, None (unknown) for a photo the detectors did not describe."""
-    return frozenset(photo.concepts) if isinstance(photo, DescribedPhoto) else None
+def photo_concepts(photo: PhotoForLikes | None, reliable: frozenset[str]) -> frozenset[str] | None:
+    """The photo's detected concepts among the `reliable` ones, None (unknown) for a photo the detectors did not
+    describe. The model learned from Instagram's own descriptions: a detector wrong more often than right (text
+    fired on every demo photo) would move a prediction by that concept's whole effect, so it counts as not seen."""
+    return frozenset(photo.concepts) & reliable if isinstance(photo, DescribedPhoto) else None
 
 
 def concept_effects_of(entry: dict[str, Any]) -> dict[str, ConceptEffect]:
@@ -125,6 +130,7 @@ class Predictor:
             raise ModelMismatchError(str(error)) from None
         self.range_widening = float(self.centre.entry.get("range_widening", 1.0))
         self.concept_effects = concept_effects_of(self.centre.entry)
+        self.reliable_concepts = named_concepts(card)
         self.time_effect: dict[str, Any] = dict(self.centre.entry.get("time_effect", {}))
         self.image_model: OnnxModel | None = None
         if "likes_image" in card.get("models", {}):
@@ -157,7 +163,7 @@ class Predictor:
             mentions,
             caption_length,
             is_multi_image,
-            concepts=photo_concepts(described),
+            concepts=photo_concepts(described, self.reliable_concepts),
             width=None if described is None else described.width,
             height=None if described is None else described.height,
         )
@@ -198,6 +204,7 @@ class Predictor:
         low = self.low.run(batch).reshape(-1).astype(float)
         high = self.high.run(batch).reshape(-1).astype(float)
         blind = self.centre.run(photo_blind(batch)).reshape(-1).astype(float)
+        plain = self.centre.run(nothing_shown(batch)).reshape(-1).astype(float)
         notes = [f"Based on the last {first.n_previous} posts (median {first.baseline_median:,.0f} likes)."]
         if first.n_previous < 5:
             notes.append("So few earlier posts make this a rough guess.")
@@ -212,7 +219,7 @@ class Predictor:
             lo, _, hi = sorted((low[i] + offset, mid, high[i] + offset))
             lo, hi = mid - self.range_widening * (mid - lo), mid + self.range_widening * (hi - mid)
             base = first.baseline_log
-            shown = photo_concepts(photo) or frozenset()
+            shown = photo_concepts(photo, self.reliable_concepts) or frozenset()
             predictions.append(
                 LikesPrediction(
                     likes=_likes(mid, base),
@@ -220,7 +227,7 @@ class Predictor:
                     high=_likes(hi, base),
                     appeal=_appeal(photo),
                     baseline_median=first.baseline_median,
-                    photo_effect_modelled=shift is not None or photo_concepts(photo) is not None,
+                    photo_effect_modelled=shift is not None or isinstance(photo, DescribedPhoto),
                     note=" ".join(notes),
                     model_version=self.model_version,
                     photo_effects=tuple(
@@ -229,6 +236,7 @@ class Predictor:
                         if name in shown and effect.supported
                     ),
                     photo_blind_likes=_likes(blind[i] + offset, base),
+                    nothing_shown_likes=_likes(plain[i] + offset, base),
                 )
             )
         return predictions
@@ -246,7 +254,7 @@ class Predictor:
         accounts get the photo's effect through its concepts."""
         if not photos:
             return None, ""
-        if any(photo_concepts(p) is not None for p in photos):
+        if any(isinstance(p, DescribedPhoto) for p in photos):
             return None, "The photo's effect comes from what it shows, learned from real 2019 posts."
         if self.image_model is None:
             return None, "The photo's own effect on likes is not modelled; its appeal score is shown beside it."

@@ -183,3 +183,14 @@ async def test_a_photo_answer_names_the_best_time_and_only_reliable_supported_ef
     assert "Best time to post in the next 7 days" in text and "Asia/Tokyo" in text
     for effect in advice.effects:
         assert texts.effect_sentence(effect.concept, effect.change, effect.low, effect.high) in text
+
+
+def test_the_answer_says_what_the_photo_shows_and_how_far_that_moves_the_prediction():
+    p = LikesPrediction(110.0, 80.0, 150.0, 60.0, 100.0, True, "", "v", nothing_shown_likes=100.0)
+    assert texts.photo_content_lines(("people", "sky"), p) == [
+        "I see: people, the sky. That moves the prediction +10 % against a photo showing none of it."
+    ]
+    assert texts.photo_content_lines(("sky",), replace(p, likes=100.2)) == [
+        "I see: the sky. That barely moves the prediction."
+    ]
+    assert texts.photo_content_lines((), p) == []  # nothing reliable seen: nothing to say

@@ -16,6 +16,7 @@ import numpy as np
 
 from core.records import Account, Post
 from inference.card import load_card
+from inference.concepts import named_concepts
 from inference.likes_features import LIKES_FEATURE_NAMES, LIKES_FEATURES_VERSION, PostFacts, TagPopularity, photo_blind
 from inference.onnx_model import OnnxModel
 from inference.predictor import DescribedPhoto, photo_concepts
@@ -47,6 +48,7 @@ def evaluate_committed_likes(
     entry = sessions["likes"].entry
     popularity = TagPopularity.load(models_dir / entry["tag_popularity"]["file"], entry["tag_popularity"]["sha256"])
     widening = float(entry.get("range_widening", 1.0))
+    reliable = named_concepts(card)
     paths = photo_paths(accounts) if analyse is not None else []
     analysed = dict(zip(paths, analyse(paths))) if analyse is not None and paths else {}
 
@@ -57,7 +59,7 @@ def evaluate_committed_likes(
             return seen
         return replace(
             seen,
-            concepts=photo_concepts(analysis),
+            concepts=photo_concepts(analysis, reliable),
             width=seen.width or analysis.width,
             height=seen.height or analysis.height,
         )
